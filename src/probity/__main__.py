@@ -1,0 +1,5 @@
+"""``python -m probity`` runs the CLI."""
+
+from probity.cli import run
+
+run()

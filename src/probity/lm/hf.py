@@ -1,0 +1,229 @@
+"""A local transformers causal LM as both a ``TextGenerator`` and a ``NextTokenModel``."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from probity.errors import InputError, ModelError, require
+from probity.lm.base import Completion, GenerationParams, Message, check_prompts, cut_at_stop
+from probity.lm.embedded import DEMO_MODEL, demo_model_path
+
+_HUB_HOST = "huggingface.co"
+
+
+def _hub_reachable(timeout: float = 1.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0") or os.environ.get(
+            "TRANSFORMERS_OFFLINE", "0") not in ("", "0"):
+        return False
+    try:
+        socket.create_connection((_HUB_HOST, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def resolve_model_path(name_or_path: str | os.PathLike[str] | None) -> tuple[str, bool]:
+    """Return ``(what to pass to from_pretrained, local_files_only)`` for a model reference.
+
+    ``None`` or ``"probity-demo"`` is the embedded demo model; an existing directory is used
+    as is; anything else is a hub name, used from the local cache, or downloaded only when
+    the hub is reachable.
+    """
+    if name_or_path is None or str(name_or_path) == DEMO_MODEL:
+        path = demo_model_path()
+        if not (path / "config.json").exists():
+            raise ModelError(f"the embedded demo model is missing from {path}",
+                             hint="reinstall probity or run scripts/train_demo_lm.py")
+        return str(path), True
+    ref = str(name_or_path)
+    p = Path(ref).expanduser()
+    if p.exists():
+        if not p.is_dir() or not (p / "config.json").exists():
+            raise ModelError(f"{ref!r} is not a model directory (no config.json in it)",
+                             hint="pass a folder written by save_pretrained, or a hub name")
+        return str(p), True
+    if ref.startswith((".", "/", "~")) or ref.count("/") > 1:
+        raise ModelError(f"model path {ref!r} does not exist")
+    return ref, False
+
+
+def _from_pretrained(loader: Any, ref: str, local_only: bool, **kw: Any) -> Any:
+    try:
+        return loader.from_pretrained(ref, local_files_only=True, **kw)
+    except (OSError, ValueError) as first:
+        if local_only:
+            raise ModelError(f"cannot load model from {ref!r}: {first}") from first
+        if not _hub_reachable():
+            raise ModelError(
+                f"unknown model {ref!r}: it is not a local directory, not in the Hugging Face "
+                "cache, and the hub cannot be reached (offline)",
+                hint=f"on a connected machine run `huggingface-cli download {ref}` or "
+                "`save_pretrained` it, then pass the local path with --model") from first
+        try:
+            return loader.from_pretrained(ref, **kw)
+        except Exception as exc:  # hub errors come in many types
+            raise ModelError(f"cannot download model {ref!r}: {exc}") from exc
+
+
+class HFModel:
+    """A transformers causal language model with its tokenizer.
+
+    Implements :class:`~probity.lm.TextGenerator` (batched, left-padded generation with
+    temperature, top-p, top-k, n, seed and stop strings; chat templates when the tokenizer has
+    one) and :class:`~probity.lm.NextTokenModel` (``next_token_logits``).
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, name: str = "model") -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+        self.tokenizer.padding_side = "left"
+        self.model.eval()
+
+    # -- loading --------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike[str] | None = None, *,
+             device: str = "cpu", dtype: str | None = None) -> HFModel:
+        """Load a model and tokenizer with ``from_pretrained`` (see :func:`load_model`)."""
+        torch = require("torch", "hf")
+        transformers = require("transformers", "hf")
+        ref, local_only = resolve_model_path(name_or_path)
+        kw: dict[str, Any] = {}
+        if dtype is not None:
+            if not hasattr(torch, dtype):
+                raise InputError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16")
+            kw["dtype"] = getattr(torch, dtype)
+        tok = _from_pretrained(transformers.AutoTokenizer, ref, local_only)
+        model = _from_pretrained(transformers.AutoModelForCausalLM, ref, local_only, **kw)
+        try:
+            model.to(device)
+        except (RuntimeError, AssertionError) as exc:
+            raise ModelError(f"cannot move model to device {device!r}: {exc}") from exc
+        label = DEMO_MODEL if name_or_path is None else str(name_or_path)
+        return cls(model, tok, name=label)
+
+    # -- NextTokenModel -------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """Size of the model's output layer (may exceed the tokenizer's length)."""
+        return int(self.model.config.vocab_size)
+
+    @property
+    def eos_token_id(self) -> int | None:
+        return self.tokenizer.eos_token_id
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+    def next_token_logits(self, input_ids: np.ndarray) -> np.ndarray:
+        torch = require("torch", "hf")
+        ids = np.asarray(input_ids, dtype=np.int64)
+        if ids.ndim == 1:
+            ids = ids[None, :]
+        window = int(getattr(self.model.config, "n_positions", 0)
+                     or getattr(self.model.config, "max_position_embeddings", 0) or ids.shape[1])
+        ids = ids[:, -window:]
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.from_numpy(ids).to(self.device))
+        return out.logits[:, -1, :].float().cpu().numpy()
+
+    # -- TextGenerator --------------------------------------------------------------------
+
+    def _render_chat(self, messages: Sequence[Message]) -> str:
+        if getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer.apply_chat_template(list(messages), tokenize=False,
+                                                      add_generation_prompt=True)
+        lines = [f"{m.get('role', 'user')}: {m.get('content', '')}" for m in messages]
+        return "\n".join([*lines, "assistant:"])
+
+    def chat(self, conversations: Sequence[Sequence[Message]],
+             params: GenerationParams | None = None, *, logits_processors: Any = None
+             ) -> list[Completion]:
+        prompts = [self._render_chat(c) for c in conversations]
+        return self.generate(prompts, params, logits_processors=logits_processors)
+
+    def generate(self, prompts: Sequence[str], params: GenerationParams | None = None, *,
+                 logits_processors: Any = None, batch_size: int = 16) -> list[Completion]:
+        """Generate ``params.n`` completions per prompt.
+
+        ``logits_processors`` is an optional list of transformers ``LogitsProcessor`` objects
+        (a watermark, for instance) applied at every step.
+        """
+        torch = require("torch", "hf")
+        transformers = require("transformers", "hf")
+        prompts = check_prompts(prompts)
+        params = params or GenerationParams()
+        if params.seed is not None:
+            torch.manual_seed(params.seed)
+        expanded = [(i, j, p) for i, p in enumerate(prompts) for j in range(params.n)]
+        results: list[Completion] = []
+        window = int(getattr(self.model.config, "n_positions", 0)
+                     or getattr(self.model.config, "max_position_embeddings", 0) or 2048)
+        max_prompt = max(1, window - params.max_new_tokens)
+        for start in range(0, len(expanded), batch_size):
+            chunk = expanded[start : start + batch_size]
+            texts = [p if p else (self.tokenizer.bos_token or self.tokenizer.eos_token or "")
+                     for _, _, p in chunk]
+            enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+                                 add_special_tokens=False)
+            input_ids = enc["input_ids"][:, -max_prompt:].to(self.device)
+            attention = enc["attention_mask"][:, -max_prompt:].to(self.device)
+            if input_ids.shape[1] == 0:
+                raise InputError("a prompt encodes to no tokens")
+            kwargs: dict[str, Any] = dict(
+                max_new_tokens=params.max_new_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                attention_mask=attention,
+            )
+            if params.temperature == 0:
+                kwargs["do_sample"] = False
+            else:
+                kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p,
+                              top_k=params.top_k or None)
+            if logits_processors:
+                kwargs["logits_processor"] = transformers.LogitsProcessorList(logits_processors)
+            with torch.inference_mode():
+                out = self.model.generate(input_ids=input_ids, **kwargs)
+            new = out[:, input_ids.shape[1]:].cpu().numpy()
+            for row, (pi, j, _) in enumerate(chunk):
+                ids = new[row].tolist()
+                eos = self.eos_token_id
+                hit_eos = eos is not None and eos in ids
+                if hit_eos:
+                    ids = ids[: ids.index(eos)]
+                ids = [t for t in ids if t != self.tokenizer.pad_token_id or t == eos]
+                text = self.decode(ids)
+                text, stopped = cut_at_stop(text, params.stop)
+                reason = "stop" if (hit_eos or stopped) else "length"
+                results.append(Completion(text=text, prompt_index=pi, index=j,
+                                          finish_reason=reason, completion_tokens=len(ids),
+                                          prompt_tokens=int(attention[row].sum()),
+                                          token_ids=tuple(ids)))
+        return results
+
+
+def load_model(name_or_path: str | os.PathLike[str] | None = None, *, device: str = "cpu",
+               dtype: str | None = None) -> HFModel:
+    """Load a causal LM by hub name or local path; ``None`` is the embedded demo model.
+
+    Never hangs offline: an unknown name that is not cached raises :class:`ModelError` saying
+    how to get the model onto this machine.
+    """
+    return HFModel.load(name_or_path, device=device, dtype=dtype)

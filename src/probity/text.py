@@ -1,0 +1,194 @@
+"""Text normalisation, tokenisation, sentences and fast vectorised hashing.
+
+Everything in Probity that compares text uses these functions, so two engines never disagree
+on what a "token" or a "5-gram" is:
+
+* a *word token* is a maximal run of word characters (``\\w``, Unicode-aware) with inner
+  apostrophes kept (``don't``), or a single punctuation character when asked for;
+* a token is normalised with NFKC and case-folding, so ``ＡＢＣ`` and ``abc`` compare equal;
+* token hashes are 64-bit xxh3 values; n-gram hashes combine them with a polynomial over
+  Z/2^64 computed with prefix sums (O(T) for any n) and are finished with the SplitMix64 mixer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+_WORD = r"\w+(?:['’]\w+)*"
+_WORD_RE = re.compile(_WORD)
+_WORD_OR_PUNCT_RE = re.compile(_WORD + r"|[^\w\s]")
+_SPACE_RE = re.compile(r"\s+")
+
+U64 = np.uint64
+_MASK = (1 << 64) - 1
+
+
+def normalize(text: str, *, casefold: bool = True) -> str:
+    """NFKC-normalise, optionally case-fold, and collapse runs of whitespace to one space."""
+    out = unicodedata.normalize("NFKC", text)
+    if casefold:
+        out = out.casefold()
+    return _SPACE_RE.sub(" ", out).strip()
+
+
+def normalize_token(token: str) -> str:
+    """Normalise one token (NFKC + case-fold); used for every token Probity compares."""
+    return unicodedata.normalize("NFKC", token).casefold()
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Word tokens of a text: normalised strings and their character offsets in the original."""
+
+    words: list[str]
+    starts: np.ndarray  # int64, character offset of each token
+    ends: np.ndarray  # int64, exclusive end offset
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def tokenize(text: str, *, punctuation: bool = False) -> Tokens:
+    """Split ``text`` into normalised word tokens with offsets into ``text``.
+
+    With ``punctuation=True`` each punctuation character is a token too.
+    """
+    rx = _WORD_OR_PUNCT_RE if punctuation else _WORD_RE
+    words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in rx.finditer(text):
+        words.append(normalize_token(m.group()))
+        starts.append(m.start())
+        ends.append(m.end())
+    return Tokens(words, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens of ``text`` (no offsets)."""
+    return [normalize_token(w) for w in _WORD_RE.findall(text)]
+
+
+# --- hashing -------------------------------------------------------------------------------
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser applied elementwise to a uint64 array (a bijection on 64 bits)."""
+    z = np.asarray(x, dtype=U64)
+    with np.errstate(over="ignore"):
+        z = z + U64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> U64(30))) * U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> U64(27))) * U64(0x94D049BB133111EB)
+        return z ^ (z >> U64(31))
+
+
+def hash_strings(items: Sequence[str], seed: int = 0) -> np.ndarray:
+    """64-bit xxh3 hash of each string (UTF-8), as a uint64 array."""
+    h = xxhash.xxh3_64_intdigest
+    return np.fromiter((h(s, seed) for s in items), dtype=U64, count=len(items))
+
+
+def hash_tokens(text: str, seed: int = 0) -> tuple[np.ndarray, Tokens]:
+    """Tokenise ``text`` and hash each normalised token; returns ``(hashes, tokens)``."""
+    toks = tokenize(text)
+    return hash_strings(toks.words, seed), toks
+
+
+_BASE = 0x100000001B3  # odd, so invertible modulo 2**64
+_BASE_INV = pow(_BASE, -1, 1 << 64)
+
+
+def _powers(base: int, count: int) -> np.ndarray:
+    out = np.full(count, base, dtype=U64)
+    out[0] = 1
+    with np.errstate(over="ignore"):
+        return np.cumprod(out, dtype=U64)
+
+
+def ngram_hashes(token_hashes: np.ndarray, n: int) -> np.ndarray:
+    """Hash of every window of ``n`` consecutive token hashes (``len - n + 1`` values, uint64).
+
+    The window ``t[i:i+n]`` maps to ``mix64(sum_k t[i+k] * B^(n-1-k) mod 2^64)``. Prefix sums
+    of ``t[k] * B^-k`` make this O(len) whatever ``n`` is: no per-window Python loop.
+    """
+    if n < 1:
+        raise ValueError(f"n-gram size must be >= 1, got {n}")
+    t = np.asarray(token_hashes, dtype=U64)
+    count = len(t)
+    if count < n:
+        return np.empty(0, dtype=U64)
+    if n == 1:
+        return mix64(t)
+    pw = _powers(_BASE, count)
+    ipw = _powers(_BASE_INV, count)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(count + 1, dtype=U64)
+        np.cumsum(t * ipw, dtype=U64, out=prefix[1:])
+        windows = (prefix[n:] - prefix[:-n]) * pw[n - 1 :]
+        return mix64(windows ^ U64(n))
+
+
+def shingles(text: str, n: int, seed: int = 0) -> np.ndarray:
+    """Hashes of the word ``n``-grams of ``text`` (normalised tokens), uint64."""
+    hashes, _ = hash_tokens(text, seed)
+    return ngram_hashes(hashes, n)
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 hex digest of ``text`` encoded as UTF-8 (used in certificates and audit logs)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+_ABBREV = {
+    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "al", "fig",
+    "no", "vol", "pp", "eq", "inc", "ltd", "co", "mt", "approx", "cf", "ch", "sec", "ed", "eds",
+}
+_BOUNDARY_RE = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans ``[start, end)`` of the sentences of ``text`` (trimmed of whitespace).
+
+    Splits after ``.``, ``!``, ``?`` followed by whitespace (not after common abbreviations or
+    single initials), at blank lines and before list items. A rule-based splitter: fast,
+    deterministic and good enough for guard streaming, grounding and citation extraction.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY_RE.finditer(text):
+        if m.group(1):
+            before = text[start : m.start(1)]
+            last = before.rsplit(None, 1)[-1] if before.strip() else ""
+            stem = last.rstrip(".").lower()
+            if m.group(1) == "." and (stem in _ABBREV or (len(stem) == 1 and stem.isalpha())):
+                continue
+            end = m.end(2)
+        else:
+            end = m.start()
+        _push(text, start, end, spans)
+        start = m.end()
+    _push(text, start, len(text), spans)
+    return spans
+
+
+def _push(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as strings (see :func:`sentence_spans`)."""
+    return [text[a:b] for a, b in sentence_spans(text)]
