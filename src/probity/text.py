@@ -92,7 +92,8 @@ def mix64(x: np.ndarray) -> np.ndarray:
 def hash_strings(items: Sequence[str], seed: int = 0) -> np.ndarray:
     """64-bit xxh3 hash of each string (UTF-8), as a uint64 array."""
     h = xxhash.xxh3_64_intdigest
-    return np.fromiter((h(s, seed) for s in items), dtype=U64, count=len(items))
+    return np.fromiter((h(s.encode("utf-8", "surrogatepass"), seed) for s in items), dtype=U64,
+                       count=len(items))
 
 
 def hash_tokens(text: str, seed: int = 0) -> tuple[np.ndarray, Tokens]:
