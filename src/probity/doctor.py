@@ -107,8 +107,9 @@ def collect() -> DoctorReport:
         for name, (extra, use) in ENGINES.items()
     }
     notes: list[str] = []
-    missing_extras = sorted({v["extra"] for v in packages.values()
-                             if v["version"] is None and v["extra"] != "core"})
+    missing_extras = sorted(
+        {v["extra"] for v in packages.values() if v["version"] is None and v["extra"] != "core"}
+    )
     for extra in missing_extras:
         notes.append(f"optional extra '{extra}' is not installed: pip install 'probity[{extra}]'")
     try:
@@ -125,8 +126,8 @@ def collect() -> DoctorReport:
         "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0"),
         "citation_db": str(home() / "citations.db"),
         "citation_db_present": (home() / "citations.db").exists(),
-        "hf_cache_present": bool(find_spec("huggingface_hub")) and
-        os.path.isdir(os.path.expanduser(os.environ.get("HF_HOME", "~/.cache/huggingface"))),
+        "hf_cache_present": bool(find_spec("huggingface_hub"))
+        and os.path.isdir(os.path.expanduser(os.environ.get("HF_HOME", "~/.cache/huggingface"))),
     }
     if not demo_ok:
         notes.append("the embedded demo model is missing; reinstall probity")

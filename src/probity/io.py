@@ -24,8 +24,9 @@ from probity.errors import InputError
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8"
-                 ) -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO[Any]]:
     """Open a temp file beside ``path``; on success fsync and rename it over ``path``.
 
     On an exception the temp file is removed and ``path`` is untouched.
@@ -101,7 +102,8 @@ def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
     if name.endswith(".zst") or name.endswith(".zstd"):
         import zstandard
 
-        reader = zstandard.ZstdDecompressor().stream_reader(open(p, "rb"), closefd=True)
+        # the reader owns the file and closes it (closefd=True)
+        reader = zstandard.ZstdDecompressor().stream_reader(open(p, "rb"), closefd=True)  # noqa: SIM115
         return _io.BufferedReader(reader)  # type: ignore[arg-type]
     return open(p, "rb")
 
@@ -145,8 +147,9 @@ class RejectSink:
         write_jsonl(path, (r.to_dict() for r in self.rejects))
 
 
-def iter_jsonl(path: str | os.PathLike[str], *, rejects: RejectSink | None = None
-               ) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl(
+    path: str | os.PathLike[str], *, rejects: RejectSink | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each JSON object line of a JSONL file.
 
     Blank lines are skipped. A line that is not valid UTF-8, not valid JSON, or not a JSON
@@ -164,7 +167,11 @@ def iter_jsonl(path: str | os.PathLike[str], *, rejects: RejectSink | None = Non
                 if not isinstance(obj, dict):
                     raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
             except (UnicodeDecodeError, ValueError) as exc:
-                reason = "invalid UTF-8" if isinstance(exc, UnicodeDecodeError) else f"invalid JSON: {exc}"
+                reason = (
+                    "invalid UTF-8"
+                    if isinstance(exc, UnicodeDecodeError)
+                    else f"invalid JSON: {exc}"
+                )
                 if rejects is None:
                     raise InputError(f"{src}:{lineno}: {reason}") from exc
                 rejects.add(Reject(src, lineno, reason, line[:2000].decode("utf-8", "replace")))
@@ -183,8 +190,9 @@ def write_jsonl(path: str | os.PathLike[str], records: Iterable[Any]) -> int:
     return n
 
 
-def iter_texts(path: str | os.PathLike[str], field: str = "text", *,
-               rejects: RejectSink | None = None) -> Iterator[tuple[int, str]]:
+def iter_texts(
+    path: str | os.PathLike[str], field: str = "text", *, rejects: RejectSink | None = None
+) -> Iterator[tuple[int, str]]:
     """Yield ``(record_number, text)`` from JSONL (``field``), Parquet (column) or plain text.
 
     For ``.txt``/``.md`` files the whole file is one record.
@@ -256,12 +264,15 @@ class Manifest:
             try:
                 data = json.loads(self.path.read_text("utf-8"))
             except (OSError, ValueError) as exc:
-                raise InputError(f"manifest {str(self.path)!r} is unreadable: {exc}",
-                                 hint="delete it to start the job again") from exc
+                raise InputError(
+                    f"manifest {str(self.path)!r} is unreadable: {exc}",
+                    hint="delete it to start the job again",
+                ) from exc
             if data.get("fingerprint") != fingerprint:
                 raise InputError(
                     f"manifest {str(self.path)!r} belongs to a job with other settings",
-                    hint="use another output location or delete the manifest to start over")
+                    hint="use another output location or delete the manifest to start over",
+                )
             self.units = dict(data.get("units", {}))
 
     def is_done(self, unit: str) -> bool:

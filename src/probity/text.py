@@ -92,8 +92,9 @@ def mix64(x: np.ndarray) -> np.ndarray:
 def hash_strings(items: Sequence[str], seed: int = 0) -> np.ndarray:
     """64-bit xxh3 hash of each string (UTF-8), as a uint64 array."""
     h = xxhash.xxh3_64_intdigest
-    return np.fromiter((h(s.encode("utf-8", "surrogatepass"), seed) for s in items), dtype=U64,
-                       count=len(items))
+    return np.fromiter(
+        (h(s.encode("utf-8", "surrogatepass"), seed) for s in items), dtype=U64, count=len(items)
+    )
 
 
 def hash_tokens(text: str, seed: int = 0) -> tuple[np.ndarray, Tokens]:
@@ -150,8 +151,34 @@ def text_digest(text: str) -> str:
 # --- sentences -----------------------------------------------------------------------------
 
 _ABBREV = {
-    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "al", "fig",
-    "no", "vol", "pp", "eq", "inc", "ltd", "co", "mt", "approx", "cf", "ch", "sec", "ed", "eds",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "prof",
+    "st",
+    "jr",
+    "sr",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "al",
+    "fig",
+    "no",
+    "vol",
+    "pp",
+    "eq",
+    "inc",
+    "ltd",
+    "co",
+    "mt",
+    "approx",
+    "cf",
+    "ch",
+    "sec",
+    "ed",
+    "eds",
 }
 _BOUNDARY_RE = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 

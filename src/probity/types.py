@@ -42,7 +42,12 @@ class Span:
             raise ValueError(f"invalid span [{self.start}, {self.end})")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "label": self.label, "score": float(self.score)}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "label": self.label,
+            "score": float(self.score),
+        }
 
 
 @dataclass(frozen=True)
@@ -136,5 +141,7 @@ class Certificate:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Certificate:
-        return cls(**{k: data[k] for k in ("kind", "claims", "key_id", "public_key", "signature")},
-                   algorithm=data.get("algorithm", "ed25519"))
+        return cls(
+            **{k: data[k] for k in ("kind", "claims", "key_id", "public_key", "signature")},
+            algorithm=data.get("algorithm", "ed25519"),
+        )

@@ -42,7 +42,10 @@ def test_iter_jsonl_rejects_bad_lines_with_reasons(tmp_path: Path):
     rows = list(iter_jsonl(p, rejects=sink))
     assert [(n, r["text"]) for n, r in rows] == [(1, "a"), (6, "b")]
     assert [(r.line, r.reason.split(":")[0]) for r in sink.rejects] == [
-        (3, "invalid JSON"), (4, "invalid JSON"), (5, "invalid UTF-8")]
+        (3, "invalid JSON"),
+        (4, "invalid JSON"),
+        (5, "invalid UTF-8"),
+    ]
     with pytest.raises(InputError, match=r"in.jsonl:3"):
         list(iter_jsonl(p))
 
@@ -53,8 +56,11 @@ def test_compressed_jsonl_and_missing_field(tmp_path: Path):
     with gzip.open(gz, "wt") as fh:
         fh.write("\n".join(json.dumps(r) for r in records))
     zst = tmp_path / "a.jsonl.zst"
-    zst.write_bytes(zstandard.ZstdCompressor().compress(gz.read_bytes() and
-                                                        "\n".join(json.dumps(r) for r in records).encode()))
+    zst.write_bytes(
+        zstandard.ZstdCompressor().compress(
+            gz.read_bytes() and "\n".join(json.dumps(r) for r in records).encode()
+        )
+    )
     for path in (gz, zst):
         assert [t for _, t in iter_texts(path)] == ["doc 0", "doc 1", "doc 2"]
     with pytest.raises(InputError, match="no field 'body'"):
@@ -96,7 +102,7 @@ def test_manifest_resumes_and_refuses_other_settings(tmp_path: Path):
 class Job(ProbityModel):
     name: str
     threshold: float = 0.5
-    stages: list[str] = []
+    stages: tuple[str, ...] = ()
 
 
 def test_config_errors_name_file_line_and_field(tmp_path: Path):

@@ -27,7 +27,11 @@ def test_tokenize_keeps_offsets_into_the_original_text():
     text = "Don't  STOP, résumé!"
     toks = tokenize(text)
     assert toks.words == ["don't", "stop", "résumé"]
-    assert [text[a:b] for a, b in zip(toks.starts, toks.ends, strict=True)] == ["Don't", "STOP", "résumé"]
+    assert [text[a:b] for a, b in zip(toks.starts, toks.ends, strict=True)] == [
+        "Don't",
+        "STOP",
+        "résumé",
+    ]
     assert tokenize(text, punctuation=True).words == ["don't", "stop", ",", "résumé", "!"]
 
 
@@ -42,7 +46,9 @@ def test_ngram_hashes_match_a_naive_window_hash_and_depend_on_order():
             acc = 0
             for k in range(n):
                 acc = (acc * base + int(t[i + k])) & mask
-            expected = mix64(np.asarray([acc ^ n], dtype=np.uint64)) if n > 1 else mix64(t[i:i + 1])
+            expected = (
+                mix64(np.asarray([acc ^ n], dtype=np.uint64)) if n > 1 else mix64(t[i : i + 1])
+            )
             assert fast[i] == expected[0]
     swapped = t.copy()
     swapped[[0, 1]] = swapped[[1, 0]]
@@ -73,7 +79,12 @@ def test_hash_strings_is_seeded_and_stable():
 def test_sentences_respect_abbreviations_initials_and_lists():
     text = "Dr. Smith met J. R. Tolkien in 1950. He left! Did she?\n\n- item one\n- item two"
     assert sentences(text) == [
-        "Dr. Smith met J. R. Tolkien in 1950.", "He left!", "Did she?", "- item one", "- item two"]
+        "Dr. Smith met J. R. Tolkien in 1950.",
+        "He left!",
+        "Did she?",
+        "- item one",
+        "- item two",
+    ]
     for a, b in sentence_spans(text):
         assert text[a:b].strip() == text[a:b]
     assert sentences("   ") == []

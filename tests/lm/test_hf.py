@@ -34,8 +34,9 @@ def test_greedy_generation_is_deterministic_and_stop_strings_cut(tiny_model):
     assert a.text == b.text
     if len(a.text) > 2:
         stop = a.text[1:3]
-        cut = tiny_model.generate(["She said"], GenerationParams(max_new_tokens=12, temperature=0,
-                                                                 stop=(stop,)))[0]
+        cut = tiny_model.generate(
+            ["She said"], GenerationParams(max_new_tokens=12, temperature=0, stop=(stop,))
+        )[0]
         assert stop not in cut.text and cut.finish_reason == "stop"
 
 
@@ -51,14 +52,19 @@ def test_next_token_logits_shape_and_numpy_sampler(tiny_model):
         scores[:, : scores.shape[1] // 2] = -np.inf
         return scores
 
-    out = sample(tiny_model, ["the old city"], GenerationParams(max_new_tokens=5, seed=1),
-                 adjusters=[ban_first_half])[0]
+    out = sample(
+        tiny_model,
+        ["the old city"],
+        GenerationParams(max_new_tokens=5, seed=1),
+        adjusters=[ban_first_half],
+    )[0]
     assert calls and all(t >= tiny_model.vocab_size // 2 for t in out.token_ids)
 
 
 def test_chat_without_template_falls_back_to_role_lines(tiny_model):
-    out = tiny_model.chat([[{"role": "user", "content": "hello"}]],
-                          GenerationParams(max_new_tokens=4, seed=0))
+    out = tiny_model.chat(
+        [[{"role": "user", "content": "hello"}]], GenerationParams(max_new_tokens=4, seed=0)
+    )
     assert len(out) == 1
 
 
@@ -72,7 +78,7 @@ def test_unknown_model_offline_is_a_model_error_with_advice(monkeypatch):
 def test_missing_local_path_and_non_model_folder(tmp_path):
     with pytest.raises(ModelError, match="does not exist"):
         load_model(str(tmp_path / "nope" / "deeper"))
-    with pytest.raises(ModelError, match="config.json"):
+    with pytest.raises(ModelError, match=r"config\.json"):
         load_model(tmp_path)
 
 

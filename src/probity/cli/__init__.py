@@ -49,8 +49,15 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version_callback,
-                                          is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
 ) -> None:
     """Probity: measure and enforce the responsible use of generative AI."""
@@ -68,25 +75,36 @@ def doctor(json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = F
         return
     from rich.table import Table
 
-    console.print(f"[bold]Probity {report.probity}[/] on Python {report.python} ({report.platform})")
+    console.print(
+        f"[bold]Probity {report.probity}[/] on Python {report.python} ({report.platform})"
+    )
     console.print(f"home: {report.home} ({'writable' if report.home_writable else 'NOT writable'})")
     table = Table("package", "version", "extra", "used for")
     for name, info in report.packages.items():
-        table.add_row(name, info["version"] or "[red]not installed[/]", info["extra"], info["used_for"])
+        table.add_row(
+            name, info["version"] or "[red]not installed[/]", info["extra"], info["used_for"]
+        )
     console.print(table)
     off = report.offline
-    console.print(f"embedded demo model: {'present' if off['demo_model_present'] else 'MISSING'}"
-                  f" ({off['demo_model']})")
-    console.print(f"spaCy models: {', '.join(off['spacy_models']) or 'none (PII uses patterns only)'}")
+    console.print(
+        f"embedded demo model: {'present' if off['demo_model_present'] else 'MISSING'}"
+        f" ({off['demo_model']})"
+    )
+    console.print(
+        f"spaCy models: {', '.join(off['spacy_models']) or 'none (PII uses patterns only)'}"
+    )
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}")
 
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the report and demo files.")]
-    = Path("probity-demo"),
-    quick: Annotated[bool, typer.Option("--quick", help="Smaller inputs, for a fast tour.")] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the report and demo files.")
+    ] = Path("probity-demo"),
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smaller inputs, for a fast tour.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Tour every capability on embedded defaults (offline) and write OUT/report.html."""
@@ -125,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed: not an error
             return 0
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        err_console.print(f"error: {exc.format_message()}{where}", markup=False,
-                          highlight=False, soft_wrap=True)
+        err_console.print(
+            f"error: {exc.format_message()}{where}", markup=False, highlight=False, soft_wrap=True
+        )
         return 2
     except _cx.Exit as exc:
         return exc.exit_code
@@ -139,9 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        err_console.print(f"error: unexpected {type(exc).__name__}: {exc} "
-                          "(run again with --debug for the traceback)", markup=False,
-                          highlight=False, soft_wrap=True)
+        err_console.print(
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         return 1
     return 0
 

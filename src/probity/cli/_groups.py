@@ -10,8 +10,9 @@ import typer
 
 
 def _group(help_text: str) -> typer.Typer:
-    return typer.Typer(help=help_text, no_args_is_help=True, add_completion=False,
-                       pretty_exceptions_enable=False)
+    return typer.Typer(
+        help=help_text, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )
 
 
 watermark_app = _group("Watermark generated text and detect watermarks with a p-value.")

@@ -60,13 +60,21 @@ def text_argument(text: str | None, file: Path | None, *, what: str = "text") ->
 
 def progress(*, transient: bool = True) -> Progress:
     """A rich progress bar on stderr (so ``--json`` output on stdout stays clean)."""
-    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=err_console, transient=transient)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=transient,
+    )
 
 
-def track(items: Iterable[T], description: str, total: int | None = None,
-          *, enabled: bool = True) -> Iterator[T]:
+def track(
+    items: Iterable[T], description: str, total: int | None = None, *, enabled: bool = True
+) -> Iterator[T]:
     """Iterate ``items`` with a progress bar on stderr (disabled when not ``enabled``)."""
     if not enabled:
         yield from items

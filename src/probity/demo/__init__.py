@@ -57,13 +57,16 @@ def steps() -> list[ModuleType]:
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
-def run_demo(out_dir: str | Path = "probity-demo", *, quick: bool = False,
-             quiet: bool = False) -> dict[str, Any]:
+def run_demo(
+    out_dir: str | Path = "probity-demo", *, quick: bool = False, quiet: bool = False
+) -> dict[str, Any]:
     """Run every step, write ``out_dir/report.html`` and return a summary per step."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     console = Console(stderr=quiet)
-    report = Report("Probity demo", subtitle="A tour of every capability on embedded defaults, offline.")
+    report = Report(
+        "Probity demo", subtitle="A tour of every capability on embedded defaults, offline."
+    )
     ctx = DemoContext(out_dir=out, report=report, console=console, quick=quick, quiet=quiet)
     summary: dict[str, Any] = {"out_dir": str(out), "steps": []}
     for mod in steps():
@@ -79,10 +82,16 @@ def run_demo(out_dir: str | Path = "probity-demo", *, quick: bool = False,
             result, status, error = {}, "failed", str(exc)
             ctx.say(f"[red]step failed:[/] {exc}")
             report.section(f"{title} (failed)").text(str(exc))
-        summary["steps"].append({"step": mod.__name__.rsplit(".", 1)[-1].removeprefix("step_"),
-                                 "title": title, "status": status, "error": error,
-                                 "seconds": round(time.perf_counter() - t0, 2),
-                                 "result": result})
+        summary["steps"].append(
+            {
+                "step": mod.__name__.rsplit(".", 1)[-1].removeprefix("step_"),
+                "title": title,
+                "status": status,
+                "error": error,
+                "seconds": round(time.perf_counter() - t0, 2),
+                "result": result,
+            }
+        )
     path = report.write(out / "report.html")
     summary["report"] = str(path)
     if not quiet:

@@ -23,8 +23,14 @@ def run(ctx: Any) -> dict[str, Any]:
     ctx.say(f"The embedded demo model ({model.name}, offline) continues [italic]{prompt!r}[/]:")
     ctx.say(f"[dim]{text.strip()}[/]")
     sec = ctx.report.section(TITLE)
-    sec.facts({"Probity": doc.probity, "Python": doc.python, "home": doc.home,
-               "missing optional engines": ", ".join(missing) or "none"})
+    sec.facts(
+        {
+            "Probity": doc.probity,
+            "Python": doc.python,
+            "home": doc.home,
+            "missing optional engines": ", ".join(missing) or "none",
+        }
+    )
     sec.text(f"The embedded demo model continues the prompt {prompt!r}:")
     sec.code(prompt + text)
     return {"missing_engines": missing, "sample": text}

@@ -9,5 +9,11 @@ from probity.guard.base import (
     scanner_names,
 )
 
-__all__ = ["ScanContext", "Scanner", "create_scanner", "register_scanner", "scan_one",
-           "scanner_names"]
+__all__ = [
+    "ScanContext",
+    "Scanner",
+    "create_scanner",
+    "register_scanner",
+    "scan_one",
+    "scanner_names",
+]

@@ -46,8 +46,9 @@ class Scanner(Protocol):
     name: str
     version: str
 
-    def scan_many(self, texts: Sequence[str], context: ScanContext | None = None
-                  ) -> list[list[Finding]]: ...
+    def scan_many(
+        self, texts: Sequence[str], context: ScanContext | None = None
+    ) -> list[list[Finding]]: ...
 
 
 def scan_one(scanner: Scanner, text: str, context: ScanContext | None = None) -> list[Finding]:
@@ -91,6 +92,8 @@ def create_scanner(name: str, **options: Any) -> Scanner:
     """Build the scanner registered as ``name`` with ``options`` (from a policy)."""
     _load_builtin()
     if name not in _REGISTRY:
-        raise UnknownKeyError(f"unknown scanner {name!r}",
-                              hint=f"known scanners: {', '.join(sorted(_REGISTRY)) or 'none'}")
+        raise UnknownKeyError(
+            f"unknown scanner {name!r}",
+            hint=f"known scanners: {', '.join(sorted(_REGISTRY)) or 'none'}",
+        )
     return _REGISTRY[name](**options)

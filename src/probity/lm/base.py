@@ -81,11 +81,13 @@ class TextGenerator(Protocol):
 
     name: str
 
-    def generate(self, prompts: Sequence[str], params: GenerationParams | None = None
-                 ) -> list[Completion]: ...
+    def generate(
+        self, prompts: Sequence[str], params: GenerationParams | None = None
+    ) -> list[Completion]: ...
 
-    def chat(self, conversations: Sequence[Sequence[Message]],
-             params: GenerationParams | None = None) -> list[Completion]: ...
+    def chat(
+        self, conversations: Sequence[Sequence[Message]], params: GenerationParams | None = None
+    ) -> list[Completion]: ...
 
 
 @runtime_checkable

@@ -19,7 +19,8 @@ _HUB_HOST = "huggingface.co"
 
 def _hub_reachable(timeout: float = 1.0) -> bool:
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0") or os.environ.get(
-            "TRANSFORMERS_OFFLINE", "0") not in ("", "0"):
+        "TRANSFORMERS_OFFLINE", "0"
+    ) not in ("", "0"):
         return False
     try:
         socket.create_connection((_HUB_HOST, 443), timeout=timeout).close()
@@ -38,15 +39,19 @@ def resolve_model_path(name_or_path: str | os.PathLike[str] | None) -> tuple[str
     if name_or_path is None or str(name_or_path) == DEMO_MODEL:
         path = demo_model_path()
         if not (path / "config.json").exists():
-            raise ModelError(f"the embedded demo model is missing from {path}",
-                             hint="reinstall probity or run scripts/train_demo_lm.py")
+            raise ModelError(
+                f"the embedded demo model is missing from {path}",
+                hint="reinstall probity or run scripts/train_demo_lm.py",
+            )
         return str(path), True
     ref = str(name_or_path)
     p = Path(ref).expanduser()
     if p.exists():
         if not p.is_dir() or not (p / "config.json").exists():
-            raise ModelError(f"{ref!r} is not a model directory (no config.json in it)",
-                             hint="pass a folder written by save_pretrained, or a hub name")
+            raise ModelError(
+                f"{ref!r} is not a model directory (no config.json in it)",
+                hint="pass a folder written by save_pretrained, or a hub name",
+            )
         return str(p), True
     if ref.startswith((".", "/", "~")) or ref.count("/") > 1:
         raise ModelError(f"model path {ref!r} does not exist")
@@ -64,7 +69,8 @@ def _from_pretrained(loader: Any, ref: str, local_only: bool, **kw: Any) -> Any:
                 f"unknown model {ref!r}: it is not a local directory, not in the Hugging Face "
                 "cache, and the hub cannot be reached (offline)",
                 hint=f"on a connected machine run `huggingface-cli download {ref}` or "
-                "`save_pretrained` it, then pass the local path with --model") from first
+                "`save_pretrained` it, then pass the local path with --model",
+            ) from first
         try:
             return loader.from_pretrained(ref, **kw)
         except Exception as exc:  # hub errors come in many types
@@ -91,8 +97,13 @@ class HFModel:
     # -- loading --------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, name_or_path: str | os.PathLike[str] | None = None, *,
-             device: str = "cpu", dtype: str | None = None) -> HFModel:
+    def load(
+        cls,
+        name_or_path: str | os.PathLike[str] | None = None,
+        *,
+        device: str = "cpu",
+        dtype: str | None = None,
+    ) -> HFModel:
         """Load a model and tokenizer with ``from_pretrained`` (see :func:`load_model`)."""
         torch = require("torch", "hf")
         transformers = require("transformers", "hf")
@@ -137,8 +148,11 @@ class HFModel:
         ids = np.asarray(input_ids, dtype=np.int64)
         if ids.ndim == 1:
             ids = ids[None, :]
-        window = int(getattr(self.model.config, "n_positions", 0)
-                     or getattr(self.model.config, "max_position_embeddings", 0) or ids.shape[1])
+        window = int(
+            getattr(self.model.config, "n_positions", 0)
+            or getattr(self.model.config, "max_position_embeddings", 0)
+            or ids.shape[1]
+        )
         ids = ids[:, -window:]
         with torch.inference_mode():
             out = self.model(input_ids=torch.from_numpy(ids).to(self.device))
@@ -148,19 +162,30 @@ class HFModel:
 
     def _render_chat(self, messages: Sequence[Message]) -> str:
         if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(list(messages), tokenize=False,
-                                                      add_generation_prompt=True)
+            return self.tokenizer.apply_chat_template(
+                list(messages), tokenize=False, add_generation_prompt=True
+            )
         lines = [f"{m.get('role', 'user')}: {m.get('content', '')}" for m in messages]
         return "\n".join([*lines, "assistant:"])
 
-    def chat(self, conversations: Sequence[Sequence[Message]],
-             params: GenerationParams | None = None, *, logits_processors: Any = None
-             ) -> list[Completion]:
+    def chat(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        params: GenerationParams | None = None,
+        *,
+        logits_processors: Any = None,
+    ) -> list[Completion]:
         prompts = [self._render_chat(c) for c in conversations]
         return self.generate(prompts, params, logits_processors=logits_processors)
 
-    def generate(self, prompts: Sequence[str], params: GenerationParams | None = None, *,
-                 logits_processors: Any = None, batch_size: int = 16) -> list[Completion]:
+    def generate(
+        self,
+        prompts: Sequence[str],
+        params: GenerationParams | None = None,
+        *,
+        logits_processors: Any = None,
+        batch_size: int = 16,
+    ) -> list[Completion]:
         """Generate ``params.n`` completions per prompt.
 
         ``logits_processors`` is an optional list of transformers ``LogitsProcessor`` objects
@@ -174,15 +199,19 @@ class HFModel:
             torch.manual_seed(params.seed)
         expanded = [(i, j, p) for i, p in enumerate(prompts) for j in range(params.n)]
         results: list[Completion] = []
-        window = int(getattr(self.model.config, "n_positions", 0)
-                     or getattr(self.model.config, "max_position_embeddings", 0) or 2048)
+        window = int(
+            getattr(self.model.config, "n_positions", 0)
+            or getattr(self.model.config, "max_position_embeddings", 0)
+            or 2048
+        )
         max_prompt = max(1, window - params.max_new_tokens)
         for start in range(0, len(expanded), batch_size):
             chunk = expanded[start : start + batch_size]
-            texts = [p if p else (self.tokenizer.bos_token or self.tokenizer.eos_token or "")
-                     for _, _, p in chunk]
-            enc = self.tokenizer(texts, return_tensors="pt", padding=True,
-                                 add_special_tokens=False)
+            texts = [
+                p if p else (self.tokenizer.bos_token or self.tokenizer.eos_token or "")
+                for _, _, p in chunk
+            ]
+            enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
             input_ids = enc["input_ids"][:, -max_prompt:].to(self.device)
             attention = enc["attention_mask"][:, -max_prompt:].to(self.device)
             if input_ids.shape[1] == 0:
@@ -195,13 +224,17 @@ class HFModel:
             if params.temperature == 0:
                 kwargs["do_sample"] = False
             else:
-                kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p,
-                              top_k=params.top_k or None)
+                kwargs.update(
+                    do_sample=True,
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    top_k=params.top_k or None,
+                )
             if logits_processors:
                 kwargs["logits_processor"] = transformers.LogitsProcessorList(logits_processors)
             with torch.inference_mode():
                 out = self.model.generate(input_ids=input_ids, **kwargs)
-            new = out[:, input_ids.shape[1]:].cpu().numpy()
+            new = out[:, input_ids.shape[1] :].cpu().numpy()
             for row, (pi, j, _) in enumerate(chunk):
                 ids = new[row].tolist()
                 eos = self.eos_token_id
@@ -212,15 +245,26 @@ class HFModel:
                 text = self.decode(ids)
                 text, stopped = cut_at_stop(text, params.stop)
                 reason = "stop" if (hit_eos or stopped) else "length"
-                results.append(Completion(text=text, prompt_index=pi, index=j,
-                                          finish_reason=reason, completion_tokens=len(ids),
-                                          prompt_tokens=int(attention[row].sum()),
-                                          token_ids=tuple(ids)))
+                results.append(
+                    Completion(
+                        text=text,
+                        prompt_index=pi,
+                        index=j,
+                        finish_reason=reason,
+                        completion_tokens=len(ids),
+                        prompt_tokens=int(attention[row].sum()),
+                        token_ids=tuple(ids),
+                    )
+                )
         return results
 
 
-def load_model(name_or_path: str | os.PathLike[str] | None = None, *, device: str = "cpu",
-               dtype: str | None = None) -> HFModel:
+def load_model(
+    name_or_path: str | os.PathLike[str] | None = None,
+    *,
+    device: str = "cpu",
+    dtype: str | None = None,
+) -> HFModel:
     """Load a causal LM by hub name or local path; ``None`` is the embedded demo model.
 
     Never hangs offline: an unknown name that is not cached raises :class:`ModelError` saying

@@ -28,9 +28,18 @@ class OpenAICompatGenerator:
     ``backoff * 2**attempt`` seconds on transient failures.
     """
 
-    def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
-                 timeout: float = 60.0, max_retries: int = 3, backoff: float = 0.5,
-                 concurrency: int = 4, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        concurrency: int = 4,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise InputError(f"base URL {base_url!r} must start with http:// or https://")
         self.base_url = base_url.rstrip("/")
@@ -69,7 +78,9 @@ class OpenAICompatGenerator:
                     try:
                         return resp.json()
                     except ValueError as exc:
-                        raise BackendError(f"{url} returned invalid JSON: {resp.text[:200]!r}") from exc
+                        raise BackendError(
+                            f"{url} returned invalid JSON: {resp.text[:200]!r}"
+                        ) from exc
                 message = _error_message(resp)
                 if resp.status_code not in _RETRY_STATUS:
                     raise BackendError(f"{url} answered HTTP {resp.status_code}: {message}")
@@ -79,9 +90,13 @@ class OpenAICompatGenerator:
         raise BackendError(f"{url} failed after {self.max_retries + 1} attempts: {last}")
 
     def _body(self, params: GenerationParams) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.name, "max_tokens": params.max_new_tokens,
-                                "temperature": params.temperature, "top_p": params.top_p,
-                                "n": params.n}
+        body: dict[str, Any] = {
+            "model": self.name,
+            "max_tokens": params.max_new_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "n": params.n,
+        }
         if params.seed is not None:
             body["seed"] = params.seed
         if params.stop:
@@ -96,8 +111,9 @@ class OpenAICompatGenerator:
 
     # -- TextGenerator --------------------------------------------------------------------
 
-    def generate(self, prompts: Sequence[str], params: GenerationParams | None = None
-                 ) -> list[Completion]:
+    def generate(
+        self, prompts: Sequence[str], params: GenerationParams | None = None
+    ) -> list[Completion]:
         prompts = check_prompts(prompts)
         params = params or GenerationParams()
         base = self._body(params)
@@ -109,8 +125,9 @@ class OpenAICompatGenerator:
 
         return [c for group in self._map(one, list(enumerate(prompts))) for c in group]
 
-    def chat(self, conversations: Sequence[Sequence[Message]],
-             params: GenerationParams | None = None) -> list[Completion]:
+    def chat(
+        self, conversations: Sequence[Sequence[Message]], params: GenerationParams | None = None
+    ) -> list[Completion]:
         if not conversations:
             raise InputError("no conversations given")
         params = params or GenerationParams()
@@ -146,9 +163,15 @@ def _completions(data: dict[str, Any], prompt_index: int, n: int, *, key: str) -
             text = (ch.get("message") or {}).get("content") or ""
         else:
             text = ch.get("text") or ""
-        out.append(Completion(text=text, prompt_index=prompt_index, index=j,
-                              finish_reason=ch.get("finish_reason") or "stop",
-                              completion_tokens=int(usage.get("completion_tokens", 0) or 0),
-                              prompt_tokens=int(usage.get("prompt_tokens", 0) or 0),
-                              extra={k: v for k, v in data.items() if k not in ("choices",)}))
+        out.append(
+            Completion(
+                text=text,
+                prompt_index=prompt_index,
+                index=j,
+                finish_reason=ch.get("finish_reason") or "stop",
+                completion_tokens=int(usage.get("completion_tokens", 0) or 0),
+                prompt_tokens=int(usage.get("prompt_tokens", 0) or 0),
+                extra={k: v for k, v in data.items() if k not in ("choices",)},
+            )
+        )
     return out

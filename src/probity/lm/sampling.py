@@ -12,7 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from probity.errors import InputError
-from probity.lm.base import Completion, GenerationParams, LogitsAdjuster, NextTokenModel, cut_at_stop
+from probity.lm.base import (
+    Completion,
+    GenerationParams,
+    LogitsAdjuster,
+    NextTokenModel,
+    cut_at_stop,
+)
 
 
 def _filter_top_p(logits: np.ndarray, top_p: float) -> np.ndarray:
@@ -27,8 +33,12 @@ def _filter_top_p(logits: np.ndarray, top_p: float) -> np.ndarray:
     return np.where(drop, -np.inf, logits)
 
 
-def sample(model: NextTokenModel, prompts: Sequence[str], params: GenerationParams | None = None,
-           adjusters: Sequence[LogitsAdjuster] = ()) -> list[Completion]:
+def sample(
+    model: NextTokenModel,
+    prompts: Sequence[str],
+    params: GenerationParams | None = None,
+    adjusters: Sequence[LogitsAdjuster] = (),
+) -> list[Completion]:
     """Sample completions token by token, applying ``adjusters`` to the logits at each step.
 
     Batched over prompts x n; the same inputs and ``params.seed`` give the same outputs.
@@ -44,7 +54,7 @@ def sample(model: NextTokenModel, prompts: Sequence[str], params: GenerationPara
     pad = eos if eos is not None else 0
     batch = np.full((len(rows), width), pad, dtype=np.int64)
     for r, (_, _, ids) in enumerate(rows):
-        batch[r, width - len(ids):] = ids  # right-aligned: the last column is the last token
+        batch[r, width - len(ids) :] = ids  # right-aligned: the last column is the last token
     done = np.zeros(len(rows), dtype=bool)
     new_tokens: list[list[int]] = [[] for _ in rows]
     for _ in range(params.max_new_tokens):
@@ -77,7 +87,15 @@ def sample(model: NextTokenModel, prompts: Sequence[str], params: GenerationPara
     for r, (pi, j, ids) in enumerate(rows):
         text, stopped = cut_at_stop(model.decode(new_tokens[r]), params.stop)
         reason = "stop" if (done[r] or stopped) else "length"
-        results.append(Completion(text=text, prompt_index=pi, index=j, finish_reason=reason,
-                                  completion_tokens=len(new_tokens[r]), prompt_tokens=len(ids),
-                                  token_ids=tuple(new_tokens[r])))
+        results.append(
+            Completion(
+                text=text,
+                prompt_index=pi,
+                index=j,
+                finish_reason=reason,
+                completion_tokens=len(new_tokens[r]),
+                prompt_tokens=len(ids),
+                token_ids=tuple(new_tokens[r]),
+            )
+        )
     return results

@@ -63,8 +63,13 @@ class Section:
         self.blocks.append(("facts", [(k, _fmt(v)) for k, v in items.items()]))
         return self
 
-    def table(self, rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
-              columns: Sequence[str] | None = None, *, caption: str = "") -> Section:
+    def table(
+        self,
+        rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
+        columns: Sequence[str] | None = None,
+        *,
+        caption: str = "",
+    ) -> Section:
         """Add a table from dict rows (columns default to the first row's keys) or lists."""
         rows = list(rows)
         if rows and isinstance(rows[0], Mapping):
@@ -110,11 +115,17 @@ class Report:
     def render(self) -> str:
         import jinja2
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES),
-                                 autoescape=jinja2.select_autoescape(["html"]))
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(_TEMPLATES),
+            autoescape=jinja2.select_autoescape(["html"]),
+        )
         tpl = env.get_template("base.html")
-        return tpl.render(report=self, version=__version__, escape=html.escape,
-                          generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        return tpl.render(
+            report=self,
+            version=__version__,
+            escape=html.escape,
+            generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Render and write the report atomically; returns the path."""
