@@ -42,12 +42,53 @@ def test_calibration_round_trips_through_a_file(tmp_path):
 @pytest.fixture(scope="module")
 def texts(tiny_model):
     rng = random.Random(1)
-    words = ("the a model river stone light green red quiet bright city garden learns writes "
-             "reads walks under over near far slowly quickly and but because when while old new "
-             "teacher doctor nurse pilot story letter window morning evening rain sun").split()
+    words = [
+        "the",
+        "a",
+        "model",
+        "river",
+        "stone",
+        "light",
+        "green",
+        "red",
+        "quiet",
+        "bright",
+        "city",
+        "garden",
+        "learns",
+        "writes",
+        "reads",
+        "walks",
+        "under",
+        "over",
+        "near",
+        "far",
+        "slowly",
+        "quickly",
+        "and",
+        "but",
+        "because",
+        "when",
+        "while",
+        "old",
+        "new",
+        "teacher",
+        "doctor",
+        "nurse",
+        "pilot",
+        "story",
+        "letter",
+        "window",
+        "morning",
+        "evening",
+        "rain",
+        "sun",
+    ]
     human = [" ".join(rng.choice(words) for _ in range(30)) for _ in range(160)]
     prompts = [" ".join(rng.choice(words) for _ in range(3)) for _ in range(40)]
-    outs = tiny_model.generate(prompts, GenerationParams(max_new_tokens=30, temperature=0.3, seed=5))
+    outs = tiny_model.generate(
+        prompts, GenerationParams(max_new_tokens=30, temperature=0.3, seed=5)
+    )
     machine = [p + c.text for p, c in zip(prompts, [o for o in outs], strict=True)]
     return human, machine
 
@@ -94,8 +135,19 @@ def test_cli_calibrates_on_human_text_and_answers_in_json(tiny_model_dir, texts,
 
     human, machine = texts
     (tmp_path / "human.txt").write_text("\n\n".join(human[:100]))
-    code = main(["detect", "--model", str(tiny_model_dir), "--human", str(tmp_path / "human.txt"),
-                 "--fpr", "0.05", "--json", machine[1]])
+    code = main(
+        [
+            "detect",
+            "--model",
+            str(tiny_model_dir),
+            "--human",
+            str(tmp_path / "human.txt"),
+            "--fpr",
+            "0.05",
+            "--json",
+            machine[1],
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["kind"] in ("evidence", "none") and data["zero_shot"]["p_value"] is not None

@@ -20,16 +20,19 @@ from probity.focus.stats import association
 TRUE_SHARE = {"22": 0.85, "38": 0.5, "67": 0.15}  # P(prefer Swift) by age, planted in the server
 
 
-@pytest.mark.parametrize(("answer", "expected"), [
-    ("Option 1. It is lighter.", "first"),
-    ("I would go with option 2 because of the range.", "second"),
-    ("The second one, clearly.", "second"),
-    ("Swift, since I ride fast.", "first"),
-    ("Neither of them suits me.", "neither"),
-    ("Option 1 or Option 2, hard to say.", "unparseable"),
-    ("What a lovely morning.", "unparseable"),
-    ("", "unparseable"),
-])
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Option 1. It is lighter.", "first"),
+        ("I would go with option 2 because of the range.", "second"),
+        ("The second one, clearly.", "second"),
+        ("Swift, since I ride fast.", "first"),
+        ("Neither of them suits me.", "neither"),
+        ("Option 1 or Option 2, hard to say.", "unparseable"),
+        ("What a lovely morning.", "unparseable"),
+        ("", "unparseable"),
+    ],
+)
 def test_parse_choice(answer, expected):
     assert parse_choice(answer, "Swift", "Steady") == expected
 
@@ -49,8 +52,10 @@ def test_association_detects_dependence_and_reports_untestable_tables():
 
 def test_study_validation_names_the_field(tmp_path):
     p = tmp_path / "s.yaml"
-    p.write_text("factors:\n  age: []\nproducts:\n  - {name: A, description: a}\n"
-                 "  - {name: B, description: b}\n")
+    p.write_text(
+        "factors:\n  age: []\nproducts:\n  - {name: A, description: a}\n"
+        "  - {name: B, description: b}\n"
+    )
     with pytest.raises(ConfigError, match="factors"):
         load_study(p)
     p.write_text("products:\n  - {name: A, description: a}\n  - {name: B, description: b}\n")
@@ -82,7 +87,9 @@ def _server():
                 text = f" Option {option}. Honestly the other one is stupid crap, what idiots."
             else:
                 text = f" Option {option}. It suits how I live."
-            data = json.dumps({"choices": [{"index": 0, "text": text, "finish_reason": "stop"}]}).encode()
+            data = json.dumps(
+                {"choices": [{"index": 0, "text": text, "finish_reason": "stop"}]}
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -115,8 +122,9 @@ def test_known_preferences_are_recovered_with_intervals_and_toxic_answers_remove
     cfg = load_study(tmp_path / "s.yaml")
     httpd = _server()
     try:
-        gen = OpenAICompatGenerator(f"http://127.0.0.1:{httpd.server_address[1]}/v1", "m",
-                                    concurrency=4)
+        gen = OpenAICompatGenerator(
+            f"http://127.0.0.1:{httpd.server_address[1]}/v1", "m", concurrency=4
+        )
         res = run_study(cfg, gen)
     finally:
         httpd.shutdown()
@@ -137,24 +145,47 @@ def test_cli_runs_on_the_tiny_model_and_writes_a_report(tiny_model_dir, tmp_path
 
     study = tmp_path / "s.yaml"
     study.write_text(STUDY.replace("samples: 60", "samples: 2"))
-    code = main(["focus-group", "--study", str(study), "--model", str(tiny_model_dir),
-                 "--report", str(tmp_path / "r.html"), "--json"])
+    code = main(
+        [
+            "focus-group",
+            "--study",
+            str(study),
+            "--model",
+            str(tiny_model_dir),
+            "--report",
+            str(tmp_path / "r.html"),
+            "--json",
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     c = data["counts"]
     assert c["prompts"] == 12
     assert c["kept"] + c["removed"] == 12
     assert c["decided"] + c["neither"] + c["unparseable"] == c["kept"]
-    assert "<svg" in (tmp_path / "r.html").read_text() or "data:image/png" in (tmp_path / "r.html").read_text()
+    assert (
+        "<svg" in (tmp_path / "r.html").read_text()
+        or "data:image/png" in (tmp_path / "r.html").read_text()
+    )
 
 
 def test_personas_grid_and_csv(tmp_path):
-    cfg = StudyConfig.model_validate({"factors": {"a": ["1", "2"], "b": ["x", "y", "z"]},
-                                      "products": [{"name": "P", "description": "p"},
-                                                   {"name": "Q", "description": "q"}]})
+    cfg = StudyConfig.model_validate(
+        {
+            "factors": {"a": ["1", "2"], "b": ["x", "y", "z"]},
+            "products": [{"name": "P", "description": "p"}, {"name": "Q", "description": "q"}],
+        }
+    )
     assert len(personas(cfg)) == 6
     (tmp_path / "p.csv").write_text("age,city\n30,Oslo\n50,Lima\n")
-    cfg2 = StudyConfig.model_validate({"personas_csv": "p.csv", "persona": "a {age}-year-old in {city}",
-                                       "products": [{"name": "P", "description": "p"},
-                                                    {"name": "Q", "description": "q"}]})
-    assert personas(cfg2, tmp_path) == [{"age": "30", "city": "Oslo"}, {"age": "50", "city": "Lima"}]
+    cfg2 = StudyConfig.model_validate(
+        {
+            "personas_csv": "p.csv",
+            "persona": "a {age}-year-old in {city}",
+            "products": [{"name": "P", "description": "p"}, {"name": "Q", "description": "q"}],
+        }
+    )
+    assert personas(cfg2, tmp_path) == [
+        {"age": "30", "city": "Oslo"},
+        {"age": "50", "city": "Lima"},
+    ]

@@ -16,22 +16,57 @@ from probity.errors import InputError
 def detect_command(
     text: Annotated[str | None, typer.Argument(help="The text to check ('-' reads stdin).")] = None,
     file: Annotated[Path | None, typer.Option("--file", help=FILE_HELP)] = None,
-    jsonl: Annotated[Path | None, typer.Option("--jsonl", help="Check every record of a JSONL file.")] = None,
+    jsonl: Annotated[
+        Path | None, typer.Option("--jsonl", help="Check every record of a JSONL file.")
+    ] = None,
     field: Annotated[str, typer.Option("--field", help="Text field of --jsonl records.")] = "text",
-    key: Annotated[list[str] | None, typer.Option("--key", help="Watermark key id to check "
-                                                  "(repeatable); needs the watermarking model's tokenizer.")] = None,
-    scheme: Annotated[str, typer.Option("--scheme", help="Watermark scheme used at generation.")] = "kgw",
-    method: Annotated[str, typer.Option("--method", help="Zero-shot detector: fast-detectgpt, "
-                                        "binoculars or perplexity.")] = "fast-detectgpt",
-    model: Annotated[str | None, typer.Option("--model", help="Scoring model (and watermark "
-                                              "tokenizer): path or hub name; default: the embedded demo model.")] = None,
-    performer: Annotated[str | None, typer.Option("--performer", help="Binoculars' second model "
-                                                  "(same tokenizer as --model).")] = None,
-    human: Annotated[Path | None, typer.Option("--human", help="Calibrate on this file of human "
-                                               "text first (JSONL with --field, or one text per blank-line-separated paragraph) and save the calibration.")] = None,
-    fpr: Annotated[float, typer.Option("--fpr", help="False-positive rate for the zero-shot verdict.")] = 0.01,
-    watermark_fpr: Annotated[float, typer.Option("--watermark-fpr", help="False-positive rate for the watermark verdict.")] = 1e-4,
-    no_zero_shot: Annotated[bool, typer.Option("--no-zero-shot", help="Only check watermarks.")] = False,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Watermark key id to check "
+            "(repeatable); needs the watermarking model's tokenizer.",
+        ),
+    ] = None,
+    scheme: Annotated[
+        str, typer.Option("--scheme", help="Watermark scheme used at generation.")
+    ] = "kgw",
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method", help="Zero-shot detector: fast-detectgpt, binoculars or perplexity."
+        ),
+    ] = "fast-detectgpt",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Scoring model (and watermark "
+            "tokenizer): path or hub name; default: the embedded demo model.",
+        ),
+    ] = None,
+    performer: Annotated[
+        str | None,
+        typer.Option("--performer", help="Binoculars' second model (same tokenizer as --model)."),
+    ] = None,
+    human: Annotated[
+        Path | None,
+        typer.Option(
+            "--human",
+            help="Calibrate on this file of human "
+            "text first (JSONL with --field, or one text per blank-line-separated paragraph) and save the calibration.",
+        ),
+    ] = None,
+    fpr: Annotated[
+        float, typer.Option("--fpr", help="False-positive rate for the zero-shot verdict.")
+    ] = 0.01,
+    watermark_fpr: Annotated[
+        float,
+        typer.Option("--watermark-fpr", help="False-positive rate for the watermark verdict."),
+    ] = 1e-4,
+    no_zero_shot: Annotated[
+        bool, typer.Option("--no-zero-shot", help="Only check watermarks.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Check text for a Probity watermark (proof, with a certificate), then for zero-shot
@@ -63,8 +98,15 @@ def detect_command(
         else:
             detector.calibration = find_calibration(method, detector.models)
     params = {"scheme": scheme}
-    reports = provenance(texts, keys=key or (), detector=detector, tokenizer=lm,
-                         watermark_fpr=watermark_fpr, zero_shot_fpr=fpr, scheme_params=params)
+    reports = provenance(
+        texts,
+        keys=key or (),
+        detector=detector,
+        tokenizer=lm,
+        watermark_fpr=watermark_fpr,
+        zero_shot_fpr=fpr,
+        scheme_params=params,
+    )
     if json_out:
         print_json([r.to_dict() for r in reports] if jsonl else reports[0].to_dict())
         return
@@ -74,6 +116,8 @@ def detect_command(
         console.print(f"{prefix}[bold {colour}]{rep.kind.upper()}[/]: {rep.conclusion}")
         if rep.zero_shot is not None:
             z = rep.zero_shot
-            console.print(f"    zero-shot {z.method}: score {z.score:.3f} over {z.tokens} tokens, "
-                          f"verdict {z.verdict}" + (f", p = {z.p_value:.3g}" if z.p_value else ""))
+            console.print(
+                f"    zero-shot {z.method}: score {z.score:.3f} over {z.tokens} tokens, "
+                f"verdict {z.verdict}" + (f", p = {z.p_value:.3g}" if z.p_value else "")
+            )
     console.print("[dim]Limits: " + " ".join(reports[0].limits) + "[/]")

@@ -52,23 +52,34 @@ class Calibration:
             raise InputError(
                 f"a false-positive rate of {fpr:g} needs at least {int(np.ceil(1 / fpr)) - 1} "
                 f"human texts in the calibration; this one has {self.n}",
-                hint="calibrate on more human text or choose a larger --fpr")
+                hint="calibrate on more human text or choose a larger --fpr",
+            )
         k = int(np.floor(fpr * (self.n + 1))) - 1  # allowed number of human scores >= threshold
         arr = np.asarray(self.scores)
         # flagged iff score > arr[n-1-k] (then at most k human scores are >= it)
         return float(np.nextafter(arr[self.n - 1 - k], np.inf))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "models": list(self.models), "n": self.n,
-                "source": self.source, "max_tokens": self.max_tokens,
-                "scores": list(self.scores), "extra": self.extra}
+        return {
+            "method": self.method,
+            "models": list(self.models),
+            "n": self.n,
+            "source": self.source,
+            "max_tokens": self.max_tokens,
+            "scores": list(self.scores),
+            "extra": self.extra,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
-        return cls(method=data["method"], models=tuple(data["models"]),
-                   scores=tuple(sorted(float(s) for s in data["scores"])),
-                   source=data.get("source", ""), max_tokens=int(data.get("max_tokens", 512)),
-                   extra=data.get("extra", {}))
+        return cls(
+            method=data["method"],
+            models=tuple(data["models"]),
+            scores=tuple(sorted(float(s) for s in data["scores"])),
+            source=data.get("source", ""),
+            max_tokens=int(data.get("max_tokens", 512)),
+            extra=data.get("extra", {}),
+        )
 
     def save(self, path: str | Path) -> Path:
         write_json_atomic(path, self.to_dict())
@@ -85,13 +96,21 @@ class Calibration:
             raise CorruptIndexError(f"calibration file {str(p)!r} is not valid: {exc}") from exc
 
 
-def fit_calibration(scores: np.ndarray, *, method: str, models: tuple[str, ...], source: str,
-                    max_tokens: int = 512) -> Calibration:
+def fit_calibration(
+    scores: np.ndarray, *, method: str, models: tuple[str, ...], source: str, max_tokens: int = 512
+) -> Calibration:
     """Build a calibration from human-text scores (NaNs, from too-short texts, are dropped)."""
     arr = np.asarray(scores, dtype=float)
     arr = np.sort(arr[np.isfinite(arr)])
     if arr.size < 20:
-        raise InputError(f"only {arr.size} usable human texts to calibrate on; give at least 20 "
-                         "(each with 2 or more tokens)")
-    return Calibration(method=method, models=models, scores=tuple(arr.tolist()), source=source,
-                       max_tokens=max_tokens)
+        raise InputError(
+            f"only {arr.size} usable human texts to calibrate on; give at least 20 "
+            "(each with 2 or more tokens)"
+        )
+    return Calibration(
+        method=method,
+        models=models,
+        scores=tuple(arr.tolist()),
+        source=source,
+        max_tokens=max_tokens,
+    )

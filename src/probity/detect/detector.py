@@ -50,9 +50,15 @@ class ZeroShotResult:
     calibration_source: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "score": None if np.isnan(self.score) else self.score,
-                "tokens": self.tokens, "p_value": self.p_value, "fpr": self.fpr,
-                "verdict": self.verdict, "calibration_source": self.calibration_source}
+        return {
+            "method": self.method,
+            "score": None if np.isnan(self.score) else self.score,
+            "tokens": self.tokens,
+            "p_value": self.p_value,
+            "fpr": self.fpr,
+            "verdict": self.verdict,
+            "calibration_source": self.calibration_source,
+        }
 
 
 class ZeroShotDetector:
@@ -63,9 +69,16 @@ class ZeroShotDetector:
     on human text (or pass a ``calibration``) before :meth:`detect` gives verdicts.
     """
 
-    def __init__(self, method: str = "fast-detectgpt", model: Any = None, *,
-                 performer: Any = None, max_tokens: int = 512, batch_size: int = 8,
-                 calibration: Calibration | None = None) -> None:
+    def __init__(
+        self,
+        method: str = "fast-detectgpt",
+        model: Any = None,
+        *,
+        performer: Any = None,
+        max_tokens: int = 512,
+        batch_size: int = 8,
+        calibration: Calibration | None = None,
+    ) -> None:
         if method not in METHODS:
             raise InputError(f"unknown detection method {method!r}; choose one of {list(METHODS)}")
         from probity.lm import load_model
@@ -98,12 +111,17 @@ class ZeroShotDetector:
             return binoculars_scores(self.model, self.performer, texts, **kw)
         return log_perplexity_scores(self.model, texts, **kw)
 
-    def calibrate(self, human_texts: Sequence[str], *, source: str = "user-supplied human text"
-                  ) -> Calibration:
+    def calibrate(
+        self, human_texts: Sequence[str], *, source: str = "user-supplied human text"
+    ) -> Calibration:
         """Score ``human_texts`` and keep them as this detector's calibration."""
-        self.calibration = fit_calibration(self.scores(human_texts), method=self.method,
-                                           models=self.models, source=source,
-                                           max_tokens=self.max_tokens)
+        self.calibration = fit_calibration(
+            self.scores(human_texts),
+            method=self.method,
+            models=self.models,
+            source=source,
+            max_tokens=self.max_tokens,
+        )
         return self.calibration
 
     def detect(self, texts: Sequence[str], *, fpr: float = 0.01) -> list[ZeroShotResult]:
@@ -113,7 +131,9 @@ class ZeroShotDetector:
         cal = self.calibration
         if cal is not None:
             if cal.method != self.method:
-                raise InputError(f"calibration is for {cal.method!r}, detector uses {self.method!r}")
+                raise InputError(
+                    f"calibration is for {cal.method!r}, detector uses {self.method!r}"
+                )
             cal.threshold(fpr)  # raises when the calibration is too small for this fpr
         texts = list(texts)
         scores = self.scores(texts)
@@ -127,8 +147,11 @@ class ZeroShotDetector:
             else:
                 p = cal.p_value(s)
                 verdict = "machine-likely" if p <= fpr else "no-evidence"
-            out.append(ZeroShotResult(self.method, float(s), n, p, fpr, verdict,
-                                      cal.source if cal else None))
+            out.append(
+                ZeroShotResult(
+                    self.method, float(s), n, p, fpr, verdict, cal.source if cal else None
+                )
+            )
         return out
 
 

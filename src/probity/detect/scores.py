@@ -42,7 +42,9 @@ def _batch_ids(model: Any, texts: Sequence[str], max_tokens: int) -> tuple[Any, 
 def _log_probs(model: Any, ids: Any, mask: Any) -> Any:
     torch = require("torch", "hf")
     with torch.inference_mode():
-        logits = model.model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device)).logits
+        logits = model.model(
+            input_ids=ids.to(model.device), attention_mask=mask.to(model.device)
+        ).logits
     return torch.log_softmax(logits[:, :-1, :].float(), dim=-1).cpu()
 
 
@@ -51,8 +53,9 @@ def token_counts(model: Any, texts: Sequence[str], max_tokens: int = 512) -> lis
     return [max(0, min(len(model.encode(t)), max_tokens) - 1) for t in texts]
 
 
-def fast_detectgpt_scores(model: Any, texts: Sequence[str], *, max_tokens: int = 512,
-                          batch_size: int = 8) -> np.ndarray:
+def fast_detectgpt_scores(
+    model: Any, texts: Sequence[str], *, max_tokens: int = 512, batch_size: int = 8
+) -> np.ndarray:
     """Analytic Fast-DetectGPT criterion for each text (higher = more machine-like).
 
     Texts shorter than 2 tokens get NaN.
@@ -77,8 +80,14 @@ def fast_detectgpt_scores(model: Any, texts: Sequence[str], *, max_tokens: int =
     return out
 
 
-def binoculars_scores(observer: Any, performer: Any, texts: Sequence[str], *,
-                      max_tokens: int = 512, batch_size: int = 8) -> np.ndarray:
+def binoculars_scores(
+    observer: Any,
+    performer: Any,
+    texts: Sequence[str],
+    *,
+    max_tokens: int = 512,
+    batch_size: int = 8,
+) -> np.ndarray:
     """Negated Binoculars score ``-logPPL_perf / XPPL(obs, perf)`` (higher = more machine-like).
 
     ``observer`` and ``performer`` must share a tokenizer (same vocabulary); they may be the
@@ -87,7 +96,8 @@ def binoculars_scores(observer: Any, performer: Any, texts: Sequence[str], *,
     if observer is not performer and observer.vocab_size != performer.vocab_size:
         raise InputError(
             f"Binoculars needs two models with one tokenizer; vocabularies differ "
-            f"({observer.vocab_size} vs {performer.vocab_size})")
+            f"({observer.vocab_size} vs {performer.vocab_size})"
+        )
     out = np.full(len(texts), np.nan)
     for start in range(0, len(texts), batch_size):
         chunk = list(texts[start : start + batch_size])
@@ -108,8 +118,9 @@ def binoculars_scores(observer: Any, performer: Any, texts: Sequence[str], *,
     return out
 
 
-def log_perplexity_scores(model: Any, texts: Sequence[str], *, max_tokens: int = 512,
-                          batch_size: int = 8) -> np.ndarray:
+def log_perplexity_scores(
+    model: Any, texts: Sequence[str], *, max_tokens: int = 512, batch_size: int = 8
+) -> np.ndarray:
     """Negated mean token log-perplexity (the classic baseline; higher = more machine-like)."""
     out = np.full(len(texts), np.nan)
     for start in range(0, len(texts), batch_size):

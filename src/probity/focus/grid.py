@@ -86,8 +86,10 @@ def personas(cfg: StudyConfig, base_dir: Path | None = None) -> list[dict[str, s
             raise InputError(f"{csv} has no personas")
         return [{str(k): str(v) for k, v in row.items()} for row in df.to_dict("records")]
     names = list(cfg.factors)
-    return [dict(zip(names, combo, strict=True))
-            for combo in itertools.product(*(cfg.factors[n] for n in names))]
+    return [
+        dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*(cfg.factors[n] for n in names))
+    ]
 
 
 def render_persona(cfg: StudyConfig, persona: dict[str, str]) -> str:
@@ -96,18 +98,26 @@ def render_persona(cfg: StudyConfig, persona: dict[str, str]) -> str:
         who = cfg.persona.format(**persona)
         return cfg.persona_sentence.format(persona=who, **persona)
     except KeyError as exc:
-        raise InputError(f"persona template names {exc} which is not a factor "
-                         f"(factors: {sorted(persona)})") from exc
+        raise InputError(
+            f"persona template names {exc} which is not a factor (factors: {sorted(persona)})"
+        ) from exc
 
 
-def render_prompt(cfg: StudyConfig, persona: dict[str, str], first: Product, second: Product
-                  ) -> str:
+def render_prompt(
+    cfg: StudyConfig, persona: dict[str, str], first: Product, second: Product
+) -> str:
     """The full prompt with ``first`` shown as Option 1."""
-    return cfg.question.format(persona_sentence=render_persona(cfg, persona),
-                               first=f"{first.name}. {first.description}",
-                               second=f"{second.name}. {second.description}")
+    return cfg.question.format(
+        persona_sentence=render_persona(cfg, persona),
+        first=f"{first.name}. {first.description}",
+        second=f"{second.name}. {second.description}",
+    )
 
 
 def grid_summary(cfg: StudyConfig, grid: list[dict[str, str]]) -> dict[str, Any]:
-    return {"personas": len(grid), "samples_per_persona": cfg.samples,
-            "prompts": len(grid) * cfg.samples, "factors": list(grid[0]) if grid else []}
+    return {
+        "personas": len(grid),
+        "samples_per_persona": cfg.samples,
+        "prompts": len(grid) * cfg.samples,
+        "factors": list(grid[0]) if grid else [],
+    }

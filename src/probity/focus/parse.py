@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import re
 
-_FIRST = re.compile(r"\b(?:option|choice|product)\s*(?:1|one|#1)\b|\bthe first (?:one|option|product)\b"
-                    r"|^\s*(?:1|one)\b", re.I | re.M)
-_SECOND = re.compile(r"\b(?:option|choice|product)\s*(?:2|two|#2)\b|\bthe second (?:one|option|product)\b"
-                     r"|^\s*(?:2|two)\b", re.I | re.M)
-_NEITHER = re.compile(r"\b(?:neither|none of (?:them|these|the two)|no preference|"
-                      r"i (?:would|'d) not (?:buy|choose) either)\b", re.I)
+_FIRST = re.compile(
+    r"\b(?:option|choice|product)\s*(?:1|one|#1)\b|\bthe first (?:one|option|product)\b"
+    r"|^\s*(?:1|one)\b",
+    re.I | re.M,
+)
+_SECOND = re.compile(
+    r"\b(?:option|choice|product)\s*(?:2|two|#2)\b|\bthe second (?:one|option|product)\b"
+    r"|^\s*(?:2|two)\b",
+    re.I | re.M,
+)
+_NEITHER = re.compile(
+    r"\b(?:neither|none of (?:them|these|the two)|no preference|"
+    r"i (?:would|'d) not (?:buy|choose) either)\b",
+    re.I,
+)
 
 
 def parse_choice(answer: str, first_name: str = "", second_name: str = "") -> str:

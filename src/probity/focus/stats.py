@@ -25,7 +25,13 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
 def share_row(k: int, n: int) -> dict[str, Any]:
     """Share ``k/n`` with its Wilson interval, as a report/JSON row."""
     lo, hi = wilson(k, n)
-    return {"n": n, "count": k, "share": (k / n) if n else float("nan"), "ci_low": lo, "ci_high": hi}
+    return {
+        "n": n,
+        "count": k,
+        "share": (k / n) if n else float("nan"),
+        "ci_low": lo,
+        "ci_high": hi,
+    }
 
 
 def association(table: np.ndarray) -> dict[str, Any]:
@@ -38,8 +44,13 @@ def association(table: np.ndarray) -> dict[str, Any]:
     t = t[t.sum(axis=1) > 0]
     t = t[:, t.sum(axis=0) > 0] if t.size else t
     if t.shape[0] < 2 or t.shape[1] < 2:
-        return {"chi2": None, "dof": 0, "p_value": None, "cramers_v": None,
-                "note": "not testable: fewer than two levels or only one answer given"}
+        return {
+            "chi2": None,
+            "dof": 0,
+            "p_value": None,
+            "cramers_v": None,
+            "note": "not testable: fewer than two levels or only one answer given",
+        }
     chi2, p, dof, expected = _st.chi2_contingency(t, correction=False)
     n = t.sum()
     v = float(np.sqrt(chi2 / (n * (min(t.shape) - 1)))) if n else None
