@@ -42,6 +42,12 @@ _ATTRIB_AFTER = re.compile(
     + r"\b)",
     re.IGNORECASE,
 )
+# Typographic labels: a quotation introduced by a speaker and a comma or colon
+# ('the villain sneers, "..."'), or followed by a pronoun and a verb ('"...," she snapped').
+_INTRO_BEFORE = re.compile(r"\w[\w'’]*\s*[,:]\s*$")
+_PRONOUN_AFTER = re.compile(
+    r"^\s*[,.!?]?\s*(?:he|she|they|i|we|you|it)\s+\w+(?:ed|s)\b", re.IGNORECASE
+)
 _DASH_ATTRIB = re.compile(r"^\s*[—–]\s*\w|^\s*--\s*\w")
 _BLOCK_LEAD = re.compile(
     r"(?:\b(?:wrote|writes|said|says|posted)\s*:\s*$|^\s*(?:quote|quoting)\b.*:\s*$)", re.IGNORECASE
@@ -60,7 +66,13 @@ def quotation_spans(text: str) -> list[Span]:
     for m in _QUOTE_RE.finditer(text):
         before = text[max(0, m.start() - 80) : m.start()]
         after = text[m.end() : m.end() + 80]
-        if _ATTRIB_BEFORE.search(before) or _ATTRIB_AFTER.match(after) or _DASH_ATTRIB.match(after):
+        if (
+            _ATTRIB_BEFORE.search(before)
+            or _INTRO_BEFORE.search(before)
+            or _ATTRIB_AFTER.match(after)
+            or _PRONOUN_AFTER.match(after)
+            or _DASH_ATTRIB.match(after)
+        ):
             out.append(Span(m.start(), m.end(), "quotation"))
     out.extend(_block_quotes(text))
     return out

@@ -327,17 +327,26 @@ class StreamChecker:
         self._buf += chunk
         spans = sentence_spans(self._buf)
         if len(spans) >= 2:
-            cut = spans[-1][0]
+            # Every sentence but the last is complete; check them one at a time so that the
+            # clean ones before a blocked sentence are still released.
+            cuts = [a for a, _ in spans[1:]]
         elif len(self._buf) > self.max_hold:
-            cut = self._buf.rfind(" ", 0, len(self._buf) - 1) + 1 or len(self._buf)
+            cuts = [self._buf.rfind(" ", 0, len(self._buf) - 1) + 1 or len(self._buf)]
         else:
             return ""
-        ready, self._buf = self._buf[:cut], self._buf[cut:]
-        out = self._check(ready)
-        self._offset += len(ready)
-        if not self.blocked:
-            self._released.append(out)
-        return out
+        out: list[str] = []
+        prev = 0
+        for cut in cuts:
+            piece = self._buf[prev:cut]
+            text = self._check(piece)
+            self._offset += len(piece)
+            prev = cut
+            if self.blocked:
+                break
+            out.append(text)
+            self._released.append(text)
+        self._buf = self._buf[prev:]
+        return "".join(out)
 
     def finish(self) -> tuple[str, Verdict]:
         """Check the held-back rest; return it (if allowed) and the verdict for the stream."""
