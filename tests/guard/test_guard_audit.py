@@ -7,6 +7,7 @@ import json
 import pytest
 
 from probity.cli import main
+from probity.errors import InputError
 from probity.guard import AuditLog, Guard, audit_record
 
 
@@ -60,5 +61,5 @@ def test_default_log_path_is_in_home(probity_home):
     g = Guard.from_policy("default", audit=AuditLog())
     g.check("hi")
     assert main(["guard", "log", "verify"]) == 0
-    with pytest.raises(Exception):
+    with pytest.raises(InputError):
         AuditLog.verify(probity_home / "nope.jsonl")
