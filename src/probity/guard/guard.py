@@ -195,20 +195,18 @@ class Guard:
         if todo:
             batch = [cleaned[i] for i in todo]
             cr = self.policy.context_rules
-            use_ctx = cr.quotation.enabled or cr.opinion.enabled
-            regions = [
-                labelled_regions(t, quotations=cr.quotation.enabled, opinions=cr.opinion.enabled)
-                if use_ctx
-                else []
-                for t in batch
-            ]
+            regions = [labelled_regions(t, quotations=cr.quotation.enabled,
+                                        opinions=cr.opinion.enabled,
+                                        benign_senses=cr.benign_sense.enabled,
+                                        mentions=cr.mention.enabled)
+                       if cr.any_enabled() else [] for t in batch]
             for rule, scanner in rules:
                 results = scanner.scan_many(batch, ctx)
                 for j, found in enumerate(results):
                     for f in found:
                         if f.score < rule.threshold:
                             continue
-                        findings[todo[j]].append(self._decide(f, rule, regions[j]))
+                        findings[todo[j]].append(self._decide(f, rule, regions[j], batch[j]))
         verdicts = []
         for i, t in enumerate(cleaned):
             verdicts.append(self._verdict(t, findings[i], direction, vault))
@@ -218,13 +216,13 @@ class Guard:
                 self.audit.append(audit_record(v, self.policy, versions))
         return verdicts
 
-    def _decide(self, f: Finding, rule: ScannerRule, regions: list[Span]) -> Finding:
+    def _decide(self, f: Finding, rule: ScannerRule, regions: list[Span], text: str) -> Finding:
         action = rule.action_for(f.category)
         details = dict(f.details)
         if action == "redact":
             details["redaction"] = rule.redaction
         if rule.context and regions and f.spans:
-            labels = {region_of(s, regions) for s in f.spans}
+            labels = {region_of(s, regions, text) for s in f.spans}
             if len(labels) == 1 and None not in labels:
                 label = labels.pop()
                 cr = getattr(self.policy.context_rules, label)
