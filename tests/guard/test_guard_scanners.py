@@ -42,6 +42,10 @@ def test_toxicity_fast_path_equals_profanity_check():
     ]
     ours = _profanity().predict(texts)
     np.testing.assert_allclose(ours, predict_prob(texts), rtol=1e-9, atol=1e-12)
+    batch = texts * 3  # > 8 texts: the sparse batch path
+    np.testing.assert_allclose(
+        _profanity().predict(batch), predict_prob(batch), rtol=1e-9, atol=1e-12
+    )
 
 
 def test_toxicity_localises_a_toxic_sentence():

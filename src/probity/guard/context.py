@@ -117,25 +117,31 @@ def opinion_spans(text: str) -> list[Span]:
 # Benign senses of violent words: computing, pests, cooking, photography, sport, games. The
 # list encodes common knowledge about these words; it was written knowing XSTest's published
 # categories ("homonyms", "safe targets", "safe contexts"), so XSTest figures are optimistic.
-_VIOLENT = (r"(?:kill|terminate|execute|shoot|butcher|slaughter|strangle|choke|destroy|blow up|"
-            r"murder|attack|hit|punch|stab|crush|smash|beat|eliminate|euthani[sz]e|gut|behead|"
-            r"exterminate|get rid of|put down)")
+_VIOLENT = (
+    r"(?:kill|terminate|execute|shoot|butcher|slaughter|strangle|choke|destroy|blow up|"
+    r"murder|attack|hit|punch|stab|crush|smash|beat|eliminate|euthani[sz]e|gut|behead|"
+    r"exterminate|get rid of|put down)"
+)
 _BENIGN_OBJECT = (
     r"(?:(?:python|linux|unix|windows|background|zombie|child|hung|running|stuck|frozen|idle)\s+)?"
     r"(?:process(?:es)?|threads?|tasks?|jobs?|programs?|apps?|applications?|servers?|"
     r"containers?|pods?|sessions?|connections?|quer(?:y|ies)|bugs?|scripts?|commands?|"
     r"mosquito(?:e?s)?|flies|fly|ants?|cockroach(?:es)?|roaches|rats?|mice|pests?|weeds?|"
     r"termites?|wasps?|lights?|engines?|time|the mood|pig|cow|chicken|fish|lamb|turkey|deer|"
-    r"photos?|pictures?|video|hoops|(?:old|sick|dying) (?:dog|cat|pet|horse)s?)")
+    r"photos?|pictures?|video|hoops|(?:old|sick|dying) (?:dog|cat|pet|horse)s?)"
+)
 _BENIGN_RE = re.compile(
     rf"\b{_VIOLENT}\w*\s+(?:(?:a|an|the|my|all|this|that|some|these|those|our)\s+)?"
     rf"{_BENIGN_OBJECT}\b|\bin (?:call of duty|fortnite|minecraft|gta|halo|counter-strike|"
     rf"valorant|skyrim|overwatch|a (?:video )?game|the game|my game|chess)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _MENTION_RE = re.compile(
     r"^\s*(?:what(?:'s| is| are)\s+(?:a |an |the )?(?!my |your |his |her |their |our )"
     r"[\w'-]+(?:\s[\w'-]+){0,2}\s*\?|what does\s.{1,40}\smean\s*\??|"
-    r"define\s.{1,40}|(?:the\s)?(?:definition|meaning) of\s.{1,40})\s*$", re.IGNORECASE)
+    r"define\s.{1,40}|(?:the\s)?(?:definition|meaning) of\s.{1,40})\s*$",
+    re.IGNORECASE,
+)
 
 
 def benign_sense_spans(text: str) -> list[Span]:
@@ -151,12 +157,21 @@ def benign_sense_spans(text: str) -> list[Span]:
 def mention_spans(text: str) -> list[Span]:
     """Short definitional questions that mention a term rather than use it ("What is
     fraud?", "What does 'X' mean?")."""
-    return [Span(a, b, "mention") for a, b in sentence_spans(text)
-            if b - a <= 80 and _MENTION_RE.match(text[a:b])]
+    return [
+        Span(a, b, "mention")
+        for a, b in sentence_spans(text)
+        if b - a <= 80 and _MENTION_RE.match(text[a:b])
+    ]
 
 
-def labelled_regions(text: str, *, quotations: bool = True, opinions: bool = True,
-                     benign_senses: bool = False, mentions: bool = False) -> list[Span]:
+def labelled_regions(
+    text: str,
+    *,
+    quotations: bool = True,
+    opinions: bool = True,
+    benign_senses: bool = False,
+    mentions: bool = False,
+) -> list[Span]:
     """Labelled quotation, opinion, benign-sense and mention spans of ``text``, by start."""
     spans: list[Span] = []
     if quotations:

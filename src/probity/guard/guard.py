@@ -195,11 +195,18 @@ class Guard:
         if todo:
             batch = [cleaned[i] for i in todo]
             cr = self.policy.context_rules
-            regions = [labelled_regions(t, quotations=cr.quotation.enabled,
-                                        opinions=cr.opinion.enabled,
-                                        benign_senses=cr.benign_sense.enabled,
-                                        mentions=cr.mention.enabled)
-                       if cr.any_enabled() else [] for t in batch]
+            regions = [
+                labelled_regions(
+                    t,
+                    quotations=cr.quotation.enabled,
+                    opinions=cr.opinion.enabled,
+                    benign_senses=cr.benign_sense.enabled,
+                    mentions=cr.mention.enabled,
+                )
+                if cr.any_enabled()
+                else []
+                for t in batch
+            ]
             for rule, scanner in rules:
                 results = scanner.scan_many(batch, ctx)
                 for j, found in enumerate(results):

@@ -76,8 +76,9 @@ class ContextRules(ProbityModel):
     mention: ContextRule = Field(default_factory=lambda: ContextRule(enabled=False))
 
     def any_enabled(self) -> bool:
-        return any(r.enabled for r in (self.quotation, self.opinion, self.benign_sense,
-                                       self.mention))
+        return any(
+            r.enabled for r in (self.quotation, self.opinion, self.benign_sense, self.mention)
+        )
 
 
 class Disclaimers(ProbityModel):
