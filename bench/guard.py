@@ -54,6 +54,19 @@ EVAL = (
     "STREET_ADDRESS",
 )
 MAP = {"URL": "DOMAIN_NAME", "LOCATION": "STREET_ADDRESS"}
+NOTES = """
+Notes:
+- Toxicity "ours" = a toxicity-only policy with the default context rules (quotation, opinion,
+  benign sense, mention; positive = block); peer = `predict_prob >= t`. Sentence-level scoring
+  (localise) raises F1 on the moderation set but also its false-positive rate; the
+  benign-sense/mention rules were written knowing XSTest's published categories, so the XSTest
+  FPR row is optimistic. Batch toxicity with localise on scores every sentence too (about 4x
+  more strings than the peer), hence ratio < 1; with localise off ours is faster.
+- PII: token-level micro-F1 over 9 entity types; ours counts spans scoring >= 0.5, Presidio all
+  it returns. Presidio's e-mail and URL recognisers call tldextract, which tries to download
+  the public suffix list; offline it falls back to a bundled snapshot and some e-mails fail its
+  validation (recall 0.33). Presidio has no name or street-address recogniser without NER.
+"""
 
 
 def texts_1000(n: int, seed: int = 0) -> list[str]:
@@ -406,7 +419,7 @@ def main() -> None:
             "NLP engine, alt-profanity-check `predict_prob`, same process, same inputs).\n"
             "Latency = CPU time of the calling thread on 1,000-character texts; ratio = "
             "peer/ours for times, ours/peer for rates (> 1 is better for us, except FPR rows "
-            "where ratio = peer/ours).\n\n" + table + "\n\n" + machine + "\n"
+            "where ratio = peer/ours).\n\n" + table + "\n\n" + machine + "\n" + NOTES
         )
 
 
