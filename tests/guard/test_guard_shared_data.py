@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 import re
 
-EVAL = {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
-        "IP_ADDRESS", "DOMAIN_NAME", "STREET_ADDRESS"}
+EVAL = {
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+    "DOMAIN_NAME",
+    "STREET_ADDRESS",
+}
 
 
 def test_pii_token_f1_and_recalls(shared_dir):
