@@ -22,7 +22,6 @@ UTF-8 or rejected with an :class:`~probity.errors.InputError`.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,7 +114,6 @@ class Guard:
         self.audit = (
             AuditLog(audit) if audit is not None and not isinstance(audit, AuditLog) else audit
         )
-        self._lock = threading.Lock()
 
     @classmethod
     def from_policy(
