@@ -61,6 +61,12 @@ def tokenize(text: str, *, punctuation: bool = False) -> Tokens:
     With ``punctuation=True`` each punctuation character is a token too.
     """
     rx = _WORD_OR_PUNCT_RE if punctuation else _WORD_RE
+    if text.isascii():
+        # Fast path, same result: on ASCII, NFKC is the identity and case-folding is lower().
+        found = list(rx.finditer(text.lower()))
+        return Tokens([m.group() for m in found],
+                      np.fromiter((m.start() for m in found), dtype=np.int64, count=len(found)),
+                      np.fromiter((m.end() for m in found), dtype=np.int64, count=len(found)))
     words: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -73,6 +79,8 @@ def tokenize(text: str, *, punctuation: bool = False) -> Tokens:
 
 def words(text: str) -> list[str]:
     """Normalised word tokens of ``text`` (no offsets)."""
+    if text.isascii():  # same result, faster: NFKC is the identity on ASCII
+        return _WORD_RE.findall(text.lower())
     return [normalize_token(w) for w in _WORD_RE.findall(text)]
 
 
