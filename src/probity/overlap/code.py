@@ -60,13 +60,16 @@ def _lexer(language: str | None, filename: str | None):
         if filename:
             return get_lexer_for_filename(filename)
     except ClassNotFound as exc:
-        raise InputError(f"pygments knows no language {language or filename!r}",
-                         hint="pass --language with a pygments lexer name, e.g. python") from exc
+        raise InputError(
+            f"pygments knows no language {language or filename!r}",
+            hint="pass --language with a pygments lexer name, e.g. python",
+        ) from exc
     return None
 
 
-def code_tokens(text: str, language: str | None = "python", *,
-                filename: str | None = None) -> CodeTokens:
+def code_tokens(
+    text: str, language: str | None = "python", *, filename: str | None = None
+) -> CodeTokens:
     """Tokenise code with pygments and normalise identifiers and literals (see module doc).
 
     ``language=None`` with no ``filename`` guesses the lexer from the text.
@@ -142,13 +145,17 @@ class CodeMatch:
     source_token_spans: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"doc": self.doc, "similarity": round(float(self.similarity), 4),
-                "source_containment": round(float(self.source_containment), 4),
-                "query_containment": round(float(self.query_containment), 4),
-                "matched_fingerprints": self.matched_fingerprints,
-                "spans": [{"start": a, "end": b, "score": round(float(s), 4)}
-                          for a, b, s in self.spans],
-                "source_token_spans": [list(x) for x in self.source_token_spans]}
+        return {
+            "doc": self.doc,
+            "similarity": round(float(self.similarity), 4),
+            "source_containment": round(float(self.source_containment), 4),
+            "query_containment": round(float(self.query_containment), 4),
+            "matched_fingerprints": self.matched_fingerprints,
+            "spans": [
+                {"start": a, "end": b, "score": round(float(s), 4)} for a, b, s in self.spans
+            ],
+            "source_token_spans": [list(x) for x in self.source_token_spans],
+        }
 
 
 class CodeIndex:
@@ -191,8 +198,13 @@ class CodeIndex:
         return kh[sel], sel, toks
 
     @classmethod
-    def build(cls, docs: Iterable[str] | Iterable[tuple[str, str]], k: int = 12, w: int = 8,
-              language: str | None = "python") -> CodeIndex:
+    def build(
+        cls,
+        docs: Iterable[str] | Iterable[tuple[str, str]],
+        k: int = 12,
+        w: int = 8,
+        language: str | None = "python",
+    ) -> CodeIndex:
         idx = cls(k, w, language)
         idx.add(docs)
         return idx
@@ -202,8 +214,9 @@ class CodeIndex:
         keys, rows, poss, counts = [], [], [], []
         added = 0
         for item in docs:
-            doc_id, text = (str(len(self.ids)), item) if isinstance(item, str) else (
-                str(item[0]), item[1])
+            doc_id, text = (
+                (str(len(self.ids)), item) if isinstance(item, str) else (str(item[0]), item[1])
+            )
             row = len(self.ids)
             self.ids.append(doc_id)
             added += 1
@@ -218,8 +231,9 @@ class CodeIndex:
             p = np.concatenate([np.asarray(self.pos), *poss])
             order = np.argsort(k, kind="stable")
             self.keys, self.docs, self.pos = k[order], d[order], p[order]
-            self.fp_counts = np.concatenate([np.asarray(self.fp_counts),
-                                             np.asarray(counts, dtype=np.int64)])
+            self.fp_counts = np.concatenate(
+                [np.asarray(self.fp_counts), np.asarray(counts, dtype=np.int64)]
+            )
         return added
 
     def query(self, text: str, *, min_similarity: float = 0.5, top: int = 10) -> list[CodeMatch]:
@@ -256,9 +270,17 @@ class CodeIndex:
             spans = self._spans(qpos[qsel], toks)
             ssel = rows == r
             src_spans = _merge_token_runs(np.sort(spos[ssel]), self.k, self.guarantee)
-            out.append(CodeMatch(self.ids[r], float(sim[keep][i]), float(src_cont[keep][i]),
-                                 float(qry_cont[keep][i]), int(per_row[r]), spans,
-                                 tuple((int(a), int(b)) for a, b in src_spans)))
+            out.append(
+                CodeMatch(
+                    self.ids[r],
+                    float(sim[keep][i]),
+                    float(src_cont[keep][i]),
+                    float(qry_cont[keep][i]),
+                    int(per_row[r]),
+                    spans,
+                    tuple((int(a), int(b)) for a, b in src_spans),
+                )
+            )
         return out
 
     def _spans(self, positions: np.ndarray, toks: CodeTokens) -> tuple[tuple[int, int, float], ...]:
@@ -283,21 +305,33 @@ class CodeIndex:
                 np.save(fh, np.asarray(getattr(self, name)), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: str | os.PathLike[str], ids: Sequence[str], *, k: int, w: int,
-             language: str | None) -> CodeIndex:
+    def load(
+        cls,
+        folder: str | os.PathLike[str],
+        ids: Sequence[str],
+        *,
+        k: int,
+        w: int,
+        language: str | None,
+    ) -> CodeIndex:
         folder = Path(folder)
         idx = cls(k, w, language)
         idx.ids = list(ids)
         try:
             for name in ("keys", "docs", "pos", "fp_counts"):
-                setattr(idx, name, np.load(folder / f"code_{name}.npy", mmap_mode="r",
-                                           allow_pickle=False))
+                setattr(
+                    idx,
+                    name,
+                    np.load(folder / f"code_{name}.npy", mmap_mode="r", allow_pickle=False),
+                )
         except (OSError, ValueError, EOFError) as exc:
-            raise CorruptIndexError(f"code index in {str(folder)!r} is unreadable: {exc}",
-                                    hint="rebuild the index") from exc
+            raise CorruptIndexError(
+                f"code index in {str(folder)!r} is unreadable: {exc}", hint="rebuild the index"
+            ) from exc
         if not (len(idx.keys) == len(idx.docs) == len(idx.pos)) or len(idx.fp_counts) != len(ids):
-            raise CorruptIndexError(f"code index in {str(folder)!r} has inconsistent arrays",
-                                    hint="rebuild the index")
+            raise CorruptIndexError(
+                f"code index in {str(folder)!r} has inconsistent arrays", hint="rebuild the index"
+            )
         return idx
 
     def nbytes(self) -> int:

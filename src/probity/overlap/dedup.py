@@ -40,8 +40,12 @@ class Removal:
     score: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "reason": self.reason, "representative": self.representative,
-                "score": round(float(self.score), 4)}
+        return {
+            "id": self.id,
+            "reason": self.reason,
+            "representative": self.representative,
+            "score": round(float(self.score), 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,15 @@ class DedupResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "kept": len(self.kept), "removed": len(self.removed),
-                "counts": self.counts, "params": dict(self.params),
-                "kept_ids": list(self.kept), "removals": [r.to_dict() for r in self.removed]}
+        return {
+            "total": self.total,
+            "kept": len(self.kept),
+            "removed": len(self.removed),
+            "counts": self.counts,
+            "params": dict(self.params),
+            "kept_ids": list(self.kept),
+            "removals": [r.to_dict() for r in self.removed],
+        }
 
 
 def _record(rec: Any, i: int, text_field: str, id_field: str) -> tuple[str, str]:
@@ -73,17 +83,26 @@ def _record(rec: Any, i: int, text_field: str, id_field: str) -> tuple[str, str]
         return str(rec[0]), str(rec[1])
     if isinstance(rec, Mapping):
         if text_field not in rec:
-            raise InputError(f"record {i} has no field {text_field!r} "
-                             f"(fields: {sorted(rec)[:10]})")
+            raise InputError(f"record {i} has no field {text_field!r} (fields: {sorted(rec)[:10]})")
         return str(rec.get(id_field, i)), str(rec[text_field])
-    raise InputError(f"record {i}: expected a dict, an (id, text) pair or a string, "
-                     f"got {type(rec).__name__}")
+    raise InputError(
+        f"record {i}: expected a dict, an (id, text) pair or a string, got {type(rec).__name__}"
+    )
 
 
-def dedup_records(records: Iterable[Mapping[str, Any] | tuple[str, str] | str], *,
-                  exact: bool = True, near: float | None = 0.8, max_repeats: int | None = None,
-                  text_field: str = "text", id_field: str = "id", shingle: int = 5,
-                  num_perm: int = 128, span_tokens: int = 50, seed: int = 1) -> DedupResult:
+def dedup_records(
+    records: Iterable[Mapping[str, Any] | tuple[str, str] | str],
+    *,
+    exact: bool = True,
+    near: float | None = 0.8,
+    max_repeats: int | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    shingle: int = 5,
+    num_perm: int = 128,
+    span_tokens: int = 50,
+    seed: int = 1,
+) -> DedupResult:
     """Deduplicate ``records`` (dicts with ``text_field``/``id_field``, pairs, or strings).
 
     ``near`` is the Jaccard threshold in (0, 1] (``None`` skips the pass); ``max_repeats``
@@ -100,8 +119,9 @@ def dedup_records(records: Iterable[Mapping[str, Any] | tuple[str, str] | str], 
     for i, rec in enumerate(records):
         rid, text = _record(rec, i, text_field, id_field)
         if rid in seen:
-            raise InputError(f"duplicate record id {rid!r}",
-                             hint="ids must be unique; pass another --id-field")
+            raise InputError(
+                f"duplicate record id {rid!r}", hint="ids must be unique; pass another --id-field"
+            )
         seen.add(rid)
         ids.append(rid)
         texts.append(text)
@@ -143,8 +163,9 @@ def dedup_records(records: Iterable[Mapping[str, Any] | tuple[str, str] | str], 
             over = next((h for h in spans if len(owners.get(h, ())) >= max_repeats), None)
             if over is not None:
                 alive[i] = False
-                removed[i] = Removal(ids[i], "repeated_span", ids[owners[over][0]],
-                                     float(max_repeats))
+                removed[i] = Removal(
+                    ids[i], "repeated_span", ids[owners[over][0]], float(max_repeats)
+                )
                 continue
             for h in spans:
                 owners.setdefault(h, []).append(i)
@@ -152,8 +173,15 @@ def dedup_records(records: Iterable[Mapping[str, Any] | tuple[str, str] | str], 
     kept = tuple(ids[i] for i in range(n) if alive[i])
     rem = tuple(removed[i] for i in sorted(removed))
     assert len(kept) + len(rem) == n  # every record accounted for
-    params = {"exact": exact, "near": near, "max_repeats": max_repeats, "shingle": shingle,
-              "num_perm": num_perm, "span_tokens": span_tokens, "seed": seed}
+    params = {
+        "exact": exact,
+        "near": near,
+        "max_repeats": max_repeats,
+        "shingle": shingle,
+        "num_perm": num_perm,
+        "span_tokens": span_tokens,
+        "seed": seed,
+    }
     return DedupResult(kept, rem, n, params)
 
 

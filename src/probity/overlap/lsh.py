@@ -36,8 +36,9 @@ _FORMAT = "probity-lsh/1"
 
 
 @lru_cache(maxsize=256)
-def lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5,
-               fn_weight: float = 0.5) -> tuple[int, int]:
+def lsh_params(
+    threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
+) -> tuple[int, int]:
     """``(bands, rows)`` with ``bands * rows <= num_perm`` minimising the weighted error area.
 
     False-positive area: integral of ``P(s)`` over ``s in [0, threshold]``; false-negative area:
@@ -98,8 +99,15 @@ class LSHIndex:
     :meth:`query` / :meth:`query_many`; :meth:`save` / :meth:`load` persist it atomically.
     """
 
-    def __init__(self, threshold: float = 0.8, num_perm: int = 128, *, bands: int | None = None,
-                 rows: int | None = None, keep_signatures: bool = True) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.8,
+        num_perm: int = 128,
+        *,
+        bands: int | None = None,
+        rows: int | None = None,
+        keep_signatures: bool = True,
+    ) -> None:
         if (bands is None) != (rows is None):
             raise InputError("give both bands and rows, or neither")
         if bands is None:
@@ -128,8 +136,9 @@ class LSHIndex:
             sig = sig[None, :]
         ids_arr = np.asarray(ids, dtype=np.int64).reshape(-1)
         if sig.shape != (len(ids_arr), self.num_perm):
-            raise InputError(f"expected signatures of shape ({len(ids_arr)}, {self.num_perm}), "
-                             f"got {sig.shape}")
+            raise InputError(
+                f"expected signatures of shape ({len(ids_arr)}, {self.num_perm}), got {sig.shape}"
+            )
         keys = band_keys(sig, self.bands, self.rows)
         self._pending.append((ids_arr, sig if self.keep_signatures else sig[:, :0], keys))
 
@@ -175,8 +184,9 @@ class LSHIndex:
 
     def query(self, signature: np.ndarray) -> np.ndarray:
         """Candidate document ids for one signature."""
-        return self.query_many(np.asarray(signature)[None, :] if np.ndim(signature) == 1
-                               else signature)[0]
+        return self.query_many(
+            np.asarray(signature)[None, :] if np.ndim(signature) == 1 else signature
+        )[0]
 
     def signature_of(self, doc_id: int) -> np.ndarray:
         """The stored signature of ``doc_id`` (needs ``keep_signatures``)."""
@@ -186,8 +196,9 @@ class LSHIndex:
             raise InputError(f"no stored signature for document {doc_id}")
         return self._sigs[hit[0]]
 
-    def query_scored(self, signature: np.ndarray, min_jaccard: float | None = None
-                     ) -> list[tuple[int, float]]:
+    def query_scored(
+        self, signature: np.ndarray, min_jaccard: float | None = None
+    ) -> list[tuple[int, float]]:
         """Candidates with their estimated Jaccard, best first, filtered by ``min_jaccard``."""
         sig = np.asarray(signature, dtype=U64).reshape(-1)
         rows = self._query_rows(sig[None, :])[0]
@@ -209,11 +220,23 @@ class LSHIndex:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the index to one ``.npz`` file atomically."""
         self.flush()
-        meta = {"format": _FORMAT, "threshold": self.threshold, "num_perm": self.num_perm,
-                "bands": self.bands, "rows": self.rows, "keep_signatures": self.keep_signatures}
+        meta = {
+            "format": _FORMAT,
+            "threshold": self.threshold,
+            "num_perm": self.num_perm,
+            "bands": self.bands,
+            "rows": self.rows,
+            "keep_signatures": self.keep_signatures,
+        }
         buf = io.BytesIO()
-        np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                 ids=self._ids, sigs=self._sigs, keys=self._keys, rows=self._rows)
+        np.savez(
+            buf,
+            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+            ids=self._ids,
+            sigs=self._sigs,
+            keys=self._keys,
+            rows=self._rows,
+        )
         with atomic_write(path, "wb") as fh:
             fh.write(buf.getvalue())
         return Path(path)
@@ -225,29 +248,42 @@ class LSHIndex:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode())
                 if meta.get("format") != _FORMAT:
-                    raise CorruptIndexError(f"{path}: not a Probity LSH index "
-                                            f"(format {meta.get('format')!r})")
-                idx = cls(meta["threshold"], meta["num_perm"], bands=meta["bands"],
-                          rows=meta["rows"], keep_signatures=meta["keep_signatures"])
+                    raise CorruptIndexError(
+                        f"{path}: not a Probity LSH index (format {meta.get('format')!r})"
+                    )
+                idx = cls(
+                    meta["threshold"],
+                    meta["num_perm"],
+                    bands=meta["bands"],
+                    rows=meta["rows"],
+                    keep_signatures=meta["keep_signatures"],
+                )
                 idx._ids, idx._sigs = data["ids"], data["sigs"]
                 idx._keys, idx._rows = data["keys"], data["rows"]
         except CorruptIndexError:
             raise
         except (OSError, ValueError, KeyError, EOFError) as exc:
-            raise CorruptIndexError(f"LSH index {str(path)!r} is unreadable: {exc}",
-                                    hint="rebuild it") from exc
+            raise CorruptIndexError(
+                f"LSH index {str(path)!r} is unreadable: {exc}", hint="rebuild it"
+            ) from exc
         if len(idx._keys) != len(idx._ids) * idx.bands or len(idx._rows) != len(idx._keys):
-            raise CorruptIndexError(f"LSH index {str(path)!r} has inconsistent arrays",
-                                    hint="rebuild it")
+            raise CorruptIndexError(
+                f"LSH index {str(path)!r} has inconsistent arrays", hint="rebuild it"
+            )
         return idx
 
 
 # --- near-duplicate clustering ---------------------------------------------------------------
 
 
-def near_duplicate_pairs(items: Sequence[str] | np.ndarray, threshold: float = 0.8, *,
-                         hasher: MinHasher | None = None, exact: bool = True,
-                         max_group: int = 64) -> list[tuple[int, int, float]]:
+def near_duplicate_pairs(
+    items: Sequence[str] | np.ndarray,
+    threshold: float = 0.8,
+    *,
+    hasher: MinHasher | None = None,
+    exact: bool = True,
+    max_group: int = 64,
+) -> list[tuple[int, int, float]]:
     """Pairs ``(i, j, jaccard)`` with ``i < j`` and Jaccard >= ``threshold``.
 
     ``items`` are texts, or an ``(n, num_perm)`` signature array (then Jaccard is estimated).
@@ -315,8 +351,9 @@ def near_duplicate_pairs(items: Sequence[str] | np.ndarray, threshold: float = 0
         return out
     est = jaccard_estimate(sigs[pi], sigs[pj])
     keep = est >= threshold
-    return [(int(i), int(j), float(e)) for i, j, e in zip(pi[keep], pj[keep], est[keep],
-                                                          strict=True)]
+    return [
+        (int(i), int(j), float(e)) for i, j, e in zip(pi[keep], pj[keep], est[keep], strict=True)
+    ]
 
 
 def clusters_from_pairs(n: int, pairs: Sequence[tuple[int, int, float]]) -> np.ndarray:
@@ -336,9 +373,14 @@ def clusters_from_pairs(n: int, pairs: Sequence[tuple[int, int, float]]) -> np.n
     return rep[comp]
 
 
-def near_duplicate_clusters(items: Sequence[str] | np.ndarray, threshold: float = 0.8, *,
-                            hasher: MinHasher | None = None, exact: bool = True,
-                            max_group: int = 64) -> np.ndarray:
+def near_duplicate_clusters(
+    items: Sequence[str] | np.ndarray,
+    threshold: float = 0.8,
+    *,
+    hasher: MinHasher | None = None,
+    exact: bool = True,
+    max_group: int = 64,
+) -> np.ndarray:
     """Cluster label of each item: the index of its cluster's representative (smallest index).
 
     Clusters are the connected components of near-duplicate pairs (see
@@ -346,6 +388,5 @@ def near_duplicate_clusters(items: Sequence[str] | np.ndarray, threshold: float 
     Chains (A ~ B ~ C with A !~ C) join one cluster.
     """
     n = len(items)
-    pairs = near_duplicate_pairs(items, threshold, hasher=hasher, exact=exact,
-                                 max_group=max_group)
+    pairs = near_duplicate_pairs(items, threshold, hasher=hasher, exact=exact, max_group=max_group)
     return clusters_from_pairs(n, pairs)

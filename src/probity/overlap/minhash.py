@@ -75,8 +75,9 @@ class MinHasher:
     Signatures of the same hasher (same four parameters) are comparable; ``params`` records them.
     """
 
-    def __init__(self, num_perm: int = 128, ngram: int = 5, seed: int = 1,
-                 scheme: str = "oph") -> None:
+    def __init__(
+        self, num_perm: int = 128, ngram: int = 5, seed: int = 1, scheme: str = "oph"
+    ) -> None:
         if not 16 <= int(num_perm) <= 4096:
             raise InputError(f"num_perm must be in [16, 4096], got {num_perm}")
         if int(ngram) < 1:
@@ -98,8 +99,12 @@ class MinHasher:
     @property
     def params(self) -> dict[str, int | str]:
         """The parameters that make two signatures comparable."""
-        return {"num_perm": self.num_perm, "ngram": self.ngram, "seed": self.seed,
-                "scheme": self.scheme}
+        return {
+            "num_perm": self.num_perm,
+            "ngram": self.ngram,
+            "seed": self.seed,
+            "scheme": self.scheme,
+        }
 
     # -- public ------------------------------------------------------------------------------
 
@@ -133,8 +138,11 @@ class MinHasher:
         """Signatures from per-document arrays of 64-bit shingle hashes (duplicates allowed)."""
         n = len(shingle_sets)
         lens = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=n)
-        flat = (np.concatenate([np.asarray(s, dtype=U64) for s in shingle_sets])
-                if n else np.empty(0, dtype=U64))
+        flat = (
+            np.concatenate([np.asarray(s, dtype=U64) for s in shingle_sets])
+            if n
+            else np.empty(0, dtype=U64)
+        )
         doc = np.repeat(np.arange(n, dtype=np.int64), lens)
         if self.scheme == "oph":
             return self._oph(flat, doc, n)

@@ -47,9 +47,16 @@ class SpanMatch:
     sources: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "tokens": self.tokens, "doc": self.doc,
-                "doc_token_start": self.doc_token_start, "doc_token_end": self.doc_token_end,
-                "text": self.text, "sources": self.sources}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "tokens": self.tokens,
+            "doc": self.doc,
+            "doc_token_start": self.doc_token_start,
+            "doc_token_end": self.doc_token_end,
+            "text": self.text,
+            "sources": self.sources,
+        }
 
 
 def _doc_ngrams(text: str, n: int) -> np.ndarray:
@@ -140,12 +147,16 @@ class SpanIndex:
                 continue
             doc_row, doc_pos, count = self._best_source(q, left, right, int(s), int(e))
             a, b = int(toks.starts[s]), int(toks.ends[s + tok_len - 1])
-            out.append(SpanMatch(a, b, tok_len, self.ids[doc_row], doc_pos, doc_pos + tok_len,
-                                 text[a:b], count))
+            out.append(
+                SpanMatch(
+                    a, b, tok_len, self.ids[doc_row], doc_pos, doc_pos + tok_len, text[a:b], count
+                )
+            )
         return out
 
-    def _best_source(self, q: np.ndarray, left: np.ndarray, right: np.ndarray, s: int, e: int
-                     ) -> tuple[int, int, int]:
+    def _best_source(
+        self, q: np.ndarray, left: np.ndarray, right: np.ndarray, s: int, e: int
+    ) -> tuple[int, int, int]:
         """The (row, start position) among the run's first-window hits continuing longest."""
         lo, hi = int(left[s]), int(right[s])
         cand_rows = np.asarray(self.docs[lo:hi], dtype=np.int64)
@@ -179,26 +190,32 @@ class SpanIndex:
                 np.save(fh, np.asarray(getattr(self, name)), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: str | os.PathLike[str], n: int, ids: Sequence[str],
-             *, mmap: bool = True) -> SpanIndex:
+    def load(
+        cls, folder: str | os.PathLike[str], n: int, ids: Sequence[str], *, mmap: bool = True
+    ) -> SpanIndex:
         """Open a saved index (memory-mapped by default); damage is a ``CorruptIndexError``."""
         folder = Path(folder)
         idx = cls(n)
         idx.ids = list(ids)
         try:
             for name in ("keys", "docs", "pos"):
-                arr = np.load(folder / f"span_{name}.npy", mmap_mode="r" if mmap else None,
-                              allow_pickle=False)
+                arr = np.load(
+                    folder / f"span_{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False
+                )
                 setattr(idx, name, arr)
         except (OSError, ValueError, EOFError) as exc:
-            raise CorruptIndexError(f"span index in {str(folder)!r} is unreadable: {exc}",
-                                    hint="rebuild the index") from exc
+            raise CorruptIndexError(
+                f"span index in {str(folder)!r} is unreadable: {exc}", hint="rebuild the index"
+            ) from exc
         if not (len(idx.keys) == len(idx.docs) == len(idx.pos)):
-            raise CorruptIndexError(f"span index in {str(folder)!r} has inconsistent arrays",
-                                    hint="rebuild the index")
+            raise CorruptIndexError(
+                f"span index in {str(folder)!r} has inconsistent arrays", hint="rebuild the index"
+            )
         if len(idx.docs) and int(np.max(idx.docs[: min(len(idx.docs), 1 << 20)])) >= len(ids):
-            raise CorruptIndexError(f"span index in {str(folder)!r} refers to unknown documents",
-                                    hint="rebuild the index")
+            raise CorruptIndexError(
+                f"span index in {str(folder)!r} refers to unknown documents",
+                hint="rebuild the index",
+            )
         return idx
 
     def nbytes(self) -> int:

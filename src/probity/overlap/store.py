@@ -53,8 +53,11 @@ class NearDuplicate:
     estimated: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"doc": self.doc, "jaccard": round(self.jaccard, 4),
-                "estimated": round(self.estimated, 4)}
+        return {
+            "doc": self.doc,
+            "jaccard": round(self.jaccard, 4),
+            "estimated": round(self.estimated, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,17 @@ class OverlapReport:
         return int(cover.sum())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "kind": self.kind, "chars": self.chars,
-                "found": self.found, "verbatim_chars": self.verbatim_chars,
-                "verbatim": [s.to_dict() for s in self.verbatim],
-                "near_duplicates": [d.to_dict() for d in self.near_duplicates],
-                "code_clones": [c.to_dict() for c in self.code_clones],
-                "params": dict(self.params)}
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "chars": self.chars,
+            "found": self.found,
+            "verbatim_chars": self.verbatim_chars,
+            "verbatim": [s.to_dict() for s in self.verbatim],
+            "near_duplicates": [d.to_dict() for d in self.near_duplicates],
+            "code_clones": [c.to_dict() for c in self.code_clones],
+            "params": dict(self.params),
+        }
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,10 @@ class IndexStats:
 
 def _check_name(name: str) -> str:
     if not _NAME_RE.match(name or ""):
-        raise InputError(f"invalid index name {name!r}",
-                         hint="use letters, digits, '.', '_' or '-' (at most 100 characters)")
+        raise InputError(
+            f"invalid index name {name!r}",
+            hint="use letters, digits, '.', '_' or '-' (at most 100 characters)",
+        )
     return name
 
 
@@ -131,9 +141,18 @@ class OverlapIndex:
     Build with :meth:`build`, open with :meth:`open`, query with :meth:`check`.
     """
 
-    def __init__(self, name: str, kind: str, params: dict[str, Any], ids: list[str],
-                 texts: list[str], spans: SpanIndex, lsh: LSHIndex | None,
-                 code: CodeIndex | None, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        params: dict[str, Any],
+        ids: list[str],
+        texts: list[str],
+        spans: SpanIndex,
+        lsh: LSHIndex | None,
+        code: CodeIndex | None,
+        meta: dict[str, Any],
+    ) -> None:
         self.name = name
         self.kind = kind
         self.params = params
@@ -151,9 +170,17 @@ class OverlapIndex:
     def default_params(kind: str = "text", **overrides: Any) -> dict[str, Any]:
         if kind not in KINDS:
             raise InputError(f"unknown index kind {kind!r}; expected one of {KINDS}")
-        params: dict[str, Any] = {"ngram": 50 if kind == "text" else 30, "threshold": 0.8,
-                                  "num_perm": 128, "shingle": 5, "seed": 1, "k": 12, "w": 8,
-                                  "language": "python", "code_min_similarity": 0.5}
+        params: dict[str, Any] = {
+            "ngram": 50 if kind == "text" else 30,
+            "threshold": 0.8,
+            "num_perm": 128,
+            "shingle": 5,
+            "seed": 1,
+            "k": 12,
+            "w": 8,
+            "language": "python",
+            "code_min_similarity": 0.5,
+        }
         for key, value in overrides.items():
             if value is None:
                 continue
@@ -167,13 +194,22 @@ class OverlapIndex:
         return params
 
     @classmethod
-    def build(cls, name: str, records: Iterable[tuple[str, str]], *, kind: str = "text",
-              overwrite: bool = False, **params: Any) -> OverlapIndex:
+    def build(
+        cls,
+        name: str,
+        records: Iterable[tuple[str, str]],
+        *,
+        kind: str = "text",
+        overwrite: bool = False,
+        **params: Any,
+    ) -> OverlapIndex:
         """Build index ``name`` from ``(id, text)`` records and persist it atomically."""
         path = index_path(name)
         if path.exists() and not overwrite:
-            raise InputError(f"index {name!r} already exists",
-                             hint="use `probity overlap index add` or build with --force")
+            raise InputError(
+                f"index {name!r} already exists",
+                hint="use `probity overlap index add` or build with --force",
+            )
         p = cls.default_params(kind, **params)
         ids, texts = _unique_records(records, set())
         if not ids:
@@ -186,14 +222,28 @@ class OverlapIndex:
         ids, texts = _unique_records(records, set(self.ids))
         if not ids:
             return 0
-        new = self._write(self.name, self.kind, self.params, self.ids + ids, self.texts + texts,
-                          created=self.meta.get("created", _now()))
+        new = self._write(
+            self.name,
+            self.kind,
+            self.params,
+            self.ids + ids,
+            self.texts + texts,
+            created=self.meta.get("created", _now()),
+        )
         self.__dict__.update(new.__dict__)
         return len(ids)
 
     @classmethod
-    def _write(cls, name: str, kind: str, p: dict[str, Any], ids: list[str], texts: list[str],
-               *, created: str) -> OverlapIndex:
+    def _write(
+        cls,
+        name: str,
+        kind: str,
+        p: dict[str, Any],
+        ids: list[str],
+        texts: list[str],
+        *,
+        created: str,
+    ) -> OverlapIndex:
         final = index_path(name)
         root = final.parent
         _recover(final)
@@ -216,9 +266,16 @@ class OverlapIndex:
                 code.save(tmp)
             write_jsonl(tmp / "docs.jsonl", ({"id": i, "text": t} for i, t in pairs))
             files = {f.name: f.stat().st_size for f in sorted(tmp.iterdir())}
-            meta = {"format": VERSION_LINE, "name": name, "kind": kind, "params": p,
-                    "documents": len(ids), "created": created, "updated": _now(),
-                    "files": files}
+            meta = {
+                "format": VERSION_LINE,
+                "name": name,
+                "kind": kind,
+                "params": p,
+                "documents": len(ids),
+                "created": created,
+                "updated": _now(),
+                "files": files,
+            }
             write_json_atomic(tmp / "meta.json", meta)
             write_text_atomic(tmp / "VERSION", VERSION_LINE + "\n")
             _fsync_dir(tmp)
@@ -237,28 +294,36 @@ class OverlapIndex:
         _recover(path)
         if not path.is_dir():
             known = ", ".join(list_indexes()) or "none"
-            raise UnknownKeyError(f"no overlap index named {name!r}",
-                                  hint=f"build it with `probity overlap index build`; known: {known}")
+            raise UnknownKeyError(
+                f"no overlap index named {name!r}",
+                hint=f"build it with `probity overlap index build`; known: {known}",
+            )
         version = path / "VERSION"
         try:
             line = version.read_text("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise CorruptIndexError(f"{str(path)!r} is not a Probity overlap index (no VERSION)",
-                                    hint=f"drop it with `probity overlap index drop --name {name}`"
-                                    " and rebuild") from exc
+            raise CorruptIndexError(
+                f"{str(path)!r} is not a Probity overlap index (no VERSION)",
+                hint=f"drop it with `probity overlap index drop --name {name}` and rebuild",
+            ) from exc
         if line != VERSION_LINE:
-            raise CorruptIndexError(f"{str(path)!r} has a foreign or newer format {line[:60]!r}",
-                                    hint="rebuild the index with this version of Probity")
+            raise CorruptIndexError(
+                f"{str(path)!r} has a foreign or newer format {line[:60]!r}",
+                hint="rebuild the index with this version of Probity",
+            )
         try:
             meta = json.loads((path / "meta.json").read_text("utf-8"))
         except (OSError, ValueError) as exc:
-            raise CorruptIndexError(f"index {name!r}: meta.json is unreadable: {exc}",
-                                    hint="rebuild the index") from exc
+            raise CorruptIndexError(
+                f"index {name!r}: meta.json is unreadable: {exc}", hint="rebuild the index"
+            ) from exc
         for fname, size in meta.get("files", {}).items():
             f = path / fname
             if not f.exists() or f.stat().st_size != size:
-                raise CorruptIndexError(f"index {name!r}: file {fname} is missing or has the "
-                                        "wrong size", hint="rebuild the index")
+                raise CorruptIndexError(
+                    f"index {name!r}: file {fname} is missing or has the wrong size",
+                    hint="rebuild the index",
+                )
         ids: list[str] = []
         texts: list[str] = []
         try:
@@ -268,17 +333,23 @@ class OverlapIndex:
                     ids.append(rec["id"])
                     texts.append(rec["text"])
         except (OSError, ValueError, KeyError) as exc:
-            raise CorruptIndexError(f"index {name!r}: docs.jsonl is unreadable: {exc}",
-                                    hint="rebuild the index") from exc
+            raise CorruptIndexError(
+                f"index {name!r}: docs.jsonl is unreadable: {exc}", hint="rebuild the index"
+            ) from exc
         if len(ids) != meta.get("documents"):
-            raise CorruptIndexError(f"index {name!r}: {len(ids)} documents, meta says "
-                                    f"{meta.get('documents')}", hint="rebuild the index")
+            raise CorruptIndexError(
+                f"index {name!r}: {len(ids)} documents, meta says {meta.get('documents')}",
+                hint="rebuild the index",
+            )
         p = meta["params"]
         kind = meta["kind"]
         spans = SpanIndex.load(path, int(p["ngram"]), ids)
         lsh = LSHIndex.load(path / "lsh.npz") if kind == "text" else None
-        code = (CodeIndex.load(path, ids, k=int(p["k"]), w=int(p["w"]), language=p["language"])
-                if kind == "code" else None)
+        code = (
+            CodeIndex.load(path, ids, k=int(p["k"]), w=int(p["w"]), language=p["language"])
+            if kind == "code"
+            else None
+        )
         return cls(name, kind, p, ids, texts, spans, lsh, code, meta)
 
     @staticmethod
@@ -297,13 +368,22 @@ class OverlapIndex:
     def stats(self) -> IndexStats:
         path = index_path(self.name)
         size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
-        return IndexStats(self.name, self.kind, len(self.ids), size, dict(self.params),
-                          self.meta.get("created", ""), self.meta.get("updated", ""), str(path))
+        return IndexStats(
+            self.name,
+            self.kind,
+            len(self.ids),
+            size,
+            dict(self.params),
+            self.meta.get("created", ""),
+            self.meta.get("updated", ""),
+            str(path),
+        )
 
     # -- querying ------------------------------------------------------------------------------
 
-    def check(self, text: str, *, min_tokens: int | None = None,
-              threshold: float | None = None) -> OverlapReport:
+    def check(
+        self, text: str, *, min_tokens: int | None = None, threshold: float | None = None
+    ) -> OverlapReport:
         """Everything ``text`` shares with the index (see :class:`OverlapReport`)."""
         if not isinstance(text, str) or not text.strip():
             raise InputError("the text to check is empty")
@@ -320,10 +400,18 @@ class OverlapIndex:
                     near.append(NearDuplicate(self.ids[row], jac, est))
             near.sort(key=lambda d: (-d.jaccard, d.doc))
         if self.code is not None:
-            clones = tuple(self.code.query(
-                text, min_similarity=float(self.params["code_min_similarity"])))
-        return OverlapReport(self.name, self.kind, len(text), verbatim, tuple(near), clones,
-                             {"ngram": self.params["ngram"], "threshold": thr})
+            clones = tuple(
+                self.code.query(text, min_similarity=float(self.params["code_min_similarity"]))
+            )
+        return OverlapReport(
+            self.name,
+            self.kind,
+            len(text),
+            verbatim,
+            tuple(near),
+            clones,
+            {"ngram": self.params["ngram"], "threshold": thr},
+        )
 
     def text_of(self, doc_id: str) -> str:
         try:
@@ -332,23 +420,26 @@ class OverlapIndex:
             raise UnknownKeyError(f"no document {doc_id!r} in index {self.name!r}") from exc
 
 
-def _unique_records(records: Iterable[tuple[str, str]], seen: set[str]
-                    ) -> tuple[list[str], list[str]]:
+def _unique_records(
+    records: Iterable[tuple[str, str]], seen: set[str]
+) -> tuple[list[str], list[str]]:
     ids: list[str] = []
     texts: list[str] = []
     for doc_id, text in records:
         doc_id = str(doc_id)
         if doc_id in seen:
-            raise InputError(f"duplicate document id {doc_id!r}",
-                             hint="ids must be unique within an index")
+            raise InputError(
+                f"duplicate document id {doc_id!r}", hint="ids must be unique within an index"
+            )
         seen.add(doc_id)
         ids.append(doc_id)
         texts.append(text)
     return ids, texts
 
 
-def iter_records(path: str | os.PathLike[str], field: str = "text", id_field: str = "id"
-                 ) -> Iterator[tuple[str, str]]:
+def iter_records(
+    path: str | os.PathLike[str], field: str = "text", id_field: str = "id"
+) -> Iterator[tuple[str, str]]:
     """``(id, text)`` from a JSONL/Parquet/text file; a missing id becomes the line number."""
     from probity.io import iter_jsonl, iter_texts
 
