@@ -133,7 +133,8 @@ class CodeMatch:
 
     ``similarity = max(source_containment, query_containment)``; ``spans`` are
     ``(start, end, score)`` character ranges of the query (score: share of the span's tokens
-    covered by matching k-grams) and ``source_spans`` the same for the source file's tokens.
+    covered by matching k-grams), ``source_token_spans`` token ranges of the source file and
+    ``longest_span_tokens`` the most query tokens covered by matching k-grams in one span.
     """
 
     doc: str
@@ -143,6 +144,7 @@ class CodeMatch:
     matched_fingerprints: int
     spans: tuple[tuple[int, int, float], ...] = ()
     source_token_spans: tuple[tuple[int, int], ...] = ()
+    longest_span_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,6 +157,7 @@ class CodeMatch:
                 {"start": a, "end": b, "score": round(float(s), 4)} for a, b, s in self.spans
             ],
             "source_token_spans": [list(x) for x in self.source_token_spans],
+            "longest_span_tokens": self.longest_span_tokens,
         }
 
 
@@ -236,8 +239,20 @@ class CodeIndex:
             )
         return added
 
-    def query(self, text: str, *, min_similarity: float = 0.5, top: int = 10) -> list[CodeMatch]:
-        """Indexed files sharing code with ``text``, best first, ``similarity >= min_similarity``."""
+    def query(
+        self,
+        text: str,
+        *,
+        min_similarity: float = 0.5,
+        min_span_tokens: int | None = 40,
+        top: int = 10,
+    ) -> list[CodeMatch]:
+        """Indexed files sharing code with ``text``, best first.
+
+        A file is reported when ``similarity >= min_similarity`` (whole-file clones) or when one
+        span of the query has at least ``min_span_tokens`` tokens covered by k-grams matching
+        that file (a copied function inside an otherwise new file; ``None`` disables it).
+        """
         h, qpos, toks = self.fingerprints(text)
         if len(h) == 0 or len(self.keys) == 0:
             return []
@@ -260,40 +275,56 @@ class CodeIndex:
         src_cont = per_row[cand] / np.maximum(self.fp_counts[cand], 1)
         qry_cont = per_row[cand] / len(uq)
         sim = np.maximum(src_cont, qry_cont)
-        keep = sim >= min_similarity
-        order = np.lexsort((cand[keep], -sim[keep]))[:top]
+        # span check only for files sharing a few fingerprints (a span of min_span_tokens
+        # tokens carries about 2 * min_span_tokens / (w + 1) of them)
+        span_min_fps = 2 if min_span_tokens is None else max(2, min_span_tokens // (self.w + 1))
+        look = (sim >= min_similarity) | (
+            (per_row[cand] >= span_min_fps) if min_span_tokens is not None else False
+        )
         out = []
-        for i in order:
-            r = int(cand[keep][i])
+        for i in np.nonzero(look)[0]:
+            r = int(cand[i])
             matched = uq[pfp[prow == r]]
             qsel = np.isin(h, matched)
-            spans = self._spans(qpos[qsel], toks)
+            spans, covered = self._spans(qpos[qsel], toks)
+            if sim[i] < min_similarity and (min_span_tokens is None or covered < min_span_tokens):
+                continue
             ssel = rows == r
             src_spans = _merge_token_runs(np.sort(spos[ssel]), self.k, self.guarantee)
             out.append(
                 CodeMatch(
                     self.ids[r],
-                    float(sim[keep][i]),
-                    float(src_cont[keep][i]),
-                    float(qry_cont[keep][i]),
+                    float(sim[i]),
+                    float(src_cont[i]),
+                    float(qry_cont[i]),
                     int(per_row[r]),
                     spans,
                     tuple((int(a), int(b)) for a, b in src_spans),
+                    int(covered),
                 )
             )
-        return out
+        out.sort(key=lambda c: (-max(c.similarity, min(1.0, c.longest_span_tokens / 100)), c.doc))
+        return out[:top]
 
-    def _spans(self, positions: np.ndarray, toks: CodeTokens) -> tuple[tuple[int, int, float], ...]:
+    def _spans(
+        self, positions: np.ndarray, toks: CodeTokens
+    ) -> tuple[tuple[tuple[int, int, float], ...], int]:
+        """Query spans ``(start, end, coverage)`` and the most tokens covered in one span."""
         runs = _merge_token_runs(np.sort(positions), self.k, self.guarantee)
         out = []
+        best = 0
+        n = len(toks)
+        cover = np.zeros(n + self.k + 1, dtype=np.int32)
+        p = positions.astype(np.int64)
+        np.add.at(cover, p, 1)
+        np.add.at(cover, p + self.k, -1)
+        covered = np.cumsum(cover)[:n] > 0  # tokens inside a matched k-gram
         for a, b in runs:
-            b = min(b, len(toks))
-            # score: share of the span's tokens covered by matched k-grams
-            cover = np.zeros(b - a, dtype=bool)
-            for p in positions[(positions >= a) & (positions < b)]:
-                cover[int(p) - a : int(p) - a + self.k] = True
-            out.append((int(toks.starts[a]), int(toks.ends[b - 1]), float(cover.mean())))
-        return tuple(out)
+            b = min(b, n)
+            c = int(covered[a:b].sum())
+            best = max(best, c)
+            out.append((int(toks.starts[a]), int(toks.ends[b - 1]), c / max(b - a, 1)))
+        return tuple(out), best
 
     # -- persistence -------------------------------------------------------------------------
 

@@ -74,10 +74,13 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
         raise InputError(f"signatures have {sig.shape[1]} slots; bands*rows={bands * rows}")
     cube = sig[:, : bands * rows].reshape(len(sig), bands, rows)
     salt = mix64(np.arange(1, bands + 1, dtype=U64))
+    # polynomial over Z/2^64 in the (already random) slot values, finished by one mixer:
+    # two array ops per row keep a single query cheap as well as a batch
     with np.errstate(over="ignore"):
         acc = np.broadcast_to(salt, (len(sig), bands)).copy()
-        for j in range(rows):  # rows is small (<= ~30): one vector op per row
-            acc = mix64(acc ^ cube[:, :, j]) * U64(0x9E3779B97F4A7C15) + U64(j)
+        for j in range(rows):
+            acc *= U64(0x9E3779B97F4A7C15)
+            acc += cube[:, :, j]
     return mix64(acc)
 
 
@@ -161,7 +164,8 @@ class LSHIndex:
 
     def query_many(self, signatures: np.ndarray) -> list[np.ndarray]:
         """Candidate document ids (sorted, unique) for each signature of ``(m, num_perm)``."""
-        return [np.sort(self._ids[r]) for r in self._query_rows(signatures)]
+        rows = self._query_rows(signatures)  # flushes pending inserts first
+        return [np.sort(self._ids[r]) for r in rows]
 
     def _query_rows(self, signatures: np.ndarray) -> list[np.ndarray]:
         self.flush()
@@ -172,6 +176,15 @@ class LSHIndex:
         keys = band_keys(sig, self.bands, self.rows).reshape(-1)
         left = np.searchsorted(self._keys, keys, side="left")
         right = np.searchsorted(self._keys, keys, side="right")
+        if m == 1:  # single query: few bands hit, skip the batch bookkeeping
+            hit = np.nonzero(right > left)[0]
+            if len(hit) == 0:
+                return [np.empty(0, dtype=np.int64)]
+            if len(hit) == 1:
+                b = hit[0]
+                return [np.unique(self._rows[left[b] : right[b]]).astype(np.int64)]
+            parts = [self._rows[left[b] : right[b]] for b in hit.tolist()]
+            return [np.unique(np.concatenate(parts)).astype(np.int64)]
         which, pos = _expand_ranges(left, right)
         q = which // self.bands
         rows = self._rows[pos].astype(np.int64)
@@ -184,9 +197,9 @@ class LSHIndex:
 
     def query(self, signature: np.ndarray) -> np.ndarray:
         """Candidate document ids for one signature."""
-        return self.query_many(
-            np.asarray(signature)[None, :] if np.ndim(signature) == 1 else signature
-        )[0]
+        sig = np.asarray(signature, dtype=U64).reshape(1, -1)
+        rows = self._query_rows(sig)[0]  # flushes pending inserts first
+        return np.sort(self._ids[rows])
 
     def signature_of(self, doc_id: int) -> np.ndarray:
         """The stored signature of ``doc_id`` (needs ``keep_signatures``)."""
