@@ -174,6 +174,9 @@ class CodeIndex:
         self.k = int(k)
         self.w = int(w)
         self.language = language
+        #: matched k-grams closer than this many tokens join one span (a copy keeps one
+        #: fingerprint in every window of ``w``, so ``w`` tolerates small edits)
+        self.merge_gap = self.w
         self.ids: list[str] = []
         self.fp_counts = np.empty(0, dtype=np.int64)  # fingerprints per file (unique hashes)
         self.keys = np.empty(0, dtype=U64)
@@ -244,7 +247,7 @@ class CodeIndex:
         text: str,
         *,
         min_similarity: float = 0.5,
-        min_span_tokens: int | None = 40,
+        min_span_tokens: int | None = 50,
         top: int = 10,
     ) -> list[CodeMatch]:
         """Indexed files sharing code with ``text``, best first.
@@ -310,7 +313,7 @@ class CodeIndex:
         self, positions: np.ndarray, toks: CodeTokens
     ) -> tuple[tuple[tuple[int, int, float], ...], int]:
         """Query spans ``(start, end, coverage)`` and the most tokens covered in one span."""
-        runs = _merge_token_runs(np.sort(positions), self.k, self.guarantee)
+        runs = _merge_token_runs(np.sort(positions), self.k, self.merge_gap)
         out = []
         best = 0
         n = len(toks)

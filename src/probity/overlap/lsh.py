@@ -27,7 +27,6 @@ import numpy as np
 
 from probity.errors import CorruptIndexError, InputError
 from probity.io import atomic_write
-from probity.text import mix64
 
 from .minhash import EMPTY, MinHasher, exact_jaccard, jaccard_estimate
 
@@ -66,22 +65,47 @@ def lsh_params(
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One uint64 key per (document, band): ``(n, bands)``; equal bands give equal keys."""
+    """One uint64 key per (document, band): ``(n, bands)``; equal bands give equal keys.
+
+    The key of band ``j`` with slot values ``v_0..v_{r-1}`` is a polynomial
+    ``sum_i v_i C^(r-1-i) + (j + 1) C^r (mod 2^64)`` (one integer matrix product for the whole
+    batch; the slot values are already uniform 64-bit hashes) finished by a xor-shift-multiply
+    mixer so that sorted keys carry no structure.
+    """
     sig = np.asarray(signatures, dtype=U64)
     if sig.ndim == 1:
         sig = sig[None, :]
     if sig.shape[1] < bands * rows:
         raise InputError(f"signatures have {sig.shape[1]} slots; bands*rows={bands * rows}")
-    cube = sig[:, : bands * rows].reshape(len(sig), bands, rows)
-    salt = mix64(np.arange(1, bands + 1, dtype=U64))
-    # polynomial over Z/2^64 in the (already random) slot values, finished by one mixer:
-    # two array ops per row keep a single query cheap as well as a batch
-    with np.errstate(over="ignore"):
-        acc = np.broadcast_to(salt, (len(sig), bands)).copy()
-        for j in range(rows):
-            acc *= U64(0x9E3779B97F4A7C15)
-            acc += cube[:, :, j]
-    return mix64(acc)
+    pw, salt = _band_consts(bands, rows)
+    acc = sig[:, : bands * rows].reshape(len(sig), bands, rows) @ pw
+    acc += salt
+    return _mix(acc)
+
+
+_C = 0x9E3779B97F4A7C15
+
+
+@lru_cache(maxsize=64)
+def _band_consts(bands: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    mask = (1 << 64) - 1
+    pw = np.array([pow(_C, rows - 1 - i, 1 << 64) for i in range(rows)], dtype=U64)
+    cr = pow(_C, rows, 1 << 64)
+    salt = np.array([((j + 1) * cr) & mask for j in range(bands)], dtype=U64)
+    return pw, salt
+
+
+_S33, _M1, _M2 = U64(33), U64(0xFF51AFD7ED558CCD), U64(0xC4CEB9FE1A85EC53)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """xor-shift-multiply finaliser (Murmur3 fmix64) on a uint64 array, in place."""
+    x ^= x >> _S33
+    x *= _M1
+    x ^= x >> _S33
+    x *= _M2
+    x ^= x >> _S33
+    return x
 
 
 def _expand_ranges(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,6 +191,30 @@ class LSHIndex:
         rows = self._query_rows(signatures)  # flushes pending inserts first
         return [np.sort(self._ids[r]) for r in rows]
 
+    def _query_one(self, sig: np.ndarray) -> np.ndarray:
+        """Rows of the candidates of one signature, with as few array calls as possible."""
+        if self._pending:
+            self.flush()
+        pw, salt = _band_consts(self.bands, self.rows)
+        keys = sig[: self.bands * self.rows].reshape(self.bands, self.rows) @ pw
+        keys += salt
+        _mix(keys)
+        left = self._keys.searchsorted(keys, "left")
+        right = self._keys.searchsorted(keys, "right")
+        hit = (right > left).nonzero()[0]
+        if len(hit) == 0:
+            return np.empty(0, dtype=np.int64)
+        lh, rh = left[hit], right[hit]
+        if (rh - lh == 1).all():  # the usual case: each hit bucket holds one document
+            r = self._rows[lh]
+        else:
+            r = np.concatenate(
+                [self._rows[a:b] for a, b in zip(lh.tolist(), rh.tolist(), strict=True)]
+            )
+        if len(r) <= 64:  # small: a Python set is cheaper than np.unique's sort machinery
+            return np.array(sorted(set(r.tolist())), dtype=np.int64)
+        return np.unique(r).astype(np.int64)
+
     def _query_rows(self, signatures: np.ndarray) -> list[np.ndarray]:
         self.flush()
         sig = np.asarray(signatures, dtype=U64)
@@ -174,17 +222,8 @@ class LSHIndex:
             sig = sig[None, :]
         m = len(sig)
         keys = band_keys(sig, self.bands, self.rows).reshape(-1)
-        left = np.searchsorted(self._keys, keys, side="left")
-        right = np.searchsorted(self._keys, keys, side="right")
-        if m == 1:  # single query: few bands hit, skip the batch bookkeeping
-            hit = np.nonzero(right > left)[0]
-            if len(hit) == 0:
-                return [np.empty(0, dtype=np.int64)]
-            if len(hit) == 1:
-                b = hit[0]
-                return [np.unique(self._rows[left[b] : right[b]]).astype(np.int64)]
-            parts = [self._rows[left[b] : right[b]] for b in hit.tolist()]
-            return [np.unique(np.concatenate(parts)).astype(np.int64)]
+        left = self._keys.searchsorted(keys, "left")
+        right = self._keys.searchsorted(keys, "right")
         which, pos = _expand_ranges(left, right)
         q = which // self.bands
         rows = self._rows[pos].astype(np.int64)
@@ -197,9 +236,14 @@ class LSHIndex:
 
     def query(self, signature: np.ndarray) -> np.ndarray:
         """Candidate document ids for one signature."""
-        sig = np.asarray(signature, dtype=U64).reshape(1, -1)
-        rows = self._query_rows(sig)[0]  # flushes pending inserts first
-        return np.sort(self._ids[rows])
+        sig = np.asarray(signature, dtype=U64)
+        if sig.ndim != 1 or len(sig) != self.num_perm:
+            raise InputError(f"expected one signature of {self.num_perm} slots, got {sig.shape}")
+        rows = self._query_one(sig)  # flushes pending inserts first
+        out = self._ids[rows]
+        if len(out) > 1:
+            out.sort()
+        return out
 
     def signature_of(self, doc_id: int) -> np.ndarray:
         """The stored signature of ``doc_id`` (needs ``keep_signatures``)."""
@@ -214,7 +258,7 @@ class LSHIndex:
     ) -> list[tuple[int, float]]:
         """Candidates with their estimated Jaccard, best first, filtered by ``min_jaccard``."""
         sig = np.asarray(signature, dtype=U64).reshape(-1)
-        rows = self._query_rows(sig[None, :])[0]
+        rows = self._query_one(sig)
         if len(rows) == 0 or not self.keep_signatures:
             return [(int(c), float("nan")) for c in self._ids[rows]]
         est = jaccard_estimate(self._sigs[rows], sig[None, :])

@@ -119,15 +119,31 @@ class MinHasher:
         out = np.empty((len(texts), self.num_perm), dtype=U64)
         for lo in range(0, len(texts), batch):
             chunk = texts[lo : lo + batch]
-            hashes = []
-            for t in chunk:
-                toks = words(t)
-                if not toks:
-                    hashes.append(np.empty(0, dtype=U64))
-                    continue
-                th = hash_strings(toks)
-                hashes.append(ngram_hashes(th, min(self.ngram, len(th))))
-            out[lo : lo + len(chunk)] = self.signatures_from_hashes(hashes)
+            out[lo : lo + len(chunk)] = self.signatures_from_hashes(self._batch_shingles(chunk))
+        return out
+
+    def _batch_shingles(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Shingle hashes of many texts with one hashing and one n-gram pass for the batch.
+
+        ``ngram_hashes`` of a window depends only on the window's tokens, so hashing the
+        concatenated token stream and dropping windows that cross a document boundary gives
+        exactly the per-document values.
+        """
+        toks = [words(t) for t in texts]
+        lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
+        flat = hash_strings([w for t in toks for w in t])
+        n = self.ngram
+        ends = np.cumsum(lens)
+        starts = ends - lens
+        grams = ngram_hashes(flat, n)
+        out: list[np.ndarray] = []
+        for s, e, ln in zip(starts.tolist(), ends.tolist(), lens.tolist(), strict=True):
+            if ln >= n:
+                out.append(grams[s : e - n + 1])
+            elif ln:
+                out.append(ngram_hashes(flat[s:e], ln))
+            else:
+                out.append(np.empty(0, dtype=U64))
         return out
 
     def signature(self, text: str) -> np.ndarray:

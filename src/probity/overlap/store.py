@@ -180,6 +180,7 @@ class OverlapIndex:
             "w": 8,
             "language": "python",
             "code_min_similarity": 0.5,
+            "code_min_span_tokens": 50,
         }
         for key, value in overrides.items():
             if value is None:
@@ -401,7 +402,11 @@ class OverlapIndex:
             near.sort(key=lambda d: (-d.jaccard, d.doc))
         if self.code is not None:
             clones = tuple(
-                self.code.query(text, min_similarity=float(self.params["code_min_similarity"]))
+                self.code.query(
+                    text,
+                    min_similarity=float(self.params["code_min_similarity"]),
+                    min_span_tokens=int(self.params.get("code_min_span_tokens", 50)),
+                )
             )
         return OverlapReport(
             self.name,
