@@ -121,8 +121,9 @@ def _expand_ranges(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.
 class LSHIndex:
     """A banded MinHash LSH index of integer document ids.
 
-    ``threshold`` in (0, 1) sets ``bands``/``rows`` through :func:`lsh_params` unless both are
-    given. Insert with :meth:`insert` (batches of ids and signatures), query with
+    ``threshold`` in (0, 1) sets ``bands``/``rows`` through :func:`lsh_params` (with
+    ``weights = (fp_weight, fn_weight)``; favour recall when candidates are re-checked exactly)
+    unless both are given. Insert with :meth:`insert` (batches of ids and signatures), query with
     :meth:`query` / :meth:`query_many`; :meth:`save` / :meth:`load` persist it atomically.
     """
 
@@ -134,11 +135,12 @@ class LSHIndex:
         bands: int | None = None,
         rows: int | None = None,
         keep_signatures: bool = True,
+        weights: tuple[float, float] = (0.5, 0.5),
     ) -> None:
         if (bands is None) != (rows is None):
             raise InputError("give both bands and rows, or neither")
         if bands is None:
-            bands, rows = lsh_params(threshold, num_perm)
+            bands, rows = lsh_params(threshold, num_perm, *weights)
         assert rows is not None
         if bands * rows > num_perm:
             raise InputError(f"bands*rows={bands * rows} exceeds num_perm={num_perm}")
@@ -363,7 +365,8 @@ def near_duplicate_pairs(
     n, k = sigs.shape
     if n < 2:
         return []
-    bands, rows = lsh_params(min(threshold, 0.99), k)
+    # candidates are re-checked, so favour recall (false negatives weigh 9x false positives)
+    bands, rows = lsh_params(min(threshold, 0.99), k, 0.1, 0.9)
     keys = band_keys(sigs, bands, rows)  # (n, bands)
     nonempty = ~(sigs == EMPTY).all(axis=1)
     pairs_i: list[np.ndarray] = []

@@ -259,7 +259,7 @@ class OverlapIndex:
             lsh = code = None
             if kind == "text":
                 hasher = MinHasher(p["num_perm"], p["shingle"], p["seed"])
-                lsh = LSHIndex(float(p["threshold"]), int(p["num_perm"]))
+                lsh = LSHIndex(float(p["threshold"]), int(p["num_perm"]), weights=(0.1, 0.9))
                 lsh.insert(np.arange(len(ids)), hasher.signatures(texts))
                 lsh.save(tmp / "lsh.npz")
             else:
