@@ -165,3 +165,21 @@ def test_public_params_never_include_the_secret() -> None:
         text = repr(s.public_params())
         assert key.secret.hex() not in text and str(key.hashing_key()) not in text
         assert s.public_params()["key_id"] == key.key_id
+
+
+@pytest.mark.parametrize("name,params", [("kgw", {}), ("kgw", {"seeding": "selfhash",
+                                                               "context_width": 3}),
+                                         ("kgw", {"backend": "hf-compat", "vocab_size": 900}),
+                                         ("gumbel", {})])
+def test_detect_many_equals_detect_one_by_one(name: str, params: dict) -> None:
+    s = make_scheme(name, 4, **params)
+    rng = np.random.default_rng(9)
+    seqs = [rng.integers(0, 900, int(n)) for n in (0, 1, 2, 5, 80, 200)]
+    seqs.append(np.tile(seqs[3], 10))
+    seqs.append(_watermarked_ids(s, 50, vocab=900))
+    many = s.detect_many(seqs, fpr=1e-3)
+    for seq, got in zip(seqs, many, strict=True):
+        one = s.detect(seq, fpr=1e-3)
+        assert (got.watermarked, got.params, got.fpr) == (one.watermarked, one.params, one.fpr)
+        assert (got.green, got.scored, got.marks) == (one.green, one.scored, one.marks)
+        assert got.p_value == pytest.approx(one.p_value)

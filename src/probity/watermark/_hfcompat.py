@@ -146,13 +146,16 @@ def membership(targets: np.ndarray, rows: np.ndarray, tokens: np.ndarray,
         done = np.full(len(idx), -1, dtype=np.int64)
         row = rows[sl]
         active = np.ones(len(idx), dtype=bool)
+        first_hop = True
         while active.any():
             a = np.flatnonzero(active)
             tj = targets[row[a]]
-            hit = (tj == pos[a, None]) & (steps[None, :] > done[a, None])
-            found = hit.any(axis=1)
-            first = np.where(found, hit.argmax(axis=1), np.iinfo(np.int64).max)
-            green = first <= pos[a]
+            hit = tj == pos[a, None]
+            if not first_hop:  # only steps after the token last moved
+                hit &= steps[None, :] > done[a, None]
+            first = hit.argmax(axis=1)
+            found = hit[np.arange(len(a)), first]
+            green = found & (first <= pos[a])
             out[idx[a[green]]] = True
             move = ~green & (pos[a] < k)
             mv = a[move]
@@ -160,6 +163,7 @@ def membership(targets: np.ndarray, rows: np.ndarray, tokens: np.ndarray,
             pos[mv] = targets[row[mv], pos[mv]]
             active[:] = False
             active[mv] = True
+            first_hop = False
     return out
 
 
