@@ -30,7 +30,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_CANDIDATES = [ROOT.parent / "shared", Path("/work/shared")]
@@ -44,7 +44,12 @@ def row(case: str, ours: float | None, peer: float | None, kind: str, fmt: str =
     """kind 'rate' (higher is better) or 'time' (lower is better)."""
     o = "-" if ours is None else fmt.format(ours)
     p = "-" if peer is None else fmt.format(peer)
-    if ours is None or peer is None or (kind == "rate" and peer == 0) or (kind == "time" and ours == 0):
+    if (
+        ours is None
+        or peer is None
+        or (kind == "rate" and peer == 0)
+        or (kind == "time" and ours == 0)
+    ):
         r = "-"
     else:
         r = f"{(ours / peer if kind == 'rate' else peer / ours):.2f}"
@@ -88,22 +93,45 @@ def bench_detection(n_texts: int, n_peer: int) -> None:
         hf.detect_many(sub)
         hf_rate = sub.size / (time.perf_counter() - t0)
         cfg = GPT2Config(vocab_size=vocab, bos_token_id=vocab + 1)
-        det = WatermarkDetector(cfg, "cpu", {"greenlist_ratio": GAMMA, "bias": DELTA,
-                                             "hashing_key": 15485863,
-                                             "seeding_scheme": "lefthash", "context_width": 1},
-                                ignore_repeated_ngrams=True)
+        det = WatermarkDetector(
+            cfg,
+            "cpu",
+            {
+                "greenlist_ratio": GAMMA,
+                "bias": DELTA,
+                "hashing_key": 15485863,
+                "seeding_scheme": "lefthash",
+                "context_width": 1,
+            },
+            ignore_repeated_ngrams=True,
+        )
         t0 = time.perf_counter()
         out = det(torch.from_numpy(sub), return_dict=True)
         peer_rate = sub.size / (time.perf_counter() - t0)
         mine = [hf.detect(t) for t in sub[:2]]
         assert [m.green for m in mine] == [int(g) for g in out.num_green_tokens[:2]]
         v = f"{vocab // 1000}k"
-        row(f"detect tokens/s, kgw fast, {len(texts)} texts in one detect_many, V={v}",
-            many_rate, peer_rate, "rate", "{:,.0f}")
-        row(f"detect tokens/s, kgw fast, one detect() per 200-token text, V={v}", fast_rate,
-            peer_rate, "rate", "{:,.0f}")
-        row(f"detect tokens/s, kgw hf-compat (identical green lists), V={v}", hf_rate,
-            peer_rate, "rate", "{:,.0f}")
+        row(
+            f"detect tokens/s, kgw fast, {len(texts)} texts in one detect_many, V={v}",
+            many_rate,
+            peer_rate,
+            "rate",
+            "{:,.0f}",
+        )
+        row(
+            f"detect tokens/s, kgw fast, one detect() per 200-token text, V={v}",
+            fast_rate,
+            peer_rate,
+            "rate",
+            "{:,.0f}",
+        )
+        row(
+            f"detect tokens/s, kgw hf-compat (identical green lists), V={v}",
+            hf_rate,
+            peer_rate,
+            "rate",
+            "{:,.0f}",
+        )
 
 
 # -- 2. generation overhead -------------------------------------------------------------------
@@ -130,10 +158,20 @@ def bench_processor(steps: int) -> None:
                 ids[:, -1] = s
                 proc(ids, scores)
             res[name] = (time.perf_counter() - t0) / steps / batch * 1e3
-        row(f"processor ms/step/seq, kgw fast, V=50k, batch {batch}", res["ours"], res["peer"],
-            "time", "{:.4f}")
-        row(f"processor ms/step/seq, gumbel, V=50k, batch {batch}", res["gumbel"], res["peer"],
-            "time", "{:.4f}")
+        row(
+            f"processor ms/step/seq, kgw fast, V=50k, batch {batch}",
+            res["ours"],
+            res["peer"],
+            "time",
+            "{:.4f}",
+        )
+        row(
+            f"processor ms/step/seq, gumbel, V=50k, batch {batch}",
+            res["gumbel"],
+            res["peer"],
+            "time",
+            "{:.4f}",
+        )
 
 
 # -- 3. detectability -------------------------------------------------------------------------
@@ -146,25 +184,32 @@ def _generate(model, tok, prompts, processor, temperature, new_tokens, seed):
     torch.manual_seed(seed)
     enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     with torch.inference_mode():
-        out = model.generate(**enc, do_sample=True, temperature=temperature, top_k=0,
-                             max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                             logits_processor=LogitsProcessorList([processor]),
-                             pad_token_id=tok.pad_token_id)
-    return enc["input_ids"].numpy(), out[:, enc["input_ids"].shape[1]:].numpy()
+        out = model.generate(
+            **enc,
+            do_sample=True,
+            temperature=temperature,
+            top_k=0,
+            max_new_tokens=new_tokens,
+            min_new_tokens=new_tokens,
+            logits_processor=LogitsProcessorList([processor]),
+            pad_token_id=tok.pad_token_id,
+        )
+    return enc["input_ids"].numpy(), out[:, enc["input_ids"].shape[1] :].numpy()
 
 
 def _attack(ids: np.ndarray, kind: str, frac: float, vocab: int, rng) -> np.ndarray:
     ids = ids.copy()
     n = len(ids)
-    pick = rng.choice(n, int(round(frac * n)), replace=False)
+    pick = rng.choice(n, round(frac * n), replace=False)
     if kind == "sub":
         ids[pick] = rng.integers(0, vocab, len(pick))
         return ids
     return np.delete(ids, pick)
 
 
-def bench_detectability(model_path: Path, n_texts: int, human_ids: list[np.ndarray],
-                        label: str) -> None:
+def bench_detectability(
+    model_path: Path, n_texts: int, human_ids: list[np.ndarray], label: str
+) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config
     from transformers.generation.logits_process import WatermarkLogitsProcessor
@@ -180,10 +225,19 @@ def bench_detectability(model_path: Path, n_texts: int, human_ids: list[np.ndarr
     vocab = int(model.config.vocab_size)
     ours = make_scheme("kgw", 77, gamma=GAMMA, delta=DELTA)
     hk = 15485863
-    cfg = {"greenlist_ratio": GAMMA, "bias": DELTA, "hashing_key": hk,
-           "seeding_scheme": "lefthash", "context_width": 1}
-    peer_det = WatermarkDetector(GPT2Config(vocab_size=vocab, bos_token_id=vocab + 1), "cpu",
-                                 cfg, ignore_repeated_ngrams=False)
+    cfg = {
+        "greenlist_ratio": GAMMA,
+        "bias": DELTA,
+        "hashing_key": hk,
+        "seeding_scheme": "lefthash",
+        "context_width": 1,
+    }
+    peer_det = WatermarkDetector(
+        GPT2Config(vocab_size=vocab, bos_token_id=vocab + 1),
+        "cpu",
+        cfg,
+        ignore_repeated_ngrams=False,
+    )
 
     def peer_hit(seqs: list[np.ndarray]) -> np.ndarray:
         out = []
@@ -193,19 +247,41 @@ def bench_detectability(model_path: Path, n_texts: int, human_ids: list[np.ndarr
         return np.array(out)
 
     def ours_hit(seqs, prompts=None, windowed=False) -> np.ndarray:
-        return np.array([ours.detect(s, fpr=FPR, windowed=windowed,
-                                     prompt_ids=None if prompts is None else prompts[i]).watermarked
-                         for i, s in enumerate(seqs)])
+        return np.array(
+            [
+                ours.detect(
+                    s,
+                    fpr=FPR,
+                    windowed=windowed,
+                    prompt_ids=None if prompts is None else prompts[i],
+                ).watermarked
+                for i, s in enumerate(seqs)
+            ]
+        )
 
     rng = np.random.default_rng(5)
-    starts = ["ROMEO:\n", "KING HENRY:\n", "First Citizen:\n", "JULIET:\n", "HAMLET:\n",
-              "MENENIUS:\n", "Nurse:\n", "GLOUCESTER:\n"]
+    starts = [
+        "ROMEO:\n",
+        "KING HENRY:\n",
+        "First Citizen:\n",
+        "JULIET:\n",
+        "HAMLET:\n",
+        "MENENIUS:\n",
+        "Nurse:\n",
+        "GLOUCESTER:\n",
+    ]
     prompts = [starts[i % len(starts)] for i in range(n_texts)]
     for temp in (1.0, 0.7):
         p_ids, ours_out = _generate(model, tok, prompts, ours.logits_processor(vocab), temp, 200, 1)
-        _, peer_out = _generate(model, tok, prompts,
-                                WatermarkLogitsProcessor(vocab, "cpu", GAMMA, DELTA, hk,
-                                                         "lefthash", 1), temp, 200, 1)
+        _, peer_out = _generate(
+            model,
+            tok,
+            prompts,
+            WatermarkLogitsProcessor(vocab, "cpu", GAMMA, DELTA, hk, "lefthash", 1),
+            temp,
+            200,
+            1,
+        )
         for t in (50, 100, 200):
             a = ours_hit([o[:t] for o in ours_out], [p[p != tok.pad_token_id] for p in p_ids])
             b = peer_hit([o[:t] for o in peer_out])
@@ -216,9 +292,15 @@ def bench_detectability(model_path: Path, n_texts: int, human_ids: list[np.ndarr
             for frac in (0.1, 0.2):
                 a = ours_hit([_attack(o, kind, frac, vocab, rng) for o in ours_out])
                 b = peer_hit([_attack(o, kind, frac, vocab, rng) for o in peer_out])
-                row(f"{label} TPR@1e-3 T=200 {int(frac * 100)}% {name}", a.mean(), b.mean(),
-                    "rate", "{:.2f}")
+                row(
+                    f"{label} TPR@1e-3 T=200 {int(frac * 100)}% {name}",
+                    a.mean(),
+                    b.mean(),
+                    "rate",
+                    "{:.2f}",
+                )
         if human_ids:
+
             def paste(o):
                 h = human_ids[int(rng.integers(0, len(human_ids)))]
                 cut = int(rng.integers(0, len(h)))
@@ -229,10 +311,20 @@ def bench_detectability(model_path: Path, n_texts: int, human_ids: list[np.ndarr
             a = ours_hit(pasted_o, windowed=True)
             a_plain = ours_hit(pasted_o)
             b = peer_hit(pasted_p)
-            row(f"{label} TPR@1e-3 copy-paste 80 wm tokens in ~400 human, windowed",
-                a.mean(), b.mean(), "rate", "{:.2f}")
-            row(f"{label} TPR@1e-3 copy-paste, ours not windowed", a_plain.mean(), b.mean(),
-                "rate", "{:.2f}")
+            row(
+                f"{label} TPR@1e-3 copy-paste 80 wm tokens in ~400 human, windowed",
+                a.mean(),
+                b.mean(),
+                "rate",
+                "{:.2f}",
+            )
+            row(
+                f"{label} TPR@1e-3 copy-paste, ours not windowed",
+                a_plain.mean(),
+                b.mean(),
+                "rate",
+                "{:.2f}",
+            )
 
 
 # -- 4. calibration ---------------------------------------------------------------------------
@@ -246,8 +338,11 @@ def human_texts(root: Path | None, limit: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
     texts: list[str] = []
     if root is not None:
-        lines = [x for x in (root / "data/corpus/tinyshakespeare.txt").read_text().split("\n")
-                 if x.strip()]
+        lines = [
+            x
+            for x in (root / "data/corpus/tinyshakespeare.txt").read_text().split("\n")
+            if x.strip()
+        ]
         i = 0
         while i < len(lines):
             k = rng.randint(1, 8)
@@ -260,13 +355,19 @@ def human_texts(root: Path | None, limit: int, seed: int = 0) -> list[str]:
     names = ["x", "y", "total", "items", "result", "count", "node", "value", "key", "buf"]
     for i in range(max(600, limit // 12)):  # synthetic code
         a, b = rng.sample(names, 2)
-        body = [f"def f_{i}({a}, {b}):", f"    {a} = {a} + {rng.randint(0, 99)}",
-                f"    for i in range({b}):", f"        {a} += i * {rng.randint(1, 9)}",
-                f"    return {a}"]
+        body = [
+            f"def f_{i}({a}, {b}):",
+            f"    {a} = {a} + {rng.randint(0, 99)}",
+            f"    for i in range({b}):",
+            f"        {a} += i * {rng.randint(1, 9)}",
+            f"    return {a}",
+        ]
         texts.append("\n".join(body * rng.randint(1, 4)))
     for i in range(max(600, limit // 12)):  # repetitive text
-        unit = " ".join(rng.choice(["yes", "no", "the", "la", "ok", "very", "good", "again"])
-                        for _ in range(rng.randint(1, 6)))
+        unit = " ".join(
+            rng.choice(["yes", "no", "the", "la", "ok", "very", "good", "again"])
+            for _ in range(rng.randint(1, 6))
+        )
         texts.append(" ".join([unit] * rng.randint(5, 60)) + f" {i}")
     rng.shuffle(texts)
     return texts[:limit] if limit else texts
@@ -279,30 +380,52 @@ def bench_calibration(tok, texts: list[str], n_peer: int) -> None:
 
     from probity.watermark import make_scheme
 
-    ids = [np.asarray(x, dtype=np.int64) for x in
-           tok(texts, add_special_tokens=False)["input_ids"]]
+    ids = [np.asarray(x, dtype=np.int64) for x in tok(texts, add_special_tokens=False)["input_ids"]]
     ids = [x for x in ids if len(x) >= 2]
     vocab = max(len(tok), int(max(x.max() for x in ids)) + 1)
-    schemes = {"kgw fast": make_scheme("kgw", 3, gamma=GAMMA),
-               "kgw selfhash h=4": make_scheme("kgw", 3, gamma=GAMMA, seeding="selfhash",
-                                               context_width=4),
-               "gumbel": make_scheme("gumbel", 3)}
-    cfg = {"greenlist_ratio": GAMMA, "bias": DELTA, "hashing_key": 15485863,
-           "seeding_scheme": "lefthash", "context_width": 1}
+    schemes = {
+        "kgw fast": make_scheme("kgw", 3, gamma=GAMMA),
+        "kgw selfhash h=4": make_scheme("kgw", 3, gamma=GAMMA, seeding="selfhash", context_width=4),
+        "gumbel": make_scheme("gumbel", 3),
+    }
+    cfg = {
+        "greenlist_ratio": GAMMA,
+        "bias": DELTA,
+        "hashing_key": 15485863,
+        "seeding_scheme": "lefthash",
+        "context_width": 1,
+    }
     det = WatermarkDetector(GPT2Config(vocab_size=vocab, bos_token_id=vocab + 1), "cpu", cfg)
     peer_sub = ids[:n_peer]
-    peer_fp = np.mean([float(det(torch.from_numpy(x[None, :]), return_dict=True).z_score[0])
-                       > Z_AT_FPR for x in peer_sub])
+    peer_fp = np.mean(
+        [
+            float(det(torch.from_numpy(x[None, :]), return_dict=True).z_score[0]) > Z_AT_FPR
+            for x in peer_sub
+        ]
+    )
     for name, s in schemes.items():
         fp = np.mean([s.detect(x, fpr=FPR).watermarked for x in ids])
-        ROWS.append((f"calibration: FPR at nominal 1e-3, {name}, {len(ids):,} human texts "
-                     f"(peer: {len(peer_sub):,}, repeats counted)", f"{fp:.2e}", f"{peer_fp:.2e}",
-                     f"{fp / FPR:.2f}x nominal"))
+        ROWS.append(
+            (
+                f"calibration: FPR at nominal 1e-3, {name}, {len(ids):,} human texts "
+                f"(peer: {len(peer_sub):,}, repeats counted)",
+                f"{fp:.2e}",
+                f"{peer_fp:.2e}",
+                f"{fp / FPR:.2f}x nominal",
+            )
+        )
         print("  ", ROWS[-1], file=sys.stderr, flush=True)
     hf = make_scheme("kgw", 15485863, backend="hf-compat", gamma=GAMMA, vocab_size=vocab)
     fp = np.mean([hf.detect(x, fpr=FPR).watermarked for x in peer_sub])
-    ROWS.append((f"calibration: FPR at 1e-3, same green lists, repeats ignored vs counted "
-                 f"({len(peer_sub):,} texts)", f"{fp:.2e}", f"{peer_fp:.2e}", "-"))
+    ROWS.append(
+        (
+            f"calibration: FPR at 1e-3, same green lists, repeats ignored vs counted "
+            f"({len(peer_sub):,} texts)",
+            f"{fp:.2e}",
+            f"{peer_fp:.2e}",
+            "-",
+        )
+    )
 
 
 def main() -> None:
@@ -310,8 +433,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smoke run (about a minute)")
     ap.add_argument("--texts", type=int, default=None, help="generated texts per setting")
     ap.add_argument("--peer-texts", type=int, default=None, help="texts for the slow peer")
-    ap.add_argument("--calibration", type=int, default=0,
-                    help="human texts for calibration (0: all available, >= 10,000)")
+    ap.add_argument(
+        "--calibration",
+        type=int,
+        default=0,
+        help="human texts for calibration (0: all available, >= 10,000)",
+    )
     ap.add_argument("--model", type=Path, default=None, help="another local causal LM")
     args = ap.parse_args()
     import torch
@@ -334,8 +461,11 @@ def main() -> None:
 
         tok = AutoTokenizer.from_pretrained(bench_model, local_files_only=True)
         lines = human_texts(root, 0)
-        human_ids = [np.asarray(tok(x, add_special_tokens=False)["input_ids"])
-                     for x in lines[:400] if len(x) > 400]
+        human_ids = [
+            np.asarray(tok(x, add_special_tokens=False)["input_ids"])
+            for x in lines[:400]
+            if len(x) > 400
+        ]
         print("detectability (shakespeare-gpt2-4l)", file=sys.stderr)
         bench_detectability(bench_model, n_texts, human_ids, "shakespeare-4l")
     else:
@@ -357,10 +487,12 @@ def main() -> None:
     import scipy
     import transformers
 
-    print(f"\nmachine: {os.cpu_count()} cpus (torch threads 1), python {platform.python_version()}, "
-          f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__}, "
-          f"transformers {transformers.__version__}; peer = transformers WatermarkDetector / "
-          f"WatermarkLogitsProcessor; total {time.perf_counter() - t_start:.0f} s")
+    print(
+        f"\nmachine: {os.cpu_count()} cpus (torch threads 1), python {platform.python_version()}, "
+        f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__}; peer = transformers WatermarkDetector / "
+        f"WatermarkLogitsProcessor; total {time.perf_counter() - t_start:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -76,8 +76,9 @@ def test_certificate_verifies_with_public_key_only(tmp_path) -> None:
     assert key.secret.hex() not in path.read_text()
 
 
-@pytest.mark.parametrize("field,value", [("p_value", 1e-30), ("watermarked", True),
-                                         ("text_sha256", "0" * 64)])
+@pytest.mark.parametrize(
+    "field,value", [("p_value", 1e-30), ("watermarked", True), ("text_sha256", "0" * 64)]
+)
 def test_tampered_certificate_fails(tmp_path, field: str, value) -> None:
     _, _, path = _cert(tmp_path)
     data = json.loads(path.read_text())

@@ -13,8 +13,10 @@ torch.set_num_threads(1)
 from probity.lm import GenerationParams, sample  # noqa: E402
 from probity.watermark import detect_text, generate, make_scheme, new_key  # noqa: E402
 
-HUMAN = ("The quiet river ran under the old stone bridge while the teacher walked slowly "
-         "home and remembered the bright garden of her small city in the morning rain. ") * 2
+HUMAN = (
+    "The quiet river ran under the old stone bridge while the teacher walked slowly "
+    "home and remembered the bright garden of her small city in the morning rain. "
+) * 2
 SCHEMES = [
     ("kgw", {}),
     ("kgw", {"hard": True, "gamma": 0.5}),
@@ -46,9 +48,12 @@ class _WordsOnly:
     to the same ids (a random model otherwise writes byte fragments)."""
 
     def __init__(self, model) -> None:
-        ok = [t for t in range(model.vocab_size)
-              if re.fullmatch(r" [a-z]{2,}", model.decode([t]) or "")
-              and model.encode(model.decode([t])) == [t]]
+        ok = [
+            t
+            for t in range(model.vocab_size)
+            if re.fullmatch(r" [a-z]{2,}", model.decode([t]) or "")
+            and model.encode(model.decode([t])) == [t]
+        ]
         self.mask = np.full(model.vocab_size, -np.inf)
         self.mask[ok] = 0.0
 
@@ -60,16 +65,24 @@ class _WordsOnly:
 def test_text_round_trip_every_scheme(tiny_model, name: str, params: dict) -> None:
     s = _scheme(tiny_model, name, params)
     prompt = "The garden"
-    out = sample(tiny_model, [prompt], GenerationParams(max_new_tokens=50, seed=4),
-                 adjusters=[_WordsOnly(tiny_model), s.adjuster(tiny_model.vocab_size)])[0]
+    out = sample(
+        tiny_model,
+        [prompt],
+        GenerationParams(max_new_tokens=50, seed=4),
+        adjusters=[_WordsOnly(tiny_model), s.adjuster(tiny_model.vocab_size)],
+    )[0]
     d = detect_text(prompt + out.text, s, tiny_model, prompt=prompt, fpr=1e-3)
     assert d.watermarked, (out.text, d.to_dict())
 
 
 def test_batched_processor_with_model_generate(tiny_model) -> None:
     s = make_scheme("kgw", 5, delta=3.0)
-    outs = generate(tiny_model, ["the", "a garden", "she said"], s,
-                    GenerationParams(max_new_tokens=40, seed=1, n=2))
+    outs = generate(
+        tiny_model,
+        ["the", "a garden", "she said"],
+        s,
+        GenerationParams(max_new_tokens=40, seed=1, n=2),
+    )
     assert len(outs) == 6
     for o in outs:
         assert s.detect(list(o.token_ids), fpr=1e-3).watermarked

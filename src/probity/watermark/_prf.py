@@ -80,7 +80,9 @@ def left_context_np(ctx: np.ndarray, k0: int, k1: int) -> np.ndarray:
     h = ctx.shape[1]
     with np.errstate(over="ignore"):
         for j in range(h):  # loop over the context width h (a small constant), not over tokens
-            c = mix_np(c ^ (token_hash_np(ctx[:, h - 1 - j], k1) + np.uint64(((j + 1) * C2) & MASK64)))
+            c = mix_np(
+                c ^ (token_hash_np(ctx[:, h - 1 - j], k1) + np.uint64(((j + 1) * C2) & MASK64))
+            )
     return c
 
 

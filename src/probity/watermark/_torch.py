@@ -6,10 +6,9 @@ tensor operations per step, on whatever device the scores live.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from transformers import LogitsProcessor
-
-import numpy as np
 
 from probity.watermark import _prf as P
 
@@ -38,8 +37,9 @@ class _Seeds:
             seeds = P.left_context_np(np.array(missing, dtype=np.int64), self.k0, self.k1)
             mult = (seeds ^ np.uint64(self.k2)) | np.uint64(1)
             self.cache.update(zip(missing, mult.view(np.int64).tolist(), strict=True))
-        return torch.tensor([self.cache[r] for r in rows], dtype=torch.int64,
-                            device=ctx.device)[:, None]
+        return torch.tensor([self.cache[r] for r in rows], dtype=torch.int64, device=ctx.device)[
+            :, None
+        ]
 
 
 class _Tables:
@@ -57,8 +57,15 @@ class _Tables:
 class KGWLogitsProcessor(LogitsProcessor):
     """KGW (``fast`` backend): add ``delta`` to green logits, or forbid red ones (``hard``)."""
 
-    def __init__(self, words: tuple[int, int, int], thr: int, delta: float, hard: bool,
-                 context_width: int, seeding: str) -> None:
+    def __init__(
+        self,
+        words: tuple[int, int, int],
+        thr: int,
+        delta: float,
+        hard: bool,
+        context_width: int,
+        seeding: str,
+    ) -> None:
         self.k0, self.k1, self.k2 = words
         self.thr = thr
         self.delta = delta
@@ -112,7 +119,7 @@ class GumbelLogitsProcessor(LogitsProcessor):
         self.seeds = _Seeds(self.k0, self.k1, self.k2)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        b, length = input_ids.shape
+        _b, length = input_ids.shape
         if length < self.h:
             return scores
         table = self.tables.token_hashes(scores.shape[-1], input_ids.device)
