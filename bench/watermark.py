@@ -6,7 +6,8 @@ adds detectability on another local causal LM. Prints one table: case | ours | p
 (ours/peer for rates, peer/ours for times: > 1 is better for us) and a machine line.
 
 Sections:
-1. detection throughput, tokens/s on one thread, same 200-token texts, vocab 50k and 128k;
+1. detection throughput, tokens/s on one thread, same 200-token texts, vocab 50k and 128k
+   (token ids with Zipf(1.1) frequencies like natural text; plus uniform ids, the worst case);
 2. generation overhead of the logits processor per step per sequence, batch 1 and 8;
 3. detectability (TPR at FPR 1e-3) on the shared benchmark model at temperature 1.0 and 0.7
    for T = 50/100/200, and under 10%/20% substitution and deletion and a copy-paste attack
@@ -76,7 +77,11 @@ def bench_detection(n_texts: int, n_peer: int) -> None:
 
     rng = np.random.default_rng(0)
     for vocab in (50257, 128256):
-        texts = rng.integers(0, vocab, size=(n_texts, 200))
+        # token ids with natural-text frequencies: Zipf(1.1) ranks mapped through a fixed
+        # random permutation of the vocabulary (the same texts for ours and the peer)
+        ranks = np.minimum(rng.zipf(1.1, size=(n_texts, 200)), vocab) - 1
+        texts = rng.permutation(vocab)[ranks]
+        uniform = rng.integers(0, vocab, size=(n_peer, 200))
         fast = make_scheme("kgw", 1, gamma=GAMMA)
         hf = make_scheme("kgw", 15485863, backend="hf-compat", gamma=GAMMA, vocab_size=vocab)
         fast.detect(texts[0])  # warm-up (scipy import)
@@ -110,6 +115,12 @@ def bench_detection(n_texts: int, n_peer: int) -> None:
         peer_rate = sub.size / (time.perf_counter() - t0)
         mine = [hf.detect(t) for t in sub[:2]]
         assert [m.green for m in mine] == [int(g) for g in out.num_green_tokens[:2]]
+        t0 = time.perf_counter()
+        hf.detect_many(uniform)
+        hf_uni = uniform.size / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        det(torch.from_numpy(uniform), return_dict=True)
+        peer_uni = uniform.size / (time.perf_counter() - t0)
         v = f"{vocab // 1000}k"
         row(
             f"detect tokens/s, kgw fast, {len(texts)} texts in one detect_many, V={v}",
@@ -129,6 +140,13 @@ def bench_detection(n_texts: int, n_peer: int) -> None:
             f"detect tokens/s, kgw hf-compat (identical green lists), V={v}",
             hf_rate,
             peer_rate,
+            "rate",
+            "{:,.0f}",
+        )
+        row(
+            f"detect tokens/s, kgw hf-compat, uniform random ids (worst case), V={v}",
+            hf_uni,
+            peer_uni,
             "rate",
             "{:,.0f}",
         )
