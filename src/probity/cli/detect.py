@@ -24,13 +24,36 @@ def detect_command(
         list[str] | None,
         typer.Option(
             "--key",
-            help="Watermark key id to check "
-            "(repeatable); needs the watermarking model's tokenizer.",
+            help="Watermark key id, name or key file to check (repeatable); --model must be "
+            "the watermarking model (its tokenizer).",
         ),
     ] = None,
     scheme: Annotated[
-        str, typer.Option("--scheme", help="Watermark scheme used at generation.")
+        str, typer.Option("--scheme", help="Watermark scheme used at generation: kgw or gumbel.")
     ] = "kgw",
+    gamma: Annotated[
+        float | None,
+        typer.Option("--gamma", help="kgw: green fraction used at generation (default 0.25)."),
+    ] = None,
+    context_width: Annotated[
+        int | None,
+        typer.Option("--context-width", help="Watermark context width (default: kgw 1, gumbel 2)."),
+    ] = None,
+    seeding: Annotated[
+        str | None,
+        typer.Option("--seeding", help="kgw: lefthash (default) or selfhash."),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", help="kgw: fast (default) or hf-compat."),
+    ] = None,
+    windowed: Annotated[
+        bool,
+        typer.Option(
+            "--windowed",
+            help="Look for the best watermarked window (for partly edited or mixed text).",
+        ),
+    ] = False,
     method: Annotated[
         str,
         typer.Option(
@@ -64,6 +87,14 @@ def detect_command(
         float,
         typer.Option("--watermark-fpr", help="False-positive rate for the watermark verdict."),
     ] = 1e-4,
+    certificate: Annotated[
+        Path | None,
+        typer.Option(
+            "--certificate",
+            help="Write the signed watermark certificate here when the text is proven "
+            "watermarked (verify it with `probity watermark verify`).",
+        ),
+    ] = None,
     no_zero_shot: Annotated[
         bool, typer.Option("--no-zero-shot", help="Only check watermarks.")
     ] = False,
@@ -74,6 +105,17 @@ def detect_command(
     from probity.detect import ZeroShotDetector, calibration_path, find_calibration, provenance
     from probity.io import iter_texts, read_text
 
+    if scheme not in ("kgw", "gumbel"):
+        raise InputError(f"unknown watermark scheme {scheme!r}; use kgw or gumbel")
+    params: dict[str, object] = {"scheme": scheme, "context_width": context_width}
+    if scheme == "kgw":
+        params.update(gamma=gamma, seeding=seeding, backend=backend)
+    elif gamma is not None or seeding is not None or backend is not None:
+        raise InputError("--gamma, --seeding and --backend are kgw settings; gumbel has none")
+    if no_zero_shot and not key:
+        raise InputError("--no-zero-shot leaves nothing to check: give --key as well")
+    if certificate is not None and (not key or jsonl is not None):
+        raise InputError("--certificate needs --key and a single text (TEXT or --file)")
     if jsonl is not None:
         if text is not None or file is not None:
             raise InputError("give TEXT, --file or --jsonl, not several")
@@ -97,7 +139,6 @@ def detect_command(
             cal.save(calibration_path(method, detector.models))
         else:
             detector.calibration = find_calibration(method, detector.models)
-    params = {"scheme": scheme}
     reports = provenance(
         texts,
         keys=key or (),
@@ -106,7 +147,12 @@ def detect_command(
         watermark_fpr=watermark_fpr,
         zero_shot_fpr=fpr,
         scheme_params=params,
+        windowed=windowed,
     )
+    if certificate is not None and reports[0].certificate is not None:
+        from probity.io import write_json_atomic
+
+        write_json_atomic(certificate, reports[0].certificate)
     if json_out:
         print_json([r.to_dict() for r in reports] if jsonl else reports[0].to_dict())
         return
@@ -114,10 +160,21 @@ def detect_command(
         colour = {"proof": "green", "evidence": "yellow", "none": "cyan"}[rep.kind]
         prefix = f"[{i + 1}] " if len(reports) > 1 else ""
         console.print(f"{prefix}[bold {colour}]{rep.kind.upper()}[/]: {rep.conclusion}")
+        for w in rep.watermark:
+            console.print(
+                f"    watermark key {w['key_id']} ({w['scheme']}): "
+                f"{w['green']}/{w['scored']} scored tokens marked, p = {w['p_value']:.3g}, "
+                + ("watermarked" if w["watermarked"] else "not watermarked")
+            )
         if rep.zero_shot is not None:
             z = rep.zero_shot
             console.print(
                 f"    zero-shot {z.method}: score {z.score:.3f} over {z.tokens} tokens, "
                 f"verdict {z.verdict}" + (f", p = {z.p_value:.3g}" if z.p_value else "")
             )
+    if certificate is not None:
+        if reports[0].certificate is not None:
+            console.print(f"certificate written to {certificate}")
+        else:
+            console.print("no watermark proven, so no certificate was written")
     console.print("[dim]Limits: " + " ".join(reports[0].limits) + "[/]")

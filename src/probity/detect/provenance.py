@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probity.detect.detector import LIMITS, ZeroShotDetector, ZeroShotResult
+from probity.errors import InputError
 from probity.text import text_digest
 
 
@@ -40,21 +41,34 @@ class ProvenanceReport:
         }
 
 
+def _schemes(keys: Sequence[Any], scheme_params: dict[str, Any] | None) -> list[tuple[Any, Any]]:
+    """Load each key once and build its scheme (``scheme_params``: ``{"scheme": "kgw", ...}``;
+    ``None`` values mean the scheme's default)."""
+    from probity.watermark import load_key, make_scheme
+
+    params = {k: v for k, v in (scheme_params or {}).items() if v is not None}
+    name = params.pop("scheme", "kgw")
+    out = []
+    for ref in keys:
+        key = load_key(ref)
+        out.append((key, make_scheme(name, key, **params)))
+    return out
+
+
 def _watermark_checks(
-    text: str, keys: Sequence[str], tokenizer: Any, fpr: float, scheme_params: dict[str, Any] | None
+    text: str, schemes: list[tuple[Any, Any]], tokenizer: Any, fpr: float, windowed: bool
 ) -> tuple[list[dict[str, Any]], Any]:
-    from probity.watermark import certify, detect_text, load_key, make_scheme
+    """Detect under every key; certify the first key whose verdict is ``watermarked``."""
+    from probity.watermark import certify, detect_text
 
     results: list[dict[str, Any]] = []
     proof = None
-    for key_ref in keys:
-        key = load_key(key_ref)
-        params = dict(scheme_params or {})
-        name = params.pop("scheme", "kgw")
-        scheme = make_scheme(name, key=key, **params)
-        det = detect_text(text, scheme, tokenizer, fpr=fpr)
+    if not text.strip():
+        return results, None
+    for key, scheme in schemes:
+        det = detect_text(text, scheme, tokenizer, fpr=fpr, windowed=windowed)
         entry = {"key_id": key.key_id, **det.to_dict()}
-        entry.pop("marks", None)
+        entry.pop("marks", None)  # per-token marks: large, and in the certificate's counts
         results.append(entry)
         if det.watermarked and proof is None:
             proof = certify(det, key, text)
@@ -64,25 +78,40 @@ def _watermark_checks(
 def provenance(
     texts: Sequence[str],
     *,
-    keys: Sequence[str] = (),
+    keys: Sequence[Any] = (),
     detector: ZeroShotDetector | None = None,
     tokenizer: Any = None,
     watermark_fpr: float = 1e-4,
     zero_shot_fpr: float = 0.01,
     scheme_params: dict[str, Any] | None = None,
+    windowed: bool = False,
 ) -> list[ProvenanceReport]:
     """Check each text for a Probity watermark under each key, then run the zero-shot detector.
 
-    ``tokenizer`` is the watermarking model's tokenizer (any object with ``encode``; an
-    ``HFModel`` works). ``scheme_params`` are the watermark settings used at generation
-    (``{"scheme": "kgw", "gamma": 0.25, ...}``); defaults are the scheme's defaults.
+    ``keys``: key ids, names, key files or :class:`~probity.watermark.WatermarkKey` objects
+    (the secret key is needed to detect and to sign the certificate). ``tokenizer`` is the
+    watermarking model's tokenizer (an ``HFModel``, a transformers tokenizer or a model path;
+    default: the detector's model). ``scheme_params`` are the watermark settings used at
+    generation (``{"scheme": "kgw", "gamma": 0.25, "context_width": 1, ...}``); defaults are
+    the scheme's defaults. ``watermark_fpr`` is the watermark verdict's false-positive rate
+    (the exact binomial/Gamma p-value must be at most it); ``windowed`` looks for the best
+    watermarked window (Bonferroni-corrected) in partly edited or mixed text.
     """
+    texts = list(texts)
+    schemes = _schemes(keys, scheme_params) if keys else []
+    if schemes and tokenizer is None:
+        if detector is None:
+            raise InputError(
+                "checking watermark keys needs the watermarking model's tokenizer",
+                hint="pass tokenizer= (the model or its path)",
+            )
+        tokenizer = detector.model
     zs = detector.detect(texts, fpr=zero_shot_fpr) if detector is not None else [None] * len(texts)
     reports = []
     for text, z in zip(texts, zs, strict=True):
         marks, proof = ([], None)
-        if keys:
-            marks, proof = _watermark_checks(text, keys, tokenizer, watermark_fpr, scheme_params)
+        if schemes:
+            marks, proof = _watermark_checks(text, schemes, tokenizer, watermark_fpr, windowed)
         if proof is not None:
             hit = next(m for m in marks if m.get("watermarked"))
             kind = "proof"
