@@ -84,12 +84,13 @@ def texts(tiny_model):
         "rain",
         "sun",
     ]
-    human = [" ".join(rng.choice(words) for _ in range(30)) for _ in range(160)]
-    prompts = [" ".join(rng.choice(words) for _ in range(3)) for _ in range(40)]
+    # 50 human texts calibrate (enough for a 5% false-positive rate: >= 19), 30 are held out
+    human = [" ".join(rng.choice(words) for _ in range(30)) for _ in range(80)]
+    prompts = [" ".join(rng.choice(words) for _ in range(3)) for _ in range(32)]
     outs = tiny_model.generate(
-        prompts, GenerationParams(max_new_tokens=30, temperature=0.3, seed=5)
+        prompts, GenerationParams(max_new_tokens=30, temperature=0.3, seed=5), batch_size=32
     )
-    machine = [p + c.text for p, c in zip(prompts, [o for o in outs], strict=True)]
+    machine = [p + c.text for p, c in zip(prompts, outs, strict=True)]
     return human, machine
 
 
@@ -97,8 +98,8 @@ def texts(tiny_model):
 def test_detectors_separate_low_temperature_samples_from_human_text(tiny_model, texts, method):
     human, machine = texts
     det = ZeroShotDetector(method, tiny_model)
-    det.calibrate(human[:120], source="fixture text")
-    held_out = det.detect(human[120:], fpr=0.05)
+    det.calibrate(human[:50], source="fixture text")
+    held_out = det.detect(human[50:], fpr=0.05)
     generated = det.detect(machine, fpr=0.05)
     human_flag_rate = np.mean([r.verdict == "machine-likely" for r in held_out])
     machine_flag_rate = np.mean([r.verdict == "machine-likely" for r in generated])
@@ -123,8 +124,8 @@ def test_uncalibrated_and_short_texts_get_no_bare_verdict(tiny_model):
 def test_provenance_without_keys_says_evidence_or_none(tiny_model, texts):
     human, machine = texts
     det = ZeroShotDetector("fast-detectgpt", tiny_model)
-    det.calibrate(human[:120])
-    reports = provenance([machine[0], human[130]], detector=det)
+    det.calibrate(human[:50])
+    reports = provenance([machine[0], human[60]], detector=det, zero_shot_fpr=0.05)
     assert reports[0].kind in ("evidence", "none") and reports[1].kind in ("evidence", "none")
     assert "not proof" in reports[0].conclusion or "does not prove" in reports[0].conclusion
     assert reports[0].limits and json.dumps(reports[0].to_dict())
@@ -134,7 +135,7 @@ def test_cli_calibrates_on_human_text_and_answers_in_json(tiny_model_dir, texts,
     from probity.cli import main
 
     human, machine = texts
-    (tmp_path / "human.txt").write_text("\n\n".join(human[:100]))
+    (tmp_path / "human.txt").write_text("\n\n".join(human[:25]))
     code = main(
         [
             "detect",
@@ -152,7 +153,8 @@ def test_cli_calibrates_on_human_text_and_answers_in_json(tiny_model_dir, texts,
     data = json.loads(capsys.readouterr().out)
     assert data["kind"] in ("evidence", "none") and data["zero_shot"]["p_value"] is not None
     # the saved calibration is found again without --human
-    assert main(["detect", "--model", str(tiny_model_dir), "--json", machine[1]]) == 0
+    again_args = ["detect", "--model", str(tiny_model_dir), "--fpr", "0.05", "--json", machine[1]]
+    assert main(again_args) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["zero_shot"]["p_value"] == data["zero_shot"]["p_value"]
     assert main(["detect", "--model", str(tiny_model_dir), "--fpr", "2", "x y z"]) == 2

@@ -144,7 +144,8 @@ def test_cli_runs_on_the_tiny_model_and_writes_a_report(tiny_model_dir, tmp_path
     from probity.cli import main
 
     study = tmp_path / "s.yaml"
-    study.write_text(STUDY.replace("samples: 60", "samples: 2"))
+    # short answers: the random tiny model cannot answer anyway, this checks the plumbing
+    study.write_text(STUDY.replace("samples: 60", "samples: 2\nmax_new_tokens: 6"))
     code = main(
         [
             "focus-group",
