@@ -114,8 +114,10 @@ def test_detectors_separate_low_temperature_samples_from_human_text(tiny_model, 
 
 def test_uncalibrated_and_short_texts_get_no_bare_verdict(tiny_model):
     det = ZeroShotDetector("fast-detectgpt", tiny_model)
-    res = det.detect(["the river walks slowly under the old bridge " * 3, "hi"])
-    assert [r.verdict for r in res] == ["uncalibrated", "too-short"]
+    long = "the river walks slowly under the old bridge " * 40  # beyond the 128-token window
+    res = det.detect(["the river walks slowly under the old bridge " * 3, "hi", long])
+    assert [r.verdict for r in res] == ["uncalibrated", "too-short", "uncalibrated"]
+    assert res[2].tokens == 127 and np.isfinite(res[2].score)  # truncated to the window
     assert res[0].p_value is None
     with pytest.raises(InputError):
         ZeroShotDetector("gptzero", tiny_model)

@@ -65,7 +65,8 @@ class ZeroShotDetector:
     """Fast-DetectGPT, Binoculars or the log-perplexity baseline over local transformers models.
 
     ``model`` is an :class:`~probity.lm.HFModel` (or a name/path, loaded with ``load_model``);
-    ``performer`` is Binoculars' second model (defaults to ``model``). Call :meth:`calibrate`
+    ``performer`` is Binoculars' second model (defaults to ``model``). Each text is scored on
+    its first ``max_tokens`` tokens (capped at the model's context window). Call :meth:`calibrate`
     on human text (or pass a ``calibration``) before :meth:`detect` gives verdicts.
     """
 

@@ -24,9 +24,23 @@ import numpy as np
 from probity.errors import InputError, require
 
 
+def context_window(model: Any) -> int | None:
+    """The model's maximum sequence length (position embeddings), or None when unknown."""
+    cfg = getattr(getattr(model, "model", None), "config", None)
+    n = getattr(cfg, "n_positions", 0) or getattr(cfg, "max_position_embeddings", 0)
+    return int(n) if n else None
+
+
+def scored_length(model: Any, max_tokens: int) -> int:
+    """Tokens of each text that are scored: ``max_tokens``, capped at the context window."""
+    window = context_window(model)
+    return min(max_tokens, window) if window else max_tokens
+
+
 def _batch_ids(model: Any, texts: Sequence[str], max_tokens: int) -> tuple[Any, Any, list[int]]:
     torch = require("torch", "hf")
-    encoded = [model.encode(t)[:max_tokens] for t in texts]
+    limit = scored_length(model, max_tokens)
+    encoded = [model.encode(t)[:limit] for t in texts]
     lengths = [len(e) for e in encoded]
     width = max(max(lengths), 2)
     pad = model.eos_token_id if model.eos_token_id is not None else 0
@@ -50,7 +64,8 @@ def _log_probs(model: Any, ids: Any, mask: Any) -> Any:
 
 def token_counts(model: Any, texts: Sequence[str], max_tokens: int = 512) -> list[int]:
     """How many tokens of each text a detector scores (the first token has no context)."""
-    return [max(0, min(len(model.encode(t)), max_tokens) - 1) for t in texts]
+    limit = scored_length(model, max_tokens)
+    return [max(0, min(len(model.encode(t)), limit) - 1) for t in texts]
 
 
 def fast_detectgpt_scores(
@@ -99,6 +114,7 @@ def binoculars_scores(
             f"({observer.vocab_size} vs {performer.vocab_size})"
         )
     out = np.full(len(texts), np.nan)
+    max_tokens = min(scored_length(observer, max_tokens), scored_length(performer, max_tokens))
     for start in range(0, len(texts), batch_size):
         chunk = list(texts[start : start + batch_size])
         ids, mask, lengths = _batch_ids(performer, chunk, max_tokens)
