@@ -97,6 +97,12 @@ def test_cli_proves_with_a_stored_key_and_writes_the_certificate(
     assert verify_certificate(cert, key.public_key_hex, text=text).text_matched
     assert main([*args, "the teacher walked home slowly in the rain"]) == 0
     assert "NONE" in capsys.readouterr().out
+    records = tmp_path / "r.jsonl"
+    records.write_text(
+        json.dumps({"text": text}) + "\n" + json.dumps({"text": "the old stone bridge"}) + "\n"
+    )
+    assert main([*args, "--jsonl", str(records), "--json"]) == 0
+    assert [r["kind"] for r in json.loads(capsys.readouterr().out)] == ["proof", "none"]
     assert main(["detect", "--model", str(tiny_model_dir), "--no-zero-shot", "x"]) == 2
     assert main([*args, "--scheme", "aaronson", "x"]) == 2
     assert main([*args, "--scheme", "gumbel", "--gamma", "0.5", "x"]) == 2

@@ -188,3 +188,23 @@ def test_personas_grid_and_csv(tmp_path):
         {"age": "30", "city": "Oslo"},
         {"age": "50", "city": "Lima"},
     ]
+
+
+def test_cli_runs_against_an_openai_compatible_server(tmp_path, capsys):
+    from probity.cli import main
+
+    (tmp_path / "s.yaml").write_text(STUDY)
+    httpd = _server()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+        args = ["focus-group", "--study", str(tmp_path / "s.yaml"), "--base-url", url]
+        code = main([*args, "--model", "m", "--samples", "5", "--json", "--answers"])
+    finally:
+        httpd.shutdown()
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"]["prompts"] == 30 and len(data["answers"]) == 30
+    assert data["counts"]["unparseable"] == 0
+    removed = [a for a in data["answers"] if a["status"] == "removed"]
+    assert all("stupid" in a["text"] and a["choice"] == "" for a in removed)
+    assert main(["focus-group", "--study", str(tmp_path / "missing.yaml")]) == 2
