@@ -118,6 +118,9 @@ def test_uncalibrated_and_short_texts_get_no_bare_verdict(tiny_model):
     res = det.detect(["the river walks slowly under the old bridge " * 3, "hi", long])
     assert [r.verdict for r in res] == ["uncalibrated", "too-short", "uncalibrated"]
     assert res[2].tokens == 127 and np.isfinite(res[2].score)  # truncated to the window
+    # a calibrated detector scores texts on as many tokens as its calibration texts had
+    det.calibration = Calibration("fast-detectgpt", ("m",), tuple(range(30)), max_tokens=20)
+    assert det.detect([long], fpr=0.05)[0].tokens == 19
     assert res[0].p_value is None
     with pytest.raises(InputError):
         ZeroShotDetector("gptzero", tiny_model)

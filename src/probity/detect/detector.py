@@ -29,7 +29,8 @@ MIN_TOKENS = 16
 LIMITS = (
     "Zero-shot detection is evidence, not proof: its false-positive rate holds only for text "
     "like the human calibration set.",
-    "Short texts (under about 100 tokens) carry little signal.",
+    "Short texts (under about 100 tokens) carry little signal, and texts shorter than the "
+    "human calibration passages are compared less reliably.",
     "Paraphrasing or light editing of generated text lowers the score.",
     "Text by non-native writers and formulaic text (forms, code, lists) is flagged more often.",
 )
@@ -100,12 +101,13 @@ class ZeroShotDetector:
             return (self.model.name, self.performer.name)
         return (self.model.name,)
 
-    def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Raw scores (higher = more machine-like); NaN for texts under 2 tokens."""
+    def scores(self, texts: Sequence[str], *, max_tokens: int | None = None) -> np.ndarray:
+        """Raw scores (higher = more machine-like) over each text's first ``max_tokens``
+        tokens (default ``self.max_tokens``); NaN for texts under 2 tokens."""
         texts = list(texts)
         if not texts:
             return np.empty(0)
-        kw = dict(max_tokens=self.max_tokens, batch_size=self.batch_size)
+        kw = dict(max_tokens=max_tokens or self.max_tokens, batch_size=self.batch_size)
         if self.method == "fast-detectgpt":
             return fast_detectgpt_scores(self.model, texts, **kw)
         if self.method == "binoculars":
@@ -115,7 +117,11 @@ class ZeroShotDetector:
     def calibrate(
         self, human_texts: Sequence[str], *, source: str = "user-supplied human text"
     ) -> Calibration:
-        """Score ``human_texts`` and keep them as this detector's calibration."""
+        """Score ``human_texts`` and keep them as this detector's calibration.
+
+        Texts to check are later scored on the same leading ``max_tokens`` tokens; calibrate
+        on human passages at least as long as the texts you will check (shorter checked texts
+        score closer to zero, which is more machine-like for human text)."""
         self.calibration = fit_calibration(
             self.scores(human_texts),
             method=self.method,
@@ -137,8 +143,11 @@ class ZeroShotDetector:
                 )
             cal.threshold(fpr)  # raises when the calibration is too small for this fpr
         texts = list(texts)
-        scores = self.scores(texts)
-        counts = token_counts(self.model, texts, self.max_tokens)
+        # score as the calibration texts were scored: the same leading number of tokens
+        # (Fast-DetectGPT's statistic grows like the square root of the length)
+        limit = cal.max_tokens if cal is not None else self.max_tokens
+        scores = self.scores(texts, max_tokens=limit)
+        counts = token_counts(self.model, texts, limit)
         out = []
         for s, n in zip(scores.tolist(), counts, strict=True):
             if n < MIN_TOKENS or np.isnan(s):
