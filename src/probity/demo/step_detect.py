@@ -7,10 +7,14 @@ from typing import Any
 ORDER = 90
 TITLE = "Provenance: was this text machine-generated?"
 
-HUMAN = (
-    "Now is the winter of our discontent made glorious summer by this sun of York; and all "
-    "the clouds that lour'd upon our house in the deep bosom of the ocean buried. Now are our "
-    "brows bound with victorious wreaths; our bruised arms hung up for monuments."
+HUMAN = (  # Richard III, I.i (public domain): about 130 tokens, scored on the first 100
+    "Now is the winter of our discontent\nMade glorious summer by this sun of York;\n"
+    "And all the clouds that lour'd upon our house\nIn the deep bosom of the ocean buried.\n"
+    "Now are our brows bound with victorious wreaths;\nOur bruised arms hung up for "
+    "monuments;\nOur stern alarums changed to merry meetings,\nOur dreadful marches to "
+    "delightful measures.\nGrim-visaged war hath smooth'd his wrinkled front;\nAnd now, "
+    "instead of mounting barded steeds\nTo fright the souls of fearful adversaries,\nHe "
+    "capers nimbly in a lady's chamber\nTo the lascivious pleasing of a lute."
 )
 PROMPT = "KING HENRY:\n"
 
@@ -48,8 +52,8 @@ def run(ctx: Any) -> dict[str, Any]:
         sec.text(f"Skipped: the embedded demo model is not installed ({exc}).")
         return {"skipped": str(exc)}
     fpr = 0.01
-    tokens = 60 if ctx.quick else 100
-    params = GenerationParams(max_new_tokens=tokens, temperature=0.8, seed=3)
+    # 100 new tokens: as long as the human calibration passages (scores grow with length)
+    params = GenerationParams(max_new_tokens=100, temperature=0.8, seed=3)
     plain = PROMPT + model.generate([PROMPT], params)[0].text
     key = new_key("demo-provenance", save=False)  # a throwaway key: nothing is stored
     scheme = make_scheme("kgw", key)
