@@ -14,7 +14,7 @@ import unicodedata
 from probity.text import normalize, words
 
 _LATEX_CMD = re.compile(r"\\[a-zA-Z]+\s*|[{}\\]")
-_LATEX_ACCENT = re.compile(r"\\[\"'`^~=.uvHckb]\s*\{?([A-Za-z])\}?")
+_LATEX_ACCENT = re.compile(r"\\[\"'`^~=.uvHckb]\s*\{?\\?([A-Za-z])\}?")
 _DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\"'<>{}]+", re.I)
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?![\d])")
 _ARXIV_OLD = re.compile(r"\b([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?\b")

@@ -194,6 +194,7 @@ def _looks_like_reference(s: str) -> bool:
         return False
     has_year = _YEAR.search(s) is not None
     has_id = bool(_DOI.search(s) or _ARXIV.search(s))
+    s = _URL.sub(" ", _ARXIV.sub(" ", _DOI.sub(" ", s)))  # hints must come from the rest
     quoted = _QUOTED.search(s) is not None
     author_start = bool(re.match(r"^[A-Z][\w'\-]+,\s+[A-Z]\.|^(?:[A-Z]\.\s?)+[A-Z][\w'\-]+[,.]"
                                  r"|^[A-Z][\w'\-]+ [A-Z][\w'\-]+(?:,| and )", s))
