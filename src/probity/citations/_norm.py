@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from probity.text import normalize, words
 
@@ -25,13 +26,17 @@ _INITIAL = re.compile(r"^(?:[A-Z]\.?-?){1,3}$|^[A-Z]\.(?:-[A-Z]\.)?$")
 
 def fold(text: str) -> str:
     """Remove LaTeX markup and diacritics, NFKC-normalise and case-fold."""
-    text = _LATEX_ACCENT.sub(r"\1", text)
-    text = _LATEX_CMD.sub("", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return normalize(text.replace("ß", "ss").replace("ø", "o").replace("ł", "l"))
+    if "\\" in text or "{" in text:
+        text = _LATEX_ACCENT.sub(r"\1", text)
+        text = _LATEX_CMD.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.replace("ß", "ss").replace("ø", "o").replace("ł", "l")
+    return normalize(text)
 
 
+@lru_cache(maxsize=65536)
 def title_norm(title: str) -> str:
     """The comparable form of a title: folded words joined by single spaces."""
     return " ".join(words(fold(title)))
@@ -54,11 +59,13 @@ def known_venue(key: str) -> bool:
     return key in _VENUES
 
 
-def name_tokens(name: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def name_tokens(name: str) -> tuple[str, ...]:
     """Folded word tokens of a name (``"Boix-Adserà"`` -> ``["boix", "adsera"]``)."""
-    return words(fold(name).replace("-", " "))
+    return tuple(words(fold(name).replace("-", " ")))
 
 
+@lru_cache(maxsize=65536)
 def surname_key(name: str) -> str:
     """The key a person is matched by: the folded surname.
 
@@ -90,6 +97,7 @@ def surname_key(name: str) -> str:
     return last[-1]
 
 
+@lru_cache(maxsize=65536)
 def first_initial(name: str) -> str:
     """Folded first letter of the given name ('' when unknown)."""
     name = clean_name(name)
@@ -97,7 +105,12 @@ def first_initial(name: str) -> str:
         rest = name.split(",", 1)[1]
         toks = name_tokens(rest)
     else:
-        toks = name_tokens(name)[:-1]
+        parts = name.split()
+        while len(parts) > 1 and _INITIAL.match(parts[-1]):
+            parts = parts[:-1]  # "Smith J." keeps its initials after the surname
+        toks = name_tokens(" ".join(parts[:-1])) if len(parts) > 1 else []
+        if not toks and len(name.split()) > len(parts):
+            toks = name_tokens(name.split()[len(parts)])
     return toks[0][0] if toks else ""
 
 
@@ -139,7 +152,8 @@ def split_authors(text: str) -> tuple[list[str], bool]:
 
 def _is_initials(s: str) -> bool:
     toks = s.replace("-", " ").split()
-    return bool(toks) and all(re.fullmatch(r"[A-Z]\.?", t) for t in toks)
+    return (bool(toks) and all(re.fullmatch(r"[A-Za-z]\.?", t) for t in toks)
+            and toks[0][0].isupper())
 
 
 def normalize_doi(doi: str | None) -> str | None:
@@ -206,6 +220,7 @@ _VENUE_NOISE = re.compile(
     r"workshop|symposium|ieee|cvf|acm|volume|vol|pp|pages|\d+(?:st|nd|rd|th)?)\b")
 
 
+@lru_cache(maxsize=65536)
 def venue_key(venue: str | None) -> str:
     """Canonical key of a venue: a known acronym (``neurips``) or its folded content words."""
     if not venue:

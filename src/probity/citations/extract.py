@@ -34,9 +34,8 @@ _QUOTED = re.compile(r"[\"“«„]([^\"“”«»„]{6,300}?)[\"”»“]|\*\*
                      r"|(?<![\w*])\*([^*\n]{6,300}?)\*(?![\w*])|(?<!\w)_([^_\n]{6,300}?)_(?!\w)")
 _BIB_HEAD = re.compile(r"@[A-Za-z]+\s*[{(]")
 _ET_AL = re.compile(r"\bet\.?\s+al\b\.?|\band others\b", re.I)
-_INITIAL_END = re.compile(r"(?:^|[\s\-.])[A-Z]$|(?:^|\s)(?:et al|al|Jr|Sr|St|Dr|Vol|vol|pp|No|no"
-                          r"|eds?|Proc|Conf|Int|Intl|Trans|J|Adv|Inf|Syst|Comput|Vis|Mach|Learn"
-                          r"|Res|Assoc|Ling|Annu|Natl|Acad|Sci)$")
+_INITIAL_END = re.compile(r"(?:^|[\s\-.])[^\W\d_]$|(?:^|\s)(?:et al|al|Jr|Sr|St|Dr|Vol|vol|pp|No"
+                          r"|no|eds?)$")
 _IN_TEXT = re.compile(r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)"
                       r",?\s+\(?((?:19|20)\d{2})[a-z]?\)?")
 _VENUE_HINT = re.compile(r"\b(?:In|Proceedings|Proc\.|Conference|Journal|Transactions|Workshop|"
@@ -196,8 +195,11 @@ def _looks_like_reference(s: str) -> bool:
     has_id = bool(_DOI.search(s) or _ARXIV.search(s))
     s = _URL.sub(" ", _ARXIV.sub(" ", _DOI.sub(" ", s)))  # hints must come from the rest
     quoted = _QUOTED.search(s) is not None
-    author_start = bool(re.match(r"^[A-Z][\w'\-]+,\s+[A-Z]\.|^(?:[A-Z]\.\s?)+[A-Z][\w'\-]+[,.]"
-                                 r"|^[A-Z][\w'\-]+ [A-Z][\w'\-]+(?:,| and )", s))
+    author_start = bool(re.match(r"^[A-Z][\w'\-]+,\s+[A-Z]\.|^(?:[A-Z]\.\s?)+[A-Z][\w'\-]+"
+                                 r"(?:[,.]| and | et al)|^[A-Z][\w'\-]+ [A-Z][\w'\-]+"
+                                 r"(?:,| and | et al)", s))
+    # an author list followed by at least two '. '-separated parts (title, venue or year)
+    author_start = author_start and s.count(". ") >= 2
     if has_id and (quoted or _VENUE_HINT.search(s) or author_start):
         return True
     if not has_year:
@@ -207,7 +209,7 @@ def _looks_like_reference(s: str) -> bool:
     if _VENUE_HINT.search(s) and (s.count(",") >= 1 or ". " in s):
         return True
     # "Last, F." / "F. Last" author lists followed by a period-separated title
-    return author_start and s.count(". ") >= 1
+    return author_start
 
 
 def parse_reference(s: str) -> Reference | None:
@@ -231,8 +233,8 @@ def parse_reference(s: str) -> Reference | None:
     if q:
         title = next(g for g in q.groups() if g)
         before, after = work[: q.start()].strip(" ,.;:—–-"), work[q.end():].strip()
-        by = re.match(r"^[,.]?\s*by\s+(.+?)(?=\s*\(|,\s*(?:in\s|(?:19|20)\d{2})|\.\s|;|\s+—|\s+-\s|$)",
-                      after, re.I)
+        by = re.match(r"^[,.]?\s*by\s+(.+?)(?=\s*\([^()]*(?:19|20)\d{2}[a-z]?\)|,\s*(?:in\s|"
+                      r"(?:19|20)\d{2})|(?<!\s\w)(?<!^\w)\.\s|;|\s+—|\s+-\s|$)", after, re.I)
         paren = re.match(r"^[,.]?\s*\(([^()]*?(?:19|20)\d{2}[a-z]?)\)", after)
         if by:
             authors_s = by.group(1)
@@ -249,10 +251,11 @@ def parse_reference(s: str) -> Reference | None:
             authors_s = None
     else:
         apa = re.match(r"^(?P<a>.+?)\s*\((?P<y>(?:19|20)\d{2})[a-z]?(?:, [^)]*)?\)\.?\s+"
-                       r"(?P<t>.+?[^A-Z])(?:[.?!](?:\s+|$)(?P<r>.*))?$", work)
+                       r"(?P<t>.+)$", work)
         if apa:
-            authors_s, title, rest = apa.group("a"), apa.group("t"), (apa.group("r") or "") + \
-                " " + apa.group("y")
+            segs = _dot_segments(apa.group("t"))
+            authors_s, title = apa.group("a"), segs[0] if segs else ""
+            rest = " ".join(segs[1:]) + " " + apa.group("y")
         else:
             segs = _dot_segments(work)
             if len(segs) >= 2:
@@ -285,14 +288,15 @@ def parse_reference(s: str) -> Reference | None:
 
 
 def _dot_segments(s: str) -> list[str]:
-    """Split at '. ' / '? ' / '! ' boundaries that do not follow an initial or abbreviation."""
+    """Split at '. ' boundaries that do not follow an initial or abbreviation."""
     segs: list[str] = []
     start = 0
-    for m in re.finditer(r"[.?!]\s+", s):
+    # "?" and "!" stay inside a segment: titles ask questions ("Is X all you need?")
+    for m in re.finditer(r"\.\s+", s):
         before = s[start: m.start()]
-        if m.group(0)[0] == "." and _INITIAL_END.search(before):
+        if _INITIAL_END.search(before):
             continue
-        segs.append(s[start: m.start() + (1 if m.group(0)[0] in "?!" else 0)].strip())
+        segs.append(s[start: m.start()].strip())
         start = m.end()
     if start < len(s):
         segs.append(s[start:].strip())

@@ -176,10 +176,17 @@ class Verifier:
         best: Record | None = None
         best_s, best_t, best_info = -1.0, 0.0, {}
         if ref.title:
-            for rec in cands:
-                s, t, info = _score(ref, rec)
+            # title similarity for every candidate (cheap); the full score (authors too) only
+            # for the three most similar titles and any above the match threshold
+            tn = title_norm(ref.title)
+            sims = [fuzz.ratio(tn, title_norm(r.title)) / 100.0 for r in cands]
+            order = sorted(range(len(cands)), key=lambda i: -sims[i])
+            for rank, i in enumerate(order):
+                if rank >= 3 and sims[i] < TITLE_MATCH:
+                    break
+                s, t, info = _score(ref, cands[i])
                 if s > best_s:
-                    best, best_s, best_t, best_info = rec, s, t, info
+                    best, best_s, best_t, best_info = cands[i], s, t, info
         else:
             best = doi_rec or arx_rec
             best_t = 1.0 if best else 0.0
