@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -54,18 +53,25 @@ SHARED = ROOT.parent.parent / "shared" / "data" / "citations"
 if not SHARED.exists():
     SHARED = Path("/work/shared/data/citations")
 
-_LONG = {"NeurIPS": "Advances in Neural Information Processing Systems",
-         "ICML": "Proceedings of the International Conference on Machine Learning",
-         "ICLR": "International Conference on Learning Representations",
-         "AAAI": "Proceedings of the AAAI Conference on Artificial Intelligence",
-         "CVPR": "IEEE/CVF Conference on Computer Vision and Pattern Recognition"}
+_LONG = {
+    "NeurIPS": "Advances in Neural Information Processing Systems",
+    "ICML": "Proceedings of the International Conference on Machine Learning",
+    "ICLR": "International Conference on Learning Representations",
+    "AAAI": "Proceedings of the AAAI Conference on Artificial Intelligence",
+    "CVPR": "IEEE/CVF Conference on Computer Vision and Pattern Recognition",
+}
 # The field each of these hallucination types corrupts (used only to split the evaluation).
-_FAULT_FIELD = {"fabricated_doi": "doi", "nonexistent_venue": "venue", "wrong_venue": "venue",
-                "preprint_as_published": "venue"}
+_FAULT_FIELD = {
+    "fabricated_doi": "doi",
+    "nonexistent_venue": "venue",
+    "wrong_venue": "venue",
+    "preprint_as_published": "venue",
+}
 STYLES = ("chat", "apa", "ieee", "acm", "markdown", "bibtex")
 
 
 # ---- rendering ------------------------------------------------------------------------------
+
 
 def _abbrev(name: str) -> str:
     parts = name.split()
@@ -80,8 +86,11 @@ def _apa_name(name: str) -> str:
 def _join(names: list[str], final: str = "and") -> str:
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + f", {final} " + names[-1] if len(names) > 2 else \
-        f"{names[0]} {final} {names[1]}"
+    return (
+        ", ".join(names[:-1]) + f", {final} " + names[-1]
+        if len(names) > 2
+        else f"{names[0]} {final} {names[1]}"
+    )
 
 
 def render(rec: dict, rng: random.Random, style: str | None = None) -> tuple[str, dict]:
@@ -113,21 +122,34 @@ def render(rec: dict, rng: random.Random, style: str | None = None) -> tuple[str
         s = f'"{title}" by {_join(authors)}{al} ({year}){v}.{d}'
     elif style == "apa":
         names = [_apa_name(a) for a in authors]
-        s = (", ".join(names[:-1]) + ", & " + names[-1] if len(names) > 1 else names[0]) + \
-            (", et al." if et_al else "") + f" ({year}). {title}." + (f" {venue}." if venue else "") \
+        s = (
+            (", ".join(names[:-1]) + ", & " + names[-1] if len(names) > 1 else names[0])
+            + (", et al." if et_al else "")
+            + f" ({year}). {title}."
+            + (f" {venue}." if venue else "")
             + (f" https://doi.org/{doi}" if doi else "")
+        )
     elif style == "ieee":
-        s = f'{_join(authors)}{al}, "{title}," ' + (f"in {venue}, " if venue else "") + \
-            f"{year}." + (f" doi: {doi}." if doi else "")
+        s = (
+            f'{_join(authors)}{al}, "{title}," '
+            + (f"in {venue}, " if venue else "")
+            + f"{year}."
+            + (f" doi: {doi}." if doi else "")
+        )
     elif style == "acm":
         s = f"{_join(authors)}{al}. {title}. " + (f"In {venue}, " if venue else "") + f"{year}." + d
     elif style == "markdown":
-        s = f"**{title}** ({authors[0].split()[-1]}{' et al.' if len(authors) > 1 or et_al else ''}" \
+        s = (
+            f"**{title}** ({authors[0].split()[-1]}{' et al.' if len(authors) > 1 or et_al else ''}"
             f", {year})" + (f", {venue}." if venue else ".")
+        )
         authors, et_al = authors[:1], len(rec["authors"]) > 1 or et_al
     else:
-        fields = [f"  title = {{{title}}}", "  author = {" + " and ".join(
-            authors + (["others"] if et_al else [])) + "}", f"  year = {{{year}}}"]
+        fields = [
+            f"  title = {{{title}}}",
+            "  author = {" + " and ".join(authors + (["others"] if et_al else [])) + "}",
+            f"  year = {{{year}}}",
+        ]
         if venue:
             fields.append(f"  booktitle = {{{venue}}}")
         if doi:
@@ -139,18 +161,23 @@ def render(rec: dict, rng: random.Random, style: str | None = None) -> tuple[str
 
 # ---- 1. detection ---------------------------------------------------------------------------
 
+
 def detection(quick: bool, seed: int) -> dict:
     from rapidfuzz import fuzz, process
 
-    rows = [json.loads(x) for x in open(SHARED / "hallmark-dev_public.jsonl", encoding="utf-8")]
+    rows = [
+        json.loads(x)
+        for x in (SHARED / "hallmark-dev_public.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     if quick:
         rng0 = random.Random(seed)
         rng0.shuffle(rows)
         rows = rows[:300]
     tmp = Path(tempfile.mkdtemp(prefix="probity-cite-bench-"))
     valid = tmp / "valid.jsonl"
-    valid.write_text("".join(json.dumps(r) + "\n" for r in rows if r["label"] == "VALID"),
-                     encoding="utf-8")
+    valid.write_text(
+        "".join(json.dumps(r) + "\n" for r in rows if r["label"] == "VALID"), encoding="utf-8"
+    )
     db = CitationDB(tmp / "hallmark.db")
     db.import_file(SHARED / "hallmark-raw-valid_entries.jsonl")
     db.import_file(valid)
@@ -188,13 +215,15 @@ def detection(quick: bool, seed: int) -> dict:
         peer.append(pflag)
         labels.append(lab)
         per_type.setdefault(r.get("hallucination_type") or "VALID", []).append(
-            int(flagged) if lab else int(not flagged))
+            int(flagged) if lab else int(not flagged)
+        )
         # evaluation only: did the rendering keep the field this hallucination corrupts?
         fault = _FAULT_FIELD.get(r.get("hallucination_type") or "")
         if fault and truth.get(fault):
             survived.setdefault(r["hallucination_type"], []).append(int(flagged))
         per_type.setdefault("peer:" + (r.get("hallucination_type") or "VALID"), []).append(
-            int(pflag) if lab else int(not pflag))
+            int(pflag) if lab else int(not pflag)
+        )
     db.close()
 
     def prf(pred):
@@ -203,31 +232,67 @@ def detection(quick: bool, seed: int) -> dict:
         fn, tn = int((~p & y).sum()), int((~p & ~y).sum())
         prec = tp / max(tp + fp, 1)
         rec_ = tp / max(tp + fn, 1)
-        return {"precision": prec, "recall": rec_, "f1": 2 * prec * rec_ / max(prec + rec_, 1e-9),
-                "fpr": fp / max(fp + tn, 1)}
+        return {
+            "precision": prec,
+            "recall": rec_,
+            "f1": 2 * prec * rec_ / max(prec + rec_, 1e-9),
+            "fpr": fp / max(fp + tn, 1),
+        }
 
     conf, right = np.array(confs), np.array(rights)
     bins = np.minimum((conf * 10).astype(int), 9)
-    ece = sum(abs(conf[bins == b].mean() - right[bins == b].mean()) * (bins == b).sum()
-              for b in range(10) if (bins == b).any()) / max(len(conf), 1)
-    return {"ours": prf(ours), "peer": prf(peer), "per_type": per_type, "n": len(rows),
-            "survived": survived,
-            "no_reference": no_ref, "ece": float(ece), "calibration": cal,
-            "verdicts": verdict_counts}
+    ece = sum(
+        abs(conf[bins == b].mean() - right[bins == b].mean()) * (bins == b).sum()
+        for b in range(10)
+        if (bins == b).any()
+    ) / max(len(conf), 1)
+    return {
+        "ours": prf(ours),
+        "peer": prf(peer),
+        "per_type": per_type,
+        "n": len(rows),
+        "survived": survived,
+        "no_reference": no_ref,
+        "ece": float(ece),
+        "calibration": cal,
+        "verdicts": verdict_counts,
+    }
 
 
 # ---- 2. lookup speed ------------------------------------------------------------------------
 
+
 def _synthetic(n: int, seed: int):
     rng = np.random.default_rng(seed)
-    syll = ["ka", "lo", "mi", "ne", "ra", "to", "vu", "shi", "den", "gra", "pro", "tex", "lin",
-            "mor", "qua", "sel", "tri", "zen", "bal", "cor"]
+    syll = [
+        "ka",
+        "lo",
+        "mi",
+        "ne",
+        "ra",
+        "to",
+        "vu",
+        "shi",
+        "den",
+        "gra",
+        "pro",
+        "tex",
+        "lin",
+        "mor",
+        "qua",
+        "sel",
+        "tri",
+        "zen",
+        "bal",
+        "cor",
+    ]
     vocab = ["".join(rng.choice(syll, size=rng.integers(2, 5))) for _ in range(30000)]
     vocab = list(dict.fromkeys(vocab))
     p = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
     p /= p.sum()
-    surnames = ["".join(rng.choice(syll, size=rng.integers(2, 4))).capitalize()
-                for _ in range(60000)]
+    surnames = [
+        "".join(rng.choice(syll, size=rng.integers(2, 4))).capitalize() for _ in range(60000)
+    ]
     venues = ["NeurIPS", "ICML", "ICLR", "AAAI", "CVPR", "ACL", "EMNLP", "KDD", "UAI", "COLT"]
     lens = rng.integers(5, 12, size=n)
     words = rng.choice(len(vocab), size=int(lens.sum()), p=p)
@@ -236,13 +301,20 @@ def _synthetic(n: int, seed: int):
     years = rng.integers(1990, 2025, size=n)
     wi = ai = 0
     for i in range(n):
-        t = " ".join(vocab[w] for w in words[wi: wi + lens[i]]).capitalize()
+        t = " ".join(vocab[w] for w in words[wi : wi + lens[i]]).capitalize()
         wi += lens[i]
-        a = [f"{chr(65 + (j * 7 + i) % 26)}. {surnames[k]}"
-             for j, k in enumerate(auths[ai: ai + nauth[i]])]
+        a = [
+            f"{chr(65 + (j * 7 + i) % 26)}. {surnames[k]}"
+            for j, k in enumerate(auths[ai : ai + nauth[i]])
+        ]
         ai += nauth[i]
-        yield {"title": t, "authors": a, "year": int(years[i]), "venue": venues[i % 10],
-               "doi": f"10.{1000 + i % 900}/syn.{i}" if i % 3 == 0 else None}
+        yield {
+            "title": t,
+            "authors": a,
+            "year": int(years[i]),
+            "venue": venues[i % 10],
+            "doi": f"10.{1000 + i % 900}/syn.{i}" if i % 3 == 0 else None,
+        }
 
 
 def lookup_speed(n: int, queries: int, seed: int) -> dict:
@@ -276,11 +348,18 @@ def lookup_speed(n: int, queries: int, seed: int) -> dict:
         j = rng.randrange(len(w))
         if len(w[j]) > 4:  # one typo
             w[j] = w[j][:2] + w[j][3:]
-        found_q.append(Reference(title=" ".join(w).lower(), authors=tuple(rec["authors"][:1]),
-                                 et_al=True, year=rec["year"]))
+        found_q.append(
+            Reference(
+                title=" ".join(w).lower(),
+                authors=tuple(rec["authors"][:1]),
+                et_al=True,
+                year=rec["year"],
+            )
+        )
     gen = _synthetic(queries, seed + 99)
-    notfound_q = [Reference(title=r["title"], authors=tuple(r["authors"]), year=r["year"])
-                  for r in gen]
+    notfound_q = [
+        Reference(title=r["title"], authors=tuple(r["authors"]), year=r["year"]) for r in gen
+    ]
 
     def timed(qs):
         out = []
@@ -302,18 +381,33 @@ def lookup_speed(n: int, queries: int, seed: int) -> dict:
         process.extractOne(title_norm(q.title), titles, scorer=fuzz.ratio)
     peer_per = (time.perf_counter() - a) / len(pq)
     db.close()
-    return {"records": n, "import_s": import_s, "import_rate": n / import_s, "bytes": size,
-            "p50_found": float(np.percentile(tf, 50)), "p95_found": float(np.percentile(tf, 95)),
-            "p50_nf": float(np.percentile(tn, 50)), "p95_nf": float(np.percentile(tn, 95)),
-            "rate": len(mixed) / float(mixed.sum()), "mean": float(mixed.mean()),
-            "peer_mean": peer_per, "found_rate": verdict_found, "queries": len(mixed)}
+    return {
+        "records": n,
+        "import_s": import_s,
+        "import_rate": n / import_s,
+        "bytes": size,
+        "p50_found": float(np.percentile(tf, 50)),
+        "p95_found": float(np.percentile(tf, 95)),
+        "p50_nf": float(np.percentile(tn, 50)),
+        "p95_nf": float(np.percentile(tn, 95)),
+        "rate": len(mixed) / float(mixed.sum()),
+        "mean": float(mixed.mean()),
+        "peer_mean": peer_per,
+        "found_rate": verdict_found,
+        "queries": len(mixed),
+    }
 
 
 # ---- 3. extraction --------------------------------------------------------------------------
 
+
 def extraction(quick: bool, seed: int) -> dict:
-    recs = [jsonl_to_record(json.loads(x)) for x in
-            open(SHARED / "hallmark-raw-valid_entries.jsonl", encoding="utf-8")]
+    recs = [
+        jsonl_to_record(json.loads(x))
+        for x in (SHARED / "hallmark-raw-valid_entries.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
     rng = random.Random(seed)
     rng.shuffle(recs)
     if quick:
@@ -330,11 +424,15 @@ def extraction(quick: bool, seed: int) -> dict:
             "authors": tuple(surname_key(a) for a in ref.authors) if ref and ref.authors else None,
             "year": ref.year if ref else None,
             "venue": venue_key(ref.venue) if ref and ref.venue else None,
-            "doi": ref.doi if ref else None}
-        want = {"title": title_norm(truth["title"]),
-                "authors": tuple(surname_key(a) for a in truth["authors"]),
-                "year": truth["year"], "venue": venue_key(truth["venue"]) or None,
-                "doi": truth["doi"].lower() if truth["doi"] else None}
+            "doi": ref.doi if ref else None,
+        }
+        want = {
+            "title": title_norm(truth["title"]),
+            "authors": tuple(surname_key(a) for a in truth["authors"]),
+            "year": truth["year"],
+            "venue": venue_key(truth["venue"]) or None,
+            "doi": truth["doi"].lower() if truth["doi"] else None,
+        }
         for f in counts:
             g, w = got[f], want[f]
             if g is not None and w is not None and g == w:
@@ -355,11 +453,16 @@ def extraction(quick: bool, seed: int) -> dict:
 
 # ---- table ----------------------------------------------------------------------------------
 
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small run")
-    ap.add_argument("--records", type=int, default=None,
-                    help="synthetic database size (default 200,000; --quick 20,000)")
+    ap.add_argument(
+        "--records",
+        type=int,
+        default=None,
+        help="synthetic database size (default 200,000; --quick 20,000)",
+    )
     ap.add_argument("--queries", type=int, default=None, help="lookups per kind (default 500)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None, help="also write the table (markdown)")
@@ -380,28 +483,56 @@ def main() -> None:
         o, p = det["ours"], det["peer"]
         for k in ("precision", "recall", "f1"):
             rows.append((f"HALLMARK {k}", fmt(o[k]), fmt(p[k]), ratio(o[k], p[k])))
-        rows.append(("HALLMARK FPR (lower is better)", fmt(o["fpr"]), fmt(p["fpr"]),
-                     ratio(1 - o["fpr"], 1 - p["fpr"]) + " (1-FPR)"))
+        rows.append(
+            (
+                "HALLMARK FPR (lower is better)",
+                fmt(o["fpr"]),
+                fmt(p["fpr"]),
+                ratio(1 - o["fpr"], 1 - p["fpr"]) + " (1-FPR)",
+            )
+        )
         for t in sorted(k for k in det["per_type"] if not k.startswith("peer:")):
             ov = det["per_type"][t]
             pv = det["per_type"]["peer:" + t]
             what = "specificity" if t == "VALID" else "recall"
-            rows.append((f"  {t} {what} (n={len(ov)})", fmt(np.mean(ov)), fmt(np.mean(pv)),
-                         ratio(np.mean(ov), np.mean(pv))))
+            rows.append(
+                (
+                    f"  {t} {what} (n={len(ov)})",
+                    fmt(np.mean(ov)),
+                    fmt(np.mean(pv)),
+                    ratio(np.mean(ov), np.mean(pv)),
+                )
+            )
         for t, vals in sorted(det["survived"].items()):
-            rows.append((f"  {t} recall when the rendering kept the faulty "
-                         f"{_FAULT_FIELD[t]} (n={len(vals)})", fmt(np.mean(vals)), "-", "-"))
+            rows.append(
+                (
+                    f"  {t} recall when the rendering kept the faulty "
+                    f"{_FAULT_FIELD[t]} (n={len(vals)})",
+                    fmt(np.mean(vals)),
+                    "-",
+                    "-",
+                )
+            )
         rows.append(("confidence ECE (10 bins; lower is better)", fmt(det["ece"]), "-", "-"))
     else:
         print(f"note: {SHARED} not found; detection skipped")
     sp = lookup_speed(n, nq, args.seed)
     rows += [
-        (f"lookup p50 found, ms ({sp['records']:,} records)", fmt(sp["p50_found"] * 1e3, 2), "-", "-"),
+        (
+            f"lookup p50 found, ms ({sp['records']:,} records)",
+            fmt(sp["p50_found"] * 1e3, 2),
+            "-",
+            "-",
+        ),
         ("lookup p95 found, ms", fmt(sp["p95_found"] * 1e3, 2), "-", "-"),
         ("lookup p50 not found, ms", fmt(sp["p50_nf"] * 1e3, 2), "-", "-"),
         ("lookup p95 not found, ms", fmt(sp["p95_nf"] * 1e3, 2), "-", "-"),
-        ("mixed verifications/s, one core (peer: linear scan)", fmt(sp["rate"], 0),
-         fmt(1 / sp["peer_mean"], 1), ratio(sp["peer_mean"], sp["mean"])),
+        (
+            "mixed verifications/s, one core (peer: linear scan)",
+            fmt(sp["rate"], 0),
+            fmt(1 / sp["peer_mean"], 1),
+            ratio(sp["peer_mean"], sp["mean"]),
+        ),
         ("typo'd real titles verified", fmt(sp["found_rate"]), "-", "-"),
         ("import records/s", fmt(sp["import_rate"], 0), "-", "-"),
         ("database file, MB", fmt(sp["bytes"] / 1e6, 1), "-", "-"),
@@ -412,28 +543,36 @@ def main() -> None:
     rows.append(("extraction refs/s", fmt(ex["rate"], 0), "-", "-"))
     import rapidfuzz
 
-    machine = (f"machine: {os.cpu_count()} cpus (shared), Python {platform.python_version()}, "
-               f"numpy {np.__version__}, rapidfuzz {rapidfuzz.__version__}, "
-               f"SQLite {__import__('sqlite3').sqlite_version}")
+    machine = (
+        f"machine: {os.cpu_count()} cpus (shared), Python {platform.python_version()}, "
+        f"numpy {np.__version__}, rapidfuzz {rapidfuzz.__version__}, "
+        f"SQLite {__import__('sqlite3').sqlite_version}"
+    )
     lines = ["| case | ours | peer | ratio |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     table = "\n".join(lines)
     print(table)
     print(machine)
-    peer_note = ("peer: no installed citation-checking library exists; the peer is a rapidfuzz "
-                 "linear-scan matcher (title ratio >= 90 = real) on the same extracted "
-                 "references; for speed, rapidfuzz process.extractOne over all titles. Ratios: "
-                 "ours/peer for rates, peer/ours for times (> 1 is better).")
+    peer_note = (
+        "peer: no installed citation-checking library exists; the peer is a rapidfuzz "
+        "linear-scan matcher (title ratio >= 90 = real) on the same extracted "
+        "references; for speed, rapidfuzz process.extractOne over all titles. Ratios: "
+        "ours/peer for rates, peer/ours for times (> 1 is better)."
+    )
     print(peer_note)
     if det:
-        print(f"verdicts: {det['verdicts']}; records with no reference extracted: "
-              f"{det['no_reference']}; calibration: {det['calibration']['cases']} synthetic "
-              f"cases, Brier {det['calibration']['brier_before']:.3f} -> "
-              f"{det['calibration']['brier_after']:.3f}")
+        print(
+            f"verdicts: {det['verdicts']}; records with no reference extracted: "
+            f"{det['no_reference']}; calibration: {det['calibration']['cases']} synthetic "
+            f"cases, Brier {det['calibration']['brier_before']:.3f} -> "
+            f"{det['calibration']['brier_after']:.3f}"
+        )
     if args.out:
         cmd = "python bench/citations.py " + " ".join(sys.argv[1:])
-        args.out.write_text(f"# Citations benchmark\n\nCommand: `{cmd}`\n\n{table}\n\n{machine}\n\n"
-                            f"{peer_note}\n", encoding="utf-8")
+        args.out.write_text(
+            f"# Citations benchmark\n\nCommand: `{cmd}`\n\n{table}\n\n{machine}\n\n{peer_note}\n",
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,7 @@ from probity.cli import main
 
 def _records(tmp_path):
     f = tmp_path / "recs.jsonl"
-    f.write_text("\n".join(json.dumps(r) for r in SAMPLE_RECORDS) + "\n{broken\n",
-                 encoding="utf-8")
+    f.write_text("\n".join(json.dumps(r) for r in SAMPLE_RECORDS) + "\n{broken\n", encoding="utf-8")
     return f
 
 
@@ -38,8 +37,11 @@ def test_import_stats_list_verify(tmp_path, capsys):
 def test_verify_bib_file(tmp_path, capsys):
     assert main(["cite", "db", "import", str(_records(tmp_path))]) == 0
     bib = tmp_path / "x.bib"
-    bib.write_text("@article{a, title={Adam: A Method for Stochastic Optimization},\n"
-                   " author={Kingma, Diederik P. and Ba, Jimmy}, year={2014}}\n", encoding="utf-8")
+    bib.write_text(
+        "@article{a, title={Adam: A Method for Stochastic Optimization},\n"
+        " author={Kingma, Diederik P. and Ba, Jimmy}, year={2014}}\n",
+        encoding="utf-8",
+    )
     capsys.readouterr()
     assert main(["cite", "verify", "--bib", str(bib), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -59,8 +61,41 @@ def test_ground_cli(tmp_path, capsys):
     d = tmp_path / "docs"
     d.mkdir()
     (d / "a.md").write_text("The Danube empties into the Black Sea.", encoding="utf-8")
-    assert main(["cite", "ground", "--corpus", str(d), "--json",
-                 "The Danube empties into the Black Sea. Cats fly."]) == 0
+    assert (
+        main(
+            [
+                "cite",
+                "ground",
+                "--corpus",
+                str(d),
+                "--json",
+                "The Danube empties into the Black Sea. Cats fly.",
+            ]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert [s["status"] for s in res["sentences"]] == ["supported", "no_evidence"]
     assert main(["cite", "ground", "--corpus", str(tmp_path / "none"), "x y"]) == 2
+
+
+def test_calibrate_cli_and_demo_step(tmp_path, capsys):
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from probity.demo import DemoContext
+    from probity.demo import step_citations as step
+    from probity.report import Report
+
+    assert main(["cite", "db", "calibrate", "--json"]) == 2  # empty database
+    assert main(["cite", "db", "import", str(_records(tmp_path))]) == 0
+    capsys.readouterr()
+    assert main(["cite", "db", "calibrate", "--cases", "40", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cases"] > 0
+    ctx = DemoContext(
+        out_dir=Path(tmp_path / "demo"), report=Report("t"), console=Console(quiet=True), quiet=True
+    )
+    out = step.run(ctx)
+    assert out["verdicts"] == ["verified"] * 3 + ["not_found"] * 2 and out["skipped"] == 1
+    assert out["grounding"][-1] == "no_evidence"

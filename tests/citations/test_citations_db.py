@@ -72,19 +72,29 @@ def test_import_is_idempotent_and_resumes(tmp_path):
 
 
 def test_csl_json_and_dblp_xml(tmp_path):
-    csl = [{"id": "x1", "type": "paper-conference", "title": "Machine Unlearning",
+    csl = [
+        {
+            "id": "x1",
+            "type": "paper-conference",
+            "title": "Machine Unlearning",
             "author": [{"given": "Lucas", "family": "Bourtoule"}, {"literal": "Varun C."}],
-            "issued": {"date-parts": [[2021, 5]]}, "container-title": "IEEE S&P",
-            "DOI": "10.1109/SP40001.2021.00019"}, "not an object"]
+            "issued": {"date-parts": [[2021, 5]]},
+            "container-title": "IEEE S&P",
+            "DOI": "10.1109/SP40001.2021.00019",
+        },
+        "not an object",
+    ]
     (tmp_path / "a.json").write_text(json.dumps(csl), encoding="utf-8")
-    xml = ('<?xml version="1.0"?>\n<!DOCTYPE dblp SYSTEM "dblp.dtd">\n<dblp>\n'
-           '<inproceedings key="conf/x/G1"><author>Jos&eacute; G&ouml;mez</author>'
-           '<author>Ann Lee 0002</author><title>Streaming &amp; Parsing.</title>'
-           '<year>2020</year><booktitle>ICML</booktitle>'
-           '<ee>https://doi.org/10.5555/abc</ee></inproceedings>\n'
-           '<article key="j/y/1"><author>B</author><year>2019</year></article>\n'
-           '<www key="homepages/1"><author>Someone</author><title>Home Page</title></www>\n'
-           '</dblp>\n')
+    xml = (
+        '<?xml version="1.0"?>\n<!DOCTYPE dblp SYSTEM "dblp.dtd">\n<dblp>\n'
+        '<inproceedings key="conf/x/G1"><author>Jos&eacute; G&ouml;mez</author>'
+        "<author>Ann Lee 0002</author><title>Streaming &amp; Parsing.</title>"
+        "<year>2020</year><booktitle>ICML</booktitle>"
+        "<ee>https://doi.org/10.5555/abc</ee></inproceedings>\n"
+        '<article key="j/y/1"><author>B</author><year>2019</year></article>\n'
+        '<www key="homepages/1"><author>Someone</author><title>Home Page</title></www>\n'
+        "</dblp>\n"
+    )
     with gzip.open(tmp_path / "dblp.xml.gz", "wt", encoding="utf-8") as fh:
         fh.write(xml)
     with CitationDB(tmp_path / "c.db") as db:

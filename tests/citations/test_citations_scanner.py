@@ -26,8 +26,10 @@ def test_findings_per_unverified_reference_in_home_database():
     assert [f.category for f in found] == ["not_found", "not_found"]
     for f in found:
         assert f.source == "citations" and f.details["evidence"]
-        assert "Recursive" in SAMPLE_ANSWER[f.spans[0].start:f.spans[0].end] or \
-            "Quantum" in SAMPLE_ANSWER[f.spans[0].start:f.spans[0].end]
+        assert (
+            "Recursive" in SAMPLE_ANSWER[f.spans[0].start : f.spans[0].end]
+            or "Quantum" in SAMPLE_ANSWER[f.spans[0].start : f.spans[0].end]
+        )
     assert scan_one(scanner, SAMPLE_ANSWER, ScanContext(mode="creative")) == []
     inc = scan_one(scanner, "As Smith et al. (2020) argued, it works.")
     assert [f.category for f in inc] == ["incomplete"] and inc[0].score < 0.5
@@ -37,8 +39,12 @@ def test_grounding_scanner_uses_context_corpus():
     scanner = create_scanner("grounding")
     text = "The Danube empties into the Black Sea. Penguins enjoy jazz on Tuesdays."
     assert scan_one(scanner, text) == []  # no corpus, nothing to say
-    ctx = ScanContext(direction="output", metadata={"corpus": [
-        "The Danube rises in the Black Forest and empties into the Black Sea."]})
+    ctx = ScanContext(
+        direction="output",
+        metadata={
+            "corpus": ["The Danube rises in the Black Forest and empties into the Black Sea."]
+        },
+    )
     found = scan_one(scanner, text, ctx)
     assert [f.category for f in found] == ["no_evidence"]
-    assert text[found[0].spans[0].start:found[0].spans[0].end].startswith("Penguins")
+    assert text[found[0].spans[0].start : found[0].spans[0].end].startswith("Penguins")

@@ -30,14 +30,17 @@ def test_chat_answer_three_real_two_invented(db):
     assert verdicts[1].closest.year == 2016
     for v in verdicts:
         assert v.evidence and 0.0 <= v.confidence <= 1.0
-        assert SAMPLE_ANSWER[v.reference.span.start:v.reference.span.end] == v.reference.raw
+        assert SAMPLE_ANSWER[v.reference.span.start : v.reference.span.end] == v.reference.raw
     # the invented paper with a real author names that fact as evidence
     assert any("real author" in e for e in verdicts[3].evidence)
 
 
 def test_author_mismatch_names_missing_and_extra(db):
-    ref = Reference(title="Deep Residual Learning for Image Recognition",
-                    authors=("Kaiming He", "Xiangyu Zhang", "Jane Doe"), year=2016)
+    ref = Reference(
+        title="Deep Residual Learning for Image Recognition",
+        authors=("Kaiming He", "Xiangyu Zhang", "Jane Doe"),
+        year=2016,
+    )
     v = verify_references([ref], db)[0]
     assert v.verdict == "author_mismatch"
     assert "Jane Doe" in v.details["authors"]["extra"]
@@ -55,23 +58,39 @@ def test_partial_list_without_et_al_is_a_mismatch_but_et_al_is_fine(db):
 
 def test_year_future_and_venue(db):
     t = "Generative Adversarial Nets"
-    a = ("Ian J. Goodfellow", "Jean Pouget-Abadie", "Mehdi Mirza", "Bing Xu",
-         "David Warde-Farley", "Sherjil Ozair", "Aaron C. Courville", "Yoshua Bengio")
-    assert verify_references([Reference(title=t, authors=a, year=2013)], db)[0].verdict == \
-        "year_mismatch"
+    a = (
+        "Ian J. Goodfellow",
+        "Jean Pouget-Abadie",
+        "Mehdi Mirza",
+        "Bing Xu",
+        "David Warde-Farley",
+        "Sherjil Ozair",
+        "Aaron C. Courville",
+        "Yoshua Bengio",
+    )
+    assert (
+        verify_references([Reference(title=t, authors=a, year=2013)], db)[0].verdict
+        == "year_mismatch"
+    )
     fut = verify_references([Reference(title=t, authors=a, year=2999)], db)[0]
     assert fut.verdict == "year_mismatch" and "future" in fut.evidence[0]
     ven = verify_references([Reference(title=t, authors=a, year=2014, venue="ICML")], db)[0]
     assert ven.verdict == "venue_mismatch"
-    alias = Reference(title=t, authors=a, year=2014,
-                      venue="Advances in Neural Information Processing Systems 27")
+    alias = Reference(
+        title=t, authors=a, year=2014, venue="Advances in Neural Information Processing Systems 27"
+    )
     assert verify_references([alias], db)[0].verdict == "verified"
 
 
 def test_bad_identifiers(db):
     # a DOI that belongs to another paper
-    ref = Reference(title="Attention Is All You Need", authors=("Ashish Vaswani",), et_al=True,
-                    year=2017, doi="10.1109/CVPR.2016.90")
+    ref = Reference(
+        title="Attention Is All You Need",
+        authors=("Ashish Vaswani",),
+        et_al=True,
+        year=2017,
+        doi="10.1109/CVPR.2016.90",
+    )
     v = verify_references([ref], db)[0]
     assert v.verdict == "bad_identifier" and "another paper" in v.evidence[0]
     # an identifier alone that resolves nowhere
@@ -99,8 +118,10 @@ def test_incomplete_is_never_a_problem(db):
 
 def test_word_difference_and_compare_authors():
     assert word_difference("A Study of Models", "a study of model") == (["models"], ["model"])
-    assert word_difference("Reinforcment Learning Agents", "Reinforcement Learning Agents") == \
-        ([], [])
+    assert word_difference("Reinforcment Learning Agents", "Reinforcement Learning Agents") == (
+        [],
+        [],
+    )
     r = compare_authors(["Wei Zhang", "J. Smith"], ["Zhang Wei", "John Smith"], False)
     assert r["ok"], r
     r2 = compare_authors(["B. Smith"], ["John Smith"], False)

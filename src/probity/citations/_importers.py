@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from probity.errors import InputError
-from probity.io import iter_jsonl, open_binary, RejectSink
+from probity.io import RejectSink, iter_jsonl, open_binary
 
 from ._norm import split_authors
 
@@ -37,8 +37,10 @@ def detect_format(path: Path) -> str:
         return "csl-json"
     if name.endswith(".xml"):
         return "dblp"
-    raise InputError(f"cannot tell the format of {path.name!r} from its name",
-                     hint="pass format= one of " + ", ".join(FORMATS))
+    raise InputError(
+        f"cannot tell the format of {path.name!r} from its name",
+        hint="pass format= one of " + ", ".join(FORMATS),
+    )
 
 
 def read_entries(path: Path, fmt: str) -> Iterator[Entry]:
@@ -54,6 +56,7 @@ def read_entries(path: Path, fmt: str) -> Iterator[Entry]:
 
 
 # --- BibTeX ----------------------------------------------------------------------------------
+
 
 def _bibtex(path: Path) -> Iterator[Entry]:
     with open_binary(path) as raw:
@@ -114,7 +117,7 @@ def parse_bibtex_entry(entry: str) -> dict[str, Any] | None:
     etype, key = m.group(1).lower(), m.group(2)
     if etype in ("comment", "preamble", "string"):
         return None
-    body = entry[m.end():]
+    body = entry[m.end() :]
     fields: dict[str, str] = {}
     i, n = 0, len(body)
     while i < n:
@@ -124,7 +127,7 @@ def parse_bibtex_entry(entry: str) -> dict[str, Any] | None:
             break
         fm = re.match(r"([A-Za-z][\w\-:.]*)\s*=\s*", body[i:])
         if not fm:
-            raise ValueError(f"entry {key!r}: expected 'field = value' near {body[i:i + 30]!r}")
+            raise ValueError(f"entry {key!r}: expected 'field = value' near {body[i : i + 30]!r}")
         name = fm.group(1).lower()
         i += fm.end()
         value, i = _bib_value(body, i, key)
@@ -164,7 +167,7 @@ def _bib_value(body: str, i: int, key: str) -> tuple[str, int]:
         else:
             m = re.match(r"[\w\-.:/]+", body[i:])
             if not m:
-                raise ValueError(f"entry {key!r}: bad field value near {body[i:i + 20]!r}")
+                raise ValueError(f"entry {key!r}: bad field value near {body[i : i + 20]!r}")
             parts.append(m.group(0))
             i += m.end()
         while i < n and body[i] in " \t\r\n":
@@ -178,18 +181,34 @@ def _bib_value(body: str, i: int, key: str) -> tuple[str, int]:
     return "".join(parts), i
 
 
-def bib_fields_to_record(fields: dict[str, Any], *, key: str = "", etype: str = ""
-                         ) -> dict[str, Any]:
+def bib_fields_to_record(
+    fields: dict[str, Any], *, key: str = "", etype: str = ""
+) -> dict[str, Any]:
     """Flat record from BibTeX-style fields (``author``, ``booktitle``/``journal``...)."""
     authors, _ = split_authors(str(fields.get("author") or fields.get("authors") or ""))
-    venue = (fields.get("booktitle") or fields.get("journal") or fields.get("venue")
-             or fields.get("publisher") if etype != "misc" else fields.get("howpublished"))
-    arxiv = fields.get("eprint") if str(fields.get("archiveprefix", "")).lower() == "arxiv" \
+    venue = (
+        fields.get("booktitle")
+        or fields.get("journal")
+        or fields.get("venue")
+        or fields.get("publisher")
+        if etype != "misc"
+        else fields.get("howpublished")
+    )
+    arxiv = (
+        fields.get("eprint")
+        if str(fields.get("archiveprefix", "")).lower() == "arxiv"
         else fields.get("arxiv")
-    return {"key": key, "title": fields.get("title", ""), "authors": authors,
-            "year": _year(fields.get("year")), "venue": venue or None,
-            "doi": fields.get("doi") or None, "arxiv": arxiv or None,
-            "url": fields.get("url") or None}
+    )
+    return {
+        "key": key,
+        "title": fields.get("title", ""),
+        "authors": authors,
+        "year": _year(fields.get("year")),
+        "venue": venue or None,
+        "doi": fields.get("doi") or None,
+        "arxiv": arxiv or None,
+        "url": fields.get("url") or None,
+    }
 
 
 def _year(value: Any) -> int | None:
@@ -200,6 +219,7 @@ def _year(value: Any) -> int | None:
 
 
 # --- CSL-JSON / JSONL ----------------------------------------------------------------------
+
 
 def csl_to_record(item: dict[str, Any]) -> dict[str, Any]:
     names = []
@@ -224,10 +244,16 @@ def csl_to_record(item: dict[str, Any]) -> dict[str, Any]:
     venue = item.get("container-title")
     if isinstance(venue, list):
         venue = venue[0] if venue else None
-    return {"key": str(item.get("id") or ""), "title": title or "", "authors": names,
-            "year": year or _year(item.get("year")), "venue": venue or None,
-            "doi": item.get("DOI") or item.get("doi"), "arxiv": None,
-            "url": item.get("URL") or item.get("url")}
+    return {
+        "key": str(item.get("id") or ""),
+        "title": title or "",
+        "authors": names,
+        "year": year or _year(item.get("year")),
+        "venue": venue or None,
+        "doi": item.get("DOI") or item.get("doi"),
+        "arxiv": None,
+        "url": item.get("URL") or item.get("url"),
+    }
 
 
 def _csl(path: Path) -> Iterator[Entry]:
@@ -249,17 +275,26 @@ def _csl(path: Path) -> Iterator[Entry]:
 def jsonl_to_record(obj: dict[str, Any]) -> dict[str, Any]:
     """A record from a JSON object: HALLMARK-style ``{"fields": {...}}``, CSL, or flat."""
     if isinstance(obj.get("fields"), dict):
-        return bib_fields_to_record(obj["fields"], key=str(obj.get("bibtex_key") or ""),
-                                    etype=str(obj.get("bibtex_type") or ""))
+        return bib_fields_to_record(
+            obj["fields"],
+            key=str(obj.get("bibtex_key") or ""),
+            etype=str(obj.get("bibtex_type") or ""),
+        )
     if "issued" in obj or "container-title" in obj:
         return csl_to_record(obj)
     authors = obj.get("authors", obj.get("author", []))
     if isinstance(authors, str):
         authors, _ = split_authors(authors)
-    return {"key": str(obj.get("key") or obj.get("id") or ""), "title": obj.get("title") or "",
-            "authors": [str(a) for a in authors], "year": _year(obj.get("year")),
-            "venue": obj.get("venue") or obj.get("booktitle") or obj.get("journal"),
-            "doi": obj.get("doi"), "arxiv": obj.get("arxiv"), "url": obj.get("url")}
+    return {
+        "key": str(obj.get("key") or obj.get("id") or ""),
+        "title": obj.get("title") or "",
+        "authors": [str(a) for a in authors],
+        "year": _year(obj.get("year")),
+        "venue": obj.get("venue") or obj.get("booktitle") or obj.get("journal"),
+        "doi": obj.get("doi"),
+        "arxiv": obj.get("arxiv"),
+        "url": obj.get("url"),
+    }
 
 
 def _jsonl(path: Path) -> Iterator[Entry]:
@@ -278,8 +313,16 @@ def _jsonl(path: Path) -> Iterator[Entry]:
 
 # --- DBLP XML --------------------------------------------------------------------------------
 
-_DBLP_TYPES = {"article", "inproceedings", "proceedings", "book", "incollection",
-               "phdthesis", "mastersthesis", "www"}
+_DBLP_TYPES = {
+    "article",
+    "inproceedings",
+    "proceedings",
+    "book",
+    "incollection",
+    "phdthesis",
+    "mastersthesis",
+    "www",
+}
 _XML_KEEP = {"amp", "lt", "gt", "quot", "apos"}
 
 
@@ -328,8 +371,11 @@ def _dblp(path: Path) -> Iterator[Entry]:
                 if elem.tag not in _DBLP_TYPES:
                     continue
                 pos += 1
-                title = "".join(elem.find("title").itertext()).strip() \
-                    if elem.find("title") is not None else ""
+                title = (
+                    "".join(elem.find("title").itertext()).strip()
+                    if elem.find("title") is not None
+                    else ""
+                )
                 if not title or elem.tag == "www":
                     if elem.tag != "www":
                         yield pos, None, "no title"
@@ -337,12 +383,20 @@ def _dblp(path: Path) -> Iterator[Entry]:
                     ee = [e.text or "" for e in elem.findall("ee")]
                     doi = next((e for e in ee if "doi.org/" in e), None)
                     arx = next((e for e in ee if "arxiv.org/" in e), None)
-                    yield pos, {
-                        "key": elem.get("key", ""), "title": title.rstrip("."),
-                        "authors": ["".join(a.itertext()) for a in elem.findall("author")],
-                        "year": _year(elem.findtext("year")),
-                        "venue": elem.findtext("booktitle") or elem.findtext("journal"),
-                        "doi": doi, "arxiv": arx, "url": ee[0] if ee else None}, ""
+                    yield (
+                        pos,
+                        {
+                            "key": elem.get("key", ""),
+                            "title": title.rstrip("."),
+                            "authors": ["".join(a.itertext()) for a in elem.findall("author")],
+                            "year": _year(elem.findtext("year")),
+                            "venue": elem.findtext("booktitle") or elem.findtext("journal"),
+                            "doi": doi,
+                            "arxiv": arx,
+                            "url": ee[0] if ee else None,
+                        },
+                        "",
+                    )
                 elem.clear()
                 if root is not None:
                     root.clear()

@@ -152,8 +152,9 @@ def split_authors(text: str) -> tuple[list[str], bool]:
 
 def _is_initials(s: str) -> bool:
     toks = s.replace("-", " ").split()
-    return (bool(toks) and all(re.fullmatch(r"[A-Za-z]\.?", t) for t in toks)
-            and toks[0][0].isupper())
+    return (
+        bool(toks) and all(re.fullmatch(r"[A-Za-z]\.?", t) for t in toks) and toks[0][0].isupper()
+    )
 
 
 def normalize_doi(doi: str | None) -> str | None:
@@ -183,19 +184,26 @@ def arxiv_from_doi(doi: str | None) -> str | None:
 # Canonical venue -> aliases (folded). Only well-known venues; anything else compares by its
 # folded words and acronym.
 _VENUES: dict[str, tuple[str, ...]] = {
-    "neurips": ("nips", "neural information processing systems",
-                "advances in neural information processing systems"),
+    "neurips": (
+        "nips",
+        "neural information processing systems",
+        "advances in neural information processing systems",
+    ),
     "icml": ("international conference on machine learning",),
     "iclr": ("international conference on learning representations",),
     "aaai": ("aaai conference on artificial intelligence",),
     "ijcai": ("international joint conference on artificial intelligence",),
-    "cvpr": ("computer vision and pattern recognition",
-             "ieee/cvf conference on computer vision and pattern recognition",
-             "ieee conference on computer vision and pattern recognition"),
+    "cvpr": (
+        "computer vision and pattern recognition",
+        "ieee/cvf conference on computer vision and pattern recognition",
+        "ieee conference on computer vision and pattern recognition",
+    ),
     "iccv": ("international conference on computer vision",),
     "eccv": ("european conference on computer vision",),
-    "acl": ("annual meeting of the association for computational linguistics",
-            "association for computational linguistics"),
+    "acl": (
+        "annual meeting of the association for computational linguistics",
+        "association for computational linguistics",
+    ),
     "emnlp": ("empirical methods in natural language processing",),
     "naacl": ("north american chapter of the association for computational linguistics",),
     "uai": ("uncertainty in artificial intelligence",),
@@ -206,8 +214,10 @@ _VENUES: dict[str, tuple[str, ...]] = {
     "sigir": ("research and development in information retrieval",),
     "tmlr": ("transactions on machine learning research",),
     "jmlr": ("journal of machine learning research",),
-    "tpami": ("ieee transactions on pattern analysis and machine intelligence",
-              "transactions on pattern analysis and machine intelligence"),
+    "tpami": (
+        "ieee transactions on pattern analysis and machine intelligence",
+        "transactions on pattern analysis and machine intelligence",
+    ),
     "corr": ("arxiv", "arxiv preprint", "computing research repository"),
 }
 _ALIAS: dict[str, str] = {}
@@ -217,7 +227,8 @@ for _canon, _aliases in _VENUES.items():
         _ALIAS[_a] = _canon
 _VENUE_NOISE = re.compile(
     r"\b(?:proceedings|proc|of|the|in|on|conference|conf|annual|international|intl|"
-    r"workshop|symposium|ieee|cvf|acm|volume|vol|pp|pages|\d+(?:st|nd|rd|th)?)\b")
+    r"workshop|symposium|ieee|cvf|acm|volume|vol|pp|pages|\d+(?:st|nd|rd|th)?)\b"
+)
 
 
 @lru_cache(maxsize=65536)

@@ -7,12 +7,26 @@ from typing import Any, Literal
 
 from probity.types import Span, _plain
 
-VerdictName = Literal["verified", "not_found", "author_mismatch", "year_mismatch",
-                      "venue_mismatch", "bad_identifier", "incomplete"]
+VerdictName = Literal[
+    "verified",
+    "not_found",
+    "author_mismatch",
+    "year_mismatch",
+    "venue_mismatch",
+    "bad_identifier",
+    "incomplete",
+]
 
 #: Every verdict, in the order a report lists them.
-VERDICTS: tuple[str, ...] = ("verified", "not_found", "author_mismatch", "year_mismatch",
-                             "venue_mismatch", "bad_identifier", "incomplete")
+VERDICTS: tuple[str, ...] = (
+    "verified",
+    "not_found",
+    "author_mismatch",
+    "year_mismatch",
+    "venue_mismatch",
+    "bad_identifier",
+    "incomplete",
+)
 #: Verdicts that say "this reference is wrong" (``incomplete`` means "could not check").
 PROBLEM_VERDICTS: frozenset[str] = frozenset(VERDICTS[1:6])
 
@@ -39,10 +53,19 @@ class Reference:
     kind: str = "reference"  # reference | bibtex | identifier | in_text
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "authors": list(self.authors), "year": self.year,
-                "venue": self.venue, "doi": self.doi, "arxiv": self.arxiv, "url": self.url,
-                "et_al": self.et_al, "span": self.span.to_dict() if self.span else None,
-                "raw": self.raw, "kind": self.kind}
+        return {
+            "title": self.title,
+            "authors": list(self.authors),
+            "year": self.year,
+            "venue": self.venue,
+            "doi": self.doi,
+            "arxiv": self.arxiv,
+            "url": self.url,
+            "et_al": self.et_al,
+            "span": self.span.to_dict() if self.span else None,
+            "raw": self.raw,
+            "kind": self.kind,
+        }
 
 
 @dataclass(frozen=True)
@@ -61,9 +84,18 @@ class Record:
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "key": self.key, "title": self.title, "authors": list(self.authors),
-                "year": self.year, "venue": self.venue, "doi": self.doi, "arxiv": self.arxiv,
-                "url": self.url, "source": self.source}
+        return {
+            "id": self.id,
+            "key": self.key,
+            "title": self.title,
+            "authors": list(self.authors),
+            "year": self.year,
+            "venue": self.venue,
+            "doi": self.doi,
+            "arxiv": self.arxiv,
+            "url": self.url,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,11 +127,15 @@ class CitationVerdict:
         return self.verdict in PROBLEM_VERDICTS
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reference": self.reference.to_dict(), "verdict": self.verdict,
-                "confidence": round(float(self.confidence), 4),
-                "evidence": list(self.evidence),
-                "closest": self.closest.to_dict() if self.closest else None,
-                "fields": dict(self.fields), "details": _plain(self.details)}
+        return {
+            "reference": self.reference.to_dict(),
+            "verdict": self.verdict,
+            "confidence": round(float(self.confidence), 4),
+            "evidence": list(self.evidence),
+            "closest": self.closest.to_dict() if self.closest else None,
+            "fields": dict(self.fields),
+            "details": _plain(self.details),
+        }
 
 
 @dataclass(frozen=True)
@@ -117,10 +153,17 @@ class ImportReport:
     rejects: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "format": self.format, "read": self.read, "added": self.added,
-                "duplicates": self.duplicates, "skipped": self.skipped,
-                "resumed_from": self.resumed_from, "seconds": round(self.seconds, 3),
-                "rejects": [dict(r) for r in self.rejects]}
+        return {
+            "path": self.path,
+            "format": self.format,
+            "read": self.read,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "resumed_from": self.resumed_from,
+            "seconds": round(self.seconds, 3),
+            "rejects": [dict(r) for r in self.rejects],
+        }
 
 
 @dataclass(frozen=True)
@@ -138,10 +181,17 @@ class DBStats:
     imports: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "records": self.records, "with_doi": self.with_doi,
-                "with_arxiv": self.with_arxiv, "venues": self.venues, "year_min": self.year_min,
-                "year_max": self.year_max, "bytes": self.bytes,
-                "imports": [dict(i) for i in self.imports]}
+        return {
+            "path": self.path,
+            "records": self.records,
+            "with_doi": self.with_doi,
+            "with_arxiv": self.with_arxiv,
+            "venues": self.venues,
+            "year_min": self.year_min,
+            "year_max": self.year_max,
+            "bytes": self.bytes,
+            "imports": [dict(i) for i in self.imports],
+        }
 
 
 @dataclass(frozen=True)
@@ -155,8 +205,13 @@ class Passage:
     score: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"doc": self.doc, "start": self.start, "end": self.end, "text": self.text,
-                "score": round(float(self.score), 4)}
+        return {
+            "doc": self.doc,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "score": round(float(self.score), 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -171,9 +226,13 @@ class SentenceGrounding:
     passages: tuple[Passage, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"span": self.span.to_dict(), "text": self.text, "status": self.status,
-                "support": round(float(self.support), 4),
-                "passages": [p.to_dict() for p in self.passages]}
+        return {
+            "span": self.span.to_dict(),
+            "text": self.text,
+            "status": self.status,
+            "support": round(float(self.support), 4),
+            "passages": [p.to_dict() for p in self.passages],
+        }
 
 
 @dataclass(frozen=True)
@@ -185,5 +244,8 @@ class GroundingResult:
     supported_fraction: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sentences": [s.to_dict() for s in self.sentences], "method": self.method,
-                "supported_fraction": round(float(self.supported_fraction), 4)}
+        return {
+            "sentences": [s.to_dict() for s in self.sentences],
+            "method": self.method,
+            "supported_fraction": round(float(self.supported_fraction), 4),
+        }

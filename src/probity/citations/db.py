@@ -51,15 +51,55 @@ CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
 """
 _COLS = "id, key, title, authors, year, venue, doi, arxiv, url, source"
 # Words too common in titles to select candidates with (they are still compared afterwards).
-_STOP = frozenset("a an the of for and in on with to via from by at as is are towards toward "
-                  "using based its into under over their our we new".split())
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "and",
+        "in",
+        "on",
+        "with",
+        "to",
+        "via",
+        "from",
+        "by",
+        "at",
+        "as",
+        "is",
+        "are",
+        "towards",
+        "toward",
+        "using",
+        "based",
+        "its",
+        "into",
+        "under",
+        "over",
+        "their",
+        "our",
+        "we",
+        "new",
+    ]
+)
 _BATCH = 2000
 
 
 def _row_record(row: Sequence[Any]) -> Record:
-    return Record(id=row[0], key=row[1], title=row[2], authors=tuple(json.loads(row[3])),
-                  year=row[4], venue=row[5], doi=row[6], arxiv=row[7], url=row[8],
-                  source=row[9] or "")
+    return Record(
+        id=row[0],
+        key=row[1],
+        title=row[2],
+        authors=tuple(json.loads(row[3])),
+        year=row[4],
+        venue=row[5],
+        doi=row[6],
+        arxiv=row[7],
+        url=row[8],
+        source=row[9] or "",
+    )
 
 
 class CitationDB:
@@ -76,15 +116,19 @@ class CitationDB:
             path = citations_db_path()
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise InputError(f"no citation database at {self.path}",
-                             hint="import records first: probity cite db import FILE")
+            raise InputError(
+                f"no citation database at {self.path}",
+                hint="import records first: probity cite db import FILE",
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(str(self.path), check_same_thread=False)
             self.conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise CorruptIndexError(f"{self.path} is not a Probity citation database ({exc})",
-                                    hint="move it away and import your records again") from exc
+            raise CorruptIndexError(
+                f"{self.path} is not a Probity citation database ({exc})",
+                hint="move it away and import your records again",
+            ) from exc
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self._df: dict[str, int] = {}
@@ -108,7 +152,9 @@ class CitationDB:
         return self._count
 
     # -- writing ------------------------------------------------------------------------------
-    def add_records(self, records: Iterable[dict[str, Any]], *, source: str = "") -> tuple[int, int]:
+    def add_records(
+        self, records: Iterable[dict[str, Any]], *, source: str = ""
+    ) -> tuple[int, int]:
         """Insert flat records (title, authors, year, venue, doi, arxiv, url); returns
         ``(added, duplicates)``. Records without a title raise ``InputError``."""
         added = dup = 0
@@ -140,17 +186,32 @@ class CitationDB:
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO records(key, title, title_norm, authors, surnames, year, venue,"
             " venue_key, doi, arxiv, url, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (key, title, tnorm, json.dumps(authors, ensure_ascii=False), " ".join(keys), year,
-             rec.get("venue"), venue_key(rec.get("venue")), doi, arxiv, rec.get("url"),
-             source or rec.get("key") or ""))
+            (
+                key,
+                title,
+                tnorm,
+                json.dumps(authors, ensure_ascii=False),
+                " ".join(keys),
+                year,
+                rec.get("venue"),
+                venue_key(rec.get("venue")),
+                doi,
+                arxiv,
+                rec.get("url"),
+                source or rec.get("key") or "",
+            ),
+        )
         if cur.rowcount == 0:
             return False
-        self.conn.execute("INSERT INTO fts(rowid, title, surnames) VALUES (?,?,?)",
-                          (cur.lastrowid, tnorm, " ".join(keys)))
+        self.conn.execute(
+            "INSERT INTO fts(rowid, title, surnames) VALUES (?,?,?)",
+            (cur.lastrowid, tnorm, " ".join(keys)),
+        )
         return True
 
-    def import_file(self, path: str | os.PathLike[str], format: str | None = None, *,
-                    progress: Any = None) -> ImportReport:
+    def import_file(
+        self, path: str | os.PathLike[str], format: str | None = None, *, progress: Any = None
+    ) -> ImportReport:
         """Import a BibTeX, CSL-JSON, JSONL or DBLP XML file (``.gz``/``.zst`` too).
 
         Streams the file; commits every 2,000 entries together with the count of entries done,
@@ -164,11 +225,16 @@ class CitationDB:
             raise InputError(f"no such file: {p}")
         fmt = (format or detect_format(p)).lower()
         if fmt not in FORMATS:
-            raise InputError(f"unknown citation format {fmt!r}", hint="use one of " + ", ".join(FORMATS))
+            raise InputError(
+                f"unknown citation format {fmt!r}", hint="use one of " + ", ".join(FORMATS)
+            )
         st = p.stat()
-        fp = hashlib.sha1(f"{p.resolve()}|{st.st_size}|{int(st.st_mtime)}|{fmt}".encode()).hexdigest()
-        row = self.conn.execute("SELECT done, finished FROM imports WHERE fingerprint=?",
-                                (fp,)).fetchone()
+        fp = hashlib.sha1(
+            f"{p.resolve()}|{st.st_size}|{int(st.st_mtime)}|{fmt}".encode()
+        ).hexdigest()
+        row = self.conn.execute(
+            "SELECT done, finished FROM imports WHERE fingerprint=?", (fp,)
+        ).fetchone()
         resume = int(row[0]) if row and not row[1] else 0
         t0 = time.perf_counter()
         read = added = dup = skipped = 0
@@ -208,15 +274,25 @@ class CitationDB:
             raise
         finally:
             self._invalidate()
-        return ImportReport(path=str(p), format=fmt, read=read, added=added, duplicates=dup,
-                            skipped=skipped, resumed_from=resume,
-                            seconds=time.perf_counter() - t0, rejects=tuple(rejects))
+        return ImportReport(
+            path=str(p),
+            format=fmt,
+            read=read,
+            added=added,
+            duplicates=dup,
+            skipped=skipped,
+            resumed_from=resume,
+            seconds=time.perf_counter() - t0,
+            rejects=tuple(rejects),
+        )
 
     def _mark(self, fp: str, p: Path, fmt: str, done: int, finished: bool, added: int) -> None:
         self.conn.execute(
             "INSERT INTO imports VALUES (?,?,?,?,?,?,?) ON CONFLICT(fingerprint) DO UPDATE SET "
             "done=excluded.done, finished=excluded.finished, added=imports.added+excluded.added,"
-            " updated=excluded.updated", (fp, str(p), fmt, done, int(finished), 0, time.time()))
+            " updated=excluded.updated",
+            (fp, str(p), fmt, done, int(finished), 0, time.time()),
+        )
         if finished:
             self.conn.execute("UPDATE imports SET added=? WHERE fingerprint=?", (added, fp))
 
@@ -232,21 +308,35 @@ class CitationDB:
         c = self.conn
         n, nd, na, nv, y0, y1 = c.execute(
             "SELECT count(*), count(doi), count(arxiv), count(DISTINCT venue_key), min(year),"
-            " max(year) FROM records").fetchone()
-        imports = tuple({"path": r[0], "format": r[1], "entries": r[2], "finished": bool(r[3])}
-                        for r in c.execute("SELECT path, format, done, finished FROM imports"))
-        size = sum(os.path.getsize(f) for f in (self.path, Path(f"{self.path}-wal"))
-                   if os.path.exists(f))
-        return DBStats(path=str(self.path), records=int(n), with_doi=int(nd), with_arxiv=int(na),
-                       venues=int(nv), year_min=y0, year_max=y1, bytes=int(size), imports=imports)
+            " max(year) FROM records"
+        ).fetchone()
+        imports = tuple(
+            {"path": r[0], "format": r[1], "entries": r[2], "finished": bool(r[3])}
+            for r in c.execute("SELECT path, format, done, finished FROM imports")
+        )
+        size = sum(
+            os.path.getsize(f) for f in (self.path, Path(f"{self.path}-wal")) if os.path.exists(f)
+        )
+        return DBStats(
+            path=str(self.path),
+            records=int(n),
+            with_doi=int(nd),
+            with_arxiv=int(na),
+            venues=int(nv),
+            year_min=y0,
+            year_max=y1,
+            bytes=int(size),
+            imports=imports,
+        )
 
     def list(self, *, limit: int = 20, offset: int = 0, query: str | None = None) -> list[Record]:
         """Records in insertion order, or those whose title matches ``query`` (FTS)."""
         if query:
             ids = self._fts_ids(title_norm(query).split(), [], limit + offset)[offset:]
             return self._by_ids(ids)
-        rows = self.conn.execute(f"SELECT {_COLS} FROM records ORDER BY id LIMIT ? OFFSET ?",
-                                 (limit, offset)).fetchall()
+        rows = self.conn.execute(
+            f"SELECT {_COLS} FROM records ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+        ).fetchall()
         return [_row_record(r) for r in rows]
 
     def by_doi(self, doi: str) -> Record | None:
@@ -260,28 +350,44 @@ class CitationDB:
         a = normalize_arxiv(arxiv)
         if not a:
             return None
-        row = self.conn.execute(f"SELECT {_COLS} FROM records WHERE arxiv=? LIMIT 1",
-                                (a,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {_COLS} FROM records WHERE arxiv=? LIMIT 1", (a,)
+        ).fetchone()
         return _row_record(row) if row else None
 
     def doi_prefix_known(self, doi: str) -> bool:
         """Whether any record has a DOI with the same registrant prefix (``10.1109``)."""
         if self._prefixes is None:
-            self._prefixes = {r[0] for r in self.conn.execute(
-                "SELECT DISTINCT substr(doi, 1, instr(doi, '/') - 1) FROM records"
-                " WHERE doi IS NOT NULL")}
+            self._prefixes = {
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT DISTINCT substr(doi, 1, instr(doi, '/') - 1) FROM records"
+                    " WHERE doi IS NOT NULL"
+                )
+            }
         d = normalize_doi(doi)
         return bool(d) and d.split("/", 1)[0] in self._prefixes
 
     def venue_known(self, key: str) -> bool:
         """Whether any record's canonical venue key equals ``key``."""
         if self._venues is None:
-            self._venues = {r[0] for r in self.conn.execute(
-                "SELECT DISTINCT venue_key FROM records WHERE venue_key IS NOT NULL")}
+            self._venues = {
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT DISTINCT venue_key FROM records WHERE venue_key IS NOT NULL"
+                )
+            }
         return key in self._venues
 
-    def lookup(self, title: str | None = None, authors: Sequence[str] = (), *,
-               doi: str | None = None, arxiv: str | None = None, limit: int = 10) -> list[Record]:
+    def lookup(
+        self,
+        title: str | None = None,
+        authors: Sequence[str] = (),
+        *,
+        doi: str | None = None,
+        arxiv: str | None = None,
+        limit: int = 10,
+    ) -> list[Record]:
         """Candidate records for a citation, best first.
 
         Identifier hits come first, then exact normalised-title hits, then up to ``limit``
@@ -304,8 +410,9 @@ class CitationDB:
             push([r])
         tn = title_norm(title) if title else ""
         if tn:
-            rows = self.conn.execute(f"SELECT {_COLS} FROM records WHERE title_norm=? LIMIT 5",
-                                     (tn,)).fetchall()
+            rows = self.conn.execute(
+                f"SELECT {_COLS} FROM records WHERE title_norm=? LIMIT 5", (tn,)
+            ).fetchall()
             push(_row_record(r) for r in rows)
         keys = [k for k in (surname_key(a) for a in authors) if k][:6]
         if tn or keys:
@@ -315,9 +422,12 @@ class CitationDB:
     def _doc_freq(self, terms: list[str]) -> dict[str, int]:
         missing = [t for t in terms if t not in self._df]
         if missing:
-            got = dict(self.conn.execute(
-                f"SELECT term, doc FROM fts_vocab WHERE term IN ({','.join('?' * len(missing))})",
-                missing).fetchall())
+            got = dict(
+                self.conn.execute(
+                    f"SELECT term, doc FROM fts_vocab WHERE term IN ({','.join('?' * len(missing))})",
+                    missing,
+                ).fetchall()
+            )
             for t in missing:
                 self._df[t] = int(got.get(t, 0))
             if len(self._df) > 200_000:
@@ -337,8 +447,9 @@ class CitationDB:
             return []
         query = " OR ".join(parts)
         try:
-            rows = self.conn.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rank"
-                                     " LIMIT ?", (query, limit)).fetchall()
+            rows = self.conn.execute(
+                "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?", (query, limit)
+            ).fetchall()
         except sqlite3.OperationalError:
             return []
         return [r[0] for r in rows]
@@ -347,7 +458,8 @@ class CitationDB:
         if not ids:
             return []
         rows = self.conn.execute(
-            f"SELECT {_COLS} FROM records WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+            f"SELECT {_COLS} FROM records WHERE id IN ({','.join('?' * len(ids))})", ids
+        ).fetchall()
         by = {r[0]: _row_record(r) for r in rows}
         return [by[i] for i in ids if i in by]
 

@@ -26,21 +26,32 @@ from ._types import Reference
 
 _YEAR = re.compile(r"(?<![\d./])((?:19|20)\d{2})[a-z]?(?![\d/])")
 _DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/[^\s\"'<>{}\])]+)", re.I)
-_ARXIV = re.compile(r"(?:arxiv(?:\.org/(?:abs|pdf)/|:\s*|\s+preprint\s+arxiv:\s*))"
-                    r"(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+/\d{7})", re.I)
+_ARXIV = re.compile(
+    r"(?:arxiv(?:\.org/(?:abs|pdf)/|:\s*|\s+preprint\s+arxiv:\s*))"
+    r"(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+/\d{7})",
+    re.I,
+)
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _ITEM = re.compile(r"^[ \t]*(?:\[\d{1,3}\]|\(\d{1,3}\)|\d{1,3}[.)]|[-*•‣◦])[ \t]+")
-_QUOTED = re.compile(r"[\"“«„]([^\"“”«»„]{6,300}?)[\"”»“]|\*\*([^*\n]{6,300}?)\*\*"
-                     r"|(?<![\w*])\*([^*\n]{6,300}?)\*(?![\w*])|(?<!\w)_([^_\n]{6,300}?)_(?!\w)")
+_QUOTED = re.compile(
+    r"[\"“«„]([^\"“”«»„]{6,300}?)[\"”»“]|\*\*([^*\n]{6,300}?)\*\*"
+    r"|(?<![\w*])\*([^*\n]{6,300}?)\*(?![\w*])|(?<!\w)_([^_\n]{6,300}?)_(?!\w)"
+)
 _BIB_HEAD = re.compile(r"@[A-Za-z]+\s*[{(]")
 _ET_AL = re.compile(r"\bet\.?\s+al\b\.?|\band others\b", re.I)
-_INITIAL_END = re.compile(r"(?:^|[\s\-.])[^\W\d_]$|(?:^|\s)(?:et al|al|Jr|Sr|St|Dr|Vol|vol|pp|No"
-                          r"|no|eds?)$")
-_IN_TEXT = re.compile(r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)"
-                      r",?\s+\(?((?:19|20)\d{2})[a-z]?\)?")
-_VENUE_HINT = re.compile(r"\b(?:In|Proceedings|Proc\.|Conference|Journal|Transactions|Workshop|"
-                         r"Symposium|arXiv|NeurIPS|NIPS|ICML|ICLR|CVPR|ICCV|ECCV|ACL|EMNLP|NAACL|"
-                         r"AAAI|IJCAI|KDD|SIGIR|UAI|AISTATS|COLT|TMLR|JMLR|Nature|Science)\b")
+_INITIAL_END = re.compile(
+    r"(?:^|[\s\-.])[^\W\d_]$|(?:^|\s)(?:et al|al|Jr|Sr|St|Dr|Vol|vol|pp|No"
+    r"|no|eds?)$"
+)
+_IN_TEXT = re.compile(
+    r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)"
+    r",?\s+\(?((?:19|20)\d{2})[a-z]?\)?"
+)
+_VENUE_HINT = re.compile(
+    r"\b(?:In|Proceedings|Proc\.|Conference|Journal|Transactions|Workshop|"
+    r"Symposium|arXiv|NeurIPS|NIPS|ICML|ICLR|CVPR|ICCV|ECCV|ACL|EMNLP|NAACL|"
+    r"AAAI|IJCAI|KDD|SIGIR|UAI|AISTATS|COLT|TMLR|JMLR|Nature|Science)\b"
+)
 
 
 def extract_references(text: str) -> list[Reference]:
@@ -59,7 +70,7 @@ def extract_references(text: str) -> list[Reference]:
         end = _match_brace(text, m.end() - 1)
         if end < 0:
             continue
-        raw = text[m.start(): end]
+        raw = text[m.start() : end]
         try:
             rec = parse_bibtex_entry(raw)
         except ValueError:
@@ -67,12 +78,21 @@ def extract_references(text: str) -> list[Reference]:
         if rec is None:
             continue
         authors = tuple(rec["authors"])
-        refs.append(Reference(title=_clean_title(rec["title"]), authors=authors,
-                              year=rec["year"], venue=rec["venue"],
-                              doi=normalize_doi(rec["doi"]), arxiv=normalize_arxiv(rec["arxiv"]),
-                              url=rec["url"], et_al=_ET_AL.search(raw) is not None or any(
-                                  a.lower() == "others" for a in authors),
-                              span=Span(m.start(), end, "reference"), raw=raw, kind="bibtex"))
+        refs.append(
+            Reference(
+                title=_clean_title(rec["title"]),
+                authors=authors,
+                year=rec["year"],
+                venue=rec["venue"],
+                doi=normalize_doi(rec["doi"]),
+                arxiv=normalize_arxiv(rec["arxiv"]),
+                url=rec["url"],
+                et_al=_ET_AL.search(raw) is not None or any(a.lower() == "others" for a in authors),
+                span=Span(m.start(), end, "reference"),
+                raw=raw,
+                kind="bibtex",
+            )
+        )
         taken.append((m.start(), end))
     # 2. list items and paragraphs
     for start, end in _blocks(text, taken):
@@ -85,9 +105,12 @@ def extract_references(text: str) -> list[Reference]:
         for m in rx.finditer(text):
             if _inside(m.start(), taken):
                 continue
-            ref = Reference(doi=normalize_doi(m.group(1)) if kind == "doi" else None,
-                            arxiv=normalize_arxiv(m.group(1)) if kind == "arxiv" else None,
-                            url=None, kind="identifier")
+            ref = Reference(
+                doi=normalize_doi(m.group(1)) if kind == "doi" else None,
+                arxiv=normalize_arxiv(m.group(1)) if kind == "arxiv" else None,
+                url=None,
+                kind="identifier",
+            )
             refs.append(_with_span(ref, m.start(), m.end(), text))
             taken.append((m.start(), m.end()))
     for m in _IN_TEXT.finditer(text):
@@ -102,9 +125,19 @@ def extract_references(text: str) -> list[Reference]:
 
 
 def _with_span(ref: Reference, a: int, b: int, text: str) -> Reference:
-    return Reference(title=ref.title, authors=ref.authors, year=ref.year, venue=ref.venue,
-                     doi=ref.doi, arxiv=ref.arxiv, url=ref.url, et_al=ref.et_al,
-                     span=Span(a, b, "reference"), raw=text[a:b], kind=ref.kind)
+    return Reference(
+        title=ref.title,
+        authors=ref.authors,
+        year=ref.year,
+        venue=ref.venue,
+        doi=ref.doi,
+        arxiv=ref.arxiv,
+        url=ref.url,
+        et_al=ref.et_al,
+        span=Span(a, b, "reference"),
+        raw=text[a:b],
+        kind=ref.kind,
+    )
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
@@ -195,9 +228,14 @@ def _looks_like_reference(s: str) -> bool:
     has_id = bool(_DOI.search(s) or _ARXIV.search(s))
     s = _URL.sub(" ", _ARXIV.sub(" ", _DOI.sub(" ", s)))  # hints must come from the rest
     quoted = _QUOTED.search(s) is not None
-    author_start = bool(re.match(r"^[A-Z][\w'\-]+,\s+[A-Z]\.|^(?:[A-Z]\.\s?)+[A-Z][\w'\-]+"
-                                 r"(?:[,.]| and | et al)|^[A-Z][\w'\-]+ [A-Z][\w'\-]+"
-                                 r"(?:,| and | et al)", s))
+    author_start = bool(
+        re.match(
+            r"^[A-Z][\w'\-]+,\s+[A-Z]\.|^(?:[A-Z]\.\s?)+[A-Z][\w'\-]+"
+            r"(?:[,.]| and | et al)|^[A-Z][\w'\-]+ [A-Z][\w'\-]+"
+            r"(?:,| and | et al)",
+            s,
+        )
+    )
     # an author list followed by at least two '. '-separated parts (title, venue or year)
     author_start = author_start and s.count(". ") >= 2
     if has_id and (quoted or _VENUE_HINT.search(s) or author_start):
@@ -225,33 +263,41 @@ def parse_reference(s: str) -> Reference | None:
     for m in (doi_m, arx_m, url_m):
         if m:
             work = work.replace(m.group(0), " ")
-    work = re.sub(r"\b(?:doi|DOI|arXiv|URL|url|Available at|Retrieved from)\s*:?\s*(?=[\s.,;]|$)",
-                  " ", work)
+    work = re.sub(
+        r"\b(?:doi|DOI|arXiv|URL|url|Available at|Retrieved from)\s*:?\s*(?=[\s.,;]|$)", " ", work
+    )
     work = re.sub(r"\s+", " ", work).strip(" .,;")
     title = authors_s = rest = None
     q = _QUOTED.search(work)
     if q:
         title = next(g for g in q.groups() if g)
-        before, after = work[: q.start()].strip(" ,.;:—–-"), work[q.end():].strip()
-        by = re.match(r"^[,.]?\s*by\s+(.+?)(?=\s*\([^()]*(?:19|20)\d{2}[a-z]?\)|,\s*(?:in\s|"
-                      r"(?:19|20)\d{2})|(?<!\s\w)(?<!^\w)\.\s|;|\s+—|\s+-\s|$)", after, re.I)
+        before, after = work[: q.start()].strip(" ,.;:—–-"), work[q.end() :].strip()
+        by = re.match(
+            r"^[,.]?\s*by\s+(.+?)(?=\s*\([^()]*(?:19|20)\d{2}[a-z]?\)|,\s*(?:in\s|"
+            r"(?:19|20)\d{2})|(?<!\s\w)(?<!^\w)\.\s|;|\s+—|\s+-\s|$)",
+            after,
+            re.I,
+        )
         paren = re.match(r"^[,.]?\s*\(([^()]*?(?:19|20)\d{2}[a-z]?)\)", after)
         if by:
             authors_s = by.group(1)
-            rest = after[by.end():]
+            rest = after[by.end() :]
         elif paren and re.search(r"[A-Za-z]{2}", paren.group(1)):
             inner = paren.group(1)
             ym = _YEAR.search(inner)
             authors_s = inner[: ym.start()].strip(" ,;") if ym else inner
-            rest = after[paren.end():] + " " + (ym.group(0) if ym else "")
+            rest = after[paren.end() :] + " " + (ym.group(0) if ym else "")
         else:
             authors_s = before or None
             rest = after
         if authors_s and not re.search(r"[A-Z]", authors_s):
             authors_s = None
     else:
-        apa = re.match(r"^(?P<a>.+?)\s*\((?P<y>(?:19|20)\d{2})[a-z]?(?:, [^)]*)?\)\.?\s+"
-                       r"(?P<t>.+)$", work)
+        apa = re.match(
+            r"^(?P<a>.+?)\s*\((?P<y>(?:19|20)\d{2})[a-z]?(?:, [^)]*)?\)\.?\s+"
+            r"(?P<t>.+)$",
+            work,
+        )
         if apa:
             segs = _dot_segments(apa.group("t"))
             authors_s, title = apa.group("a"), segs[0] if segs else ""
@@ -283,8 +329,17 @@ def parse_reference(s: str) -> Reference | None:
     venue = _venue(rest or "")
     if title is None and not doi and not arxiv:
         return None
-    return Reference(title=title, authors=authors, year=year, venue=venue, doi=doi, arxiv=arxiv,
-                     url=url, et_al=et_al, raw=s)
+    return Reference(
+        title=title,
+        authors=authors,
+        year=year,
+        venue=venue,
+        doi=doi,
+        arxiv=arxiv,
+        url=url,
+        et_al=et_al,
+        raw=s,
+    )
 
 
 def _dot_segments(s: str) -> list[str]:
@@ -293,10 +348,10 @@ def _dot_segments(s: str) -> list[str]:
     start = 0
     # "?" and "!" stay inside a segment: titles ask questions ("Is X all you need?")
     for m in re.finditer(r"\.\s+", s):
-        before = s[start: m.start()]
+        before = s[start : m.start()]
         if _INITIAL_END.search(before):
             continue
-        segs.append(s[start: m.start()].strip())
+        segs.append(s[start : m.start()].strip())
         start = m.end()
     if start < len(s):
         segs.append(s[start:].strip())
@@ -304,7 +359,7 @@ def _dot_segments(s: str) -> list[str]:
 
 
 def _authorish(s: str) -> bool:
-    names, et_al = split_authors(s)
+    names, _et_al = split_authors(s)
     if not names:
         return False
     caps = sum(1 for n in names if all(w[:1].isupper() or not w[:1].isalpha() for w in n.split()))

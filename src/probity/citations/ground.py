@@ -18,11 +18,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -33,10 +33,87 @@ from probity.types import Span
 from ._types import GroundingResult, Passage, SentenceGrounding
 
 _STOP = frozenset(
-    "a an the of for and or in on with to via from by at as is are was were be been it its this "
-    "that these those which who whom what when where how than then also not no but if so such can "
-    "may might will would should could has have had do does did into over under about between "
-    "they them their there here we our you your he she his her i me my".split())
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "and",
+        "or",
+        "in",
+        "on",
+        "with",
+        "to",
+        "via",
+        "from",
+        "by",
+        "at",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "which",
+        "who",
+        "whom",
+        "what",
+        "when",
+        "where",
+        "how",
+        "than",
+        "then",
+        "also",
+        "not",
+        "no",
+        "but",
+        "if",
+        "so",
+        "such",
+        "can",
+        "may",
+        "might",
+        "will",
+        "would",
+        "should",
+        "could",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "into",
+        "over",
+        "under",
+        "about",
+        "between",
+        "they",
+        "them",
+        "their",
+        "there",
+        "here",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "i",
+        "me",
+        "my",
+    ]
+)
 _NUM = re.compile(r"\d+(?:[.,]\d+)?")
 Corpus = str | os.PathLike[str] | Sequence[str] | Mapping[str, str]
 
@@ -65,8 +142,10 @@ def load_corpus(corpus: Corpus) -> dict[str, str]:
                     docs[str(obj.get("id", f"{p.name}:{lineno}"))] = str(text)
                 return docs
             return {p.name: read_text(p)}
-        raise InputError(f"corpus {p} does not exist", hint="give a folder of .txt/.md files "
-                         "or a JSONL file with a 'text' field")
+        raise InputError(
+            f"corpus {p} does not exist",
+            hint="give a folder of .txt/.md files or a JSONL file with a 'text' field",
+        )
     return {f"doc{i}": str(t) for i, t in enumerate(corpus)}
 
 
@@ -77,8 +156,9 @@ def _content(text: str) -> list[str]:
 class PassageIndex:
     """BM25 index over sentence windows of a corpus."""
 
-    def __init__(self, docs: Mapping[str, str], *, window: int = 3, k1: float = 1.5,
-                 b: float = 0.75) -> None:
+    def __init__(
+        self, docs: Mapping[str, str], *, window: int = 3, k1: float = 1.5, b: float = 0.75
+    ) -> None:
         from scipy import sparse
 
         self.passages: list[tuple[str, int, int]] = []
@@ -98,14 +178,21 @@ class PassageIndex:
         for r, t in enumerate(texts):
             toks = _content(t)
             lengths[r] = len(toks)
-            ids, counts = np.unique([self.vocab.setdefault(w, len(self.vocab)) for w in toks],
-                                    return_counts=True) if toks else (np.array([]), np.array([]))
+            ids, counts = (
+                np.unique(
+                    [self.vocab.setdefault(w, len(self.vocab)) for w in toks], return_counts=True
+                )
+                if toks
+                else (np.array([]), np.array([]))
+            )
             rows.extend([r] * len(ids))
             cols.extend(ids.tolist())
             vals.extend(counts.tolist())
         n = max(len(texts), 1)
-        tf = sparse.csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)),
-                               shape=(len(texts), max(len(self.vocab), 1)))
+        tf = sparse.csr_matrix(
+            (np.asarray(vals, dtype=np.float64), (rows, cols)),
+            shape=(len(texts), max(len(self.vocab), 1)),
+        )
         df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=tf.shape[1])
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         avg = lengths.mean() if len(lengths) else 1.0
@@ -131,8 +218,8 @@ def overlap_support(sentence: str, passage: str) -> tuple[float, float]:
         return 0.0, 0.0
     ps = set(p)
     uni = sum(1 for w in s if w in ps) / len(s)
-    sb = list(zip(s, s[1:], strict=False))
-    pb = set(zip(p, p[1:], strict=False))
+    sb = list(itertools.pairwise(s))
+    pb = set(itertools.pairwise(p))
     bi = sum(1 for x in sb if x in pb) / len(sb) if sb else uni
     support = 0.5 * uni + 0.5 * bi
     nums_s = set(_NUM.findall(sentence))
@@ -152,10 +239,13 @@ class _NLI:
         try:
             self.tok = AutoTokenizer.from_pretrained(model, local_files_only=True)
             self.model = AutoModelForSequenceClassification.from_pretrained(
-                model, local_files_only=True).eval()
+                model, local_files_only=True
+            ).eval()
         except OSError as exc:
-            raise ModelError(f"cannot load NLI model {model!r} offline ({exc})",
-                             hint="give a local folder saved with save_pretrained") from exc
+            raise ModelError(
+                f"cannot load NLI model {model!r} offline ({exc})",
+                hint="give a local folder saved with save_pretrained",
+            ) from exc
         labels = {v.lower(): int(k) for k, v in self.model.config.id2label.items()}
         ent = [i for name, i in labels.items() if name.startswith("entail")]
         if not ent:
@@ -164,15 +254,27 @@ class _NLI:
         self.torch = torch
 
     def entail(self, premises: list[str], hypothesis: str) -> list[float]:
-        enc = self.tok(premises, [hypothesis] * len(premises), truncation="only_first",
-                       padding=True, return_tensors="pt", max_length=512)
+        enc = self.tok(
+            premises,
+            [hypothesis] * len(premises),
+            truncation="only_first",
+            padding=True,
+            return_tensors="pt",
+            max_length=512,
+        )
         with self.torch.no_grad():
             probs = self.model(**enc).logits.softmax(-1)[:, self.ent]
         return probs.tolist()
 
 
-def ground(answer: str, corpus: Corpus | PassageIndex, *, k: int = 5,
-           threshold: float | None = None, nli_model: str | None = None) -> GroundingResult:
+def ground(
+    answer: str,
+    corpus: Corpus | PassageIndex,
+    *,
+    k: int = 5,
+    threshold: float | None = None,
+    nli_model: str | None = None,
+) -> GroundingResult:
     """Split ``answer`` into sentences and attribute each to corpus passages.
 
     Returns per-sentence ``supported`` / ``unsupported`` / ``no_evidence`` with the sentence's
@@ -188,8 +290,12 @@ def ground(answer: str, corpus: Corpus | PassageIndex, *, k: int = 5,
     for a, e in sentence_spans(answer):
         sent = answer[a:e]
         hits = index.search(sent, k)
-        passages = [Passage(index.passages[i][0], index.passages[i][1], index.passages[i][2],
-                            index.texts[i], s) for i, s in hits]
+        passages = [
+            Passage(
+                index.passages[i][0], index.passages[i][1], index.passages[i][2], index.texts[i], s
+            )
+            for i, s in hits
+        ]
         scored = [overlap_support(sent, p.text) for p in passages]
         best_uni = max((u for _, u in scored), default=0.0)
         supports = [s for s, _ in scored]
@@ -206,9 +312,6 @@ def ground(answer: str, corpus: Corpus | PassageIndex, *, k: int = 5,
             status = "no_evidence"
         else:
             status = "unsupported"
-        out.append(SentenceGrounding(Span(a, e, status, best), sent, status, best,
-                                     tuple(passages)))
+        out.append(SentenceGrounding(Span(a, e, status, best), sent, status, best, tuple(passages)))
     frac = sum(s.status == "supported" for s in out) / len(out) if out else 0.0
     return GroundingResult(tuple(out), "nli" if nli else "overlap", frac)
-
-

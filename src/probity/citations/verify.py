@@ -54,7 +54,9 @@ from .db import CitationDB
 #: Title similarity above which a candidate can be the same paper (word diff decides the rest).
 TITLE_MATCH = 0.80
 _DEFAULT_PLATT: dict[str, tuple[float, float]] = {
-    "verified": (8.0, -4.0), "not_found": (8.0, -4.0), "mismatch": (8.0, -4.0),
+    "verified": (8.0, -4.0),
+    "not_found": (8.0, -4.0),
+    "mismatch": (8.0, -4.0),
     "incomplete": (0.0, 0.0),
 }
 
@@ -78,8 +80,13 @@ def word_difference(cited: str, record: str) -> tuple[list[str], list[str]]:
         best = max(only_b, key=lambda x: fuzz.ratio(w, x), default=None)
         # an inflection ("model" -> "models", "learning" -> "learnings") is a different word,
         # which is how near-miss fakes are made; a misspelling inside the word is a typo.
-        if (best is not None and len(w) > 3 and fuzz.ratio(w, best) >= 80
-                and not w.startswith(best) and not best.startswith(w)):
+        if (
+            best is not None
+            and len(w) > 3
+            and fuzz.ratio(w, best) >= 80
+            and not w.startswith(best)
+            and not best.startswith(w)
+        ):
             only_a.remove(w)
             only_b.remove(best)
     return only_a, only_b
@@ -123,10 +130,18 @@ def compare_authors(cited: Sequence[str], record: Sequence[str], et_al: bool) ->
         recall = 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     ok = bool(cited) and not extra and (not missing or et_al) and first_ok and order_ok
-    return {"ok": ok, "missing": missing if not et_al else [], "extra": extra,
-            "first_author_ok": first_ok, "order_ok": order_ok, "f1": f1,
-            "matched": n_match, "cited": len(cited), "record": len(rec),
-            "missing_after_et_al": len(missing) if et_al else 0}
+    return {
+        "ok": ok,
+        "missing": missing if not et_al else [],
+        "extra": extra,
+        "first_author_ok": first_ok,
+        "order_ok": order_ok,
+        "f1": f1,
+        "matched": n_match,
+        "cited": len(cited),
+        "record": len(rec),
+        "missing_after_et_al": len(missing) if et_al else 0,
+    }
 
 
 def _score(ref: Reference, rec: Record) -> tuple[float, float, dict[str, Any]]:
@@ -161,15 +176,22 @@ class Verifier:
     def verify(self, ref: Reference) -> CitationVerdict:
         doi = normalize_doi(ref.doi)
         arxiv = normalize_arxiv(ref.arxiv) or arxiv_from_doi(doi)
-        fields: dict[str, str] = {k: "missing" for k in ("title", "authors", "year", "venue",
-                                                          "doi", "arxiv")}
+        fields: dict[str, str] = {
+            k: "missing" for k in ("title", "authors", "year", "venue", "doi", "arxiv")
+        }
         evidence: list[str] = []
         details: dict[str, Any] = {}
         if not ref.title and not doi and not arxiv:
             what = "authors and year" if ref.authors and ref.year else "too few fields"
-            return CitationVerdict(ref, "incomplete", 1.0,
-                                   (f"only {what}: no title, DOI or arXiv id to look up",),
-                                   None, fields, {"margin": 0.0})
+            return CitationVerdict(
+                ref,
+                "incomplete",
+                1.0,
+                (f"only {what}: no title, DOI or arXiv id to look up",),
+                None,
+                fields,
+                {"margin": 0.0},
+            )
         doi_rec = self.db.by_doi(doi) if doi else None
         arx_rec = self.db.by_arxiv(arxiv) if arxiv else None
         cands = self.db.lookup(ref.title, ref.authors, doi=doi, arxiv=arxiv, limit=10)
@@ -210,7 +232,8 @@ class Verifier:
                 fields["title"] = "mismatch"
                 evidence.append(
                     f"title differs from the closest record '{best.title}' "
-                    f"(cited words {only_c or '-'} vs record words {only_r or '-'})")
+                    f"(cited words {only_c or '-'} vs record words {only_r or '-'})"
+                )
             else:
                 fields["title"] = "mismatch"
         elif best is not None:
@@ -233,8 +256,10 @@ class Verifier:
             elif not self.db.doi_prefix_known(doi) and not (arxiv and arx_rec is not None):
                 fields["doi"] = "mismatch"
                 bad_id = True
-                evidence.append(f"DOI {doi} does not resolve in the database and no DOI there "
-                                f"has its registrant prefix {doi.split('/', 1)[0]}")
+                evidence.append(
+                    f"DOI {doi} does not resolve in the database and no DOI there "
+                    f"has its registrant prefix {doi.split('/', 1)[0]}"
+                )
             else:
                 fields["doi"] = "unchecked"
         if arxiv:
@@ -257,24 +282,43 @@ class Verifier:
                 margin = 0.9
                 verdict = "bad_identifier"
                 evidence.insert(0, f"identifier {ident} does not resolve in the database")
-                return CitationVerdict(ref, verdict, self._conf("mismatch", margin),
-                                       tuple(evidence), None, fields,
-                                       {**details, "margin": margin})
+                return CitationVerdict(
+                    ref,
+                    verdict,
+                    self._conf("mismatch", margin),
+                    tuple(evidence),
+                    None,
+                    fields,
+                    {**details, "margin": margin},
+                )
             if best is None:
-                evidence.insert(0, "no record in the database shares this title's rare words "
-                                   "or these authors")
+                evidence.insert(
+                    0, "no record in the database shares this title's rare words or these authors"
+                )
             else:
-                evidence.insert(0, f"no record close enough (closest title similarity "
-                                   f"{best_t:.2f}: '{best.title}')")
+                evidence.insert(
+                    0,
+                    f"no record close enough (closest title similarity "
+                    f"{best_t:.2f}: '{best.title}')",
+                )
             auth = best_info.get("authors")
             if auth and best_t < TITLE_MATCH and auth["matched"]:
-                evidence.append(f"{auth['matched']} cited author(s) appear on the closest record "
-                                "but the title does not: a real author with an invented title?")
+                evidence.append(
+                    f"{auth['matched']} cited author(s) appear on the closest record "
+                    "but the title does not: a real author with an invented title?"
+                )
             # far from every record: 1 - score; a near miss (words differ): a fixed 0.7
             margin = 1.0 - max(best_s, 0.0) if best_t < TITLE_MATCH else 0.7
             margin = min(max(margin, 0.0), 1.0)
-            return CitationVerdict(ref, "not_found", self._conf("not_found", margin),
-                                   tuple(evidence), best, fields, {**details, "margin": margin})
+            return CitationVerdict(
+                ref,
+                "not_found",
+                self._conf("not_found", margin),
+                tuple(evidence),
+                best,
+                fields,
+                {**details, "margin": margin},
+            )
 
         # ---- the same paper: compare the other fields -------------------------------------
         problems: list[str] = []
@@ -297,8 +341,9 @@ class Verifier:
                     bits.append("first author differs")
                 elif not auth["order_ok"]:
                     bits.append("author order differs")
-                evidence.append("authors: " + "; ".join(bits) + f" (record: "
-                                f"{', '.join(best.authors)})")
+                evidence.append(
+                    "authors: " + "; ".join(bits) + f" (record: {', '.join(best.authors)})"
+                )
         if ref.year is not None:
             if ref.year > self.current_year:
                 fields["year"] = "mismatch"
@@ -319,8 +364,10 @@ class Verifier:
             if not rk and ck and not known_venue(ck) and not self.db.venue_known(ck):
                 fields["venue"] = "mismatch"
                 problems.append("venue_mismatch")
-                evidence.append(f"venue '{ref.venue}' appears nowhere in the database (the "
-                                "record gives no venue)")
+                evidence.append(
+                    f"venue '{ref.venue}' appears nowhere in the database (the "
+                    "record gives no venue)"
+                )
             elif not rk:
                 fields["venue"] = "unchecked"
             elif ck == rk or (len(ck) > 6 and fuzz.ratio(ck, rk) >= 85):
@@ -329,26 +376,47 @@ class Verifier:
                 fields["venue"] = "mismatch"
                 problems.append("venue_mismatch")
                 note = " (the record is a preprint)" if rk == "corr" else ""
-                evidence.append(f"venue '{ref.venue}' but the record says "
-                                f"'{best.venue or 'arXiv'}'{note}")
+                evidence.append(
+                    f"venue '{ref.venue}' but the record says '{best.venue or 'arXiv'}'{note}"
+                )
         if problems:
             verdict = problems[0]
             margin = min(1.0, max(0.0, (best_t - TITLE_MATCH) / (1 - TITLE_MATCH)))
             details["problems"] = problems
-            return CitationVerdict(ref, verdict, self._conf("mismatch", margin), tuple(evidence),
-                                   best, fields, {**details, "margin": margin})
-        checked = sum(1 for k in ("authors", "year", "venue", "doi", "arxiv")
-                      if fields[k] == "match")
-        margin = min(1.0, max(0.0, (best_t - TITLE_MATCH) / (1 - TITLE_MATCH)) * 0.6
-                     + 0.1 * checked)
-        evidence.insert(0, f"matches '{best.title}' ({best.year}, {best.venue or 'no venue'}) "
-                           f"on {', '.join(k for k, s in fields.items() if s == 'match')}")
-        return CitationVerdict(ref, "verified", self._conf("verified", margin), tuple(evidence),
-                               best, fields, {**details, "margin": margin})
+            return CitationVerdict(
+                ref,
+                verdict,
+                self._conf("mismatch", margin),
+                tuple(evidence),
+                best,
+                fields,
+                {**details, "margin": margin},
+            )
+        checked = sum(
+            1 for k in ("authors", "year", "venue", "doi", "arxiv") if fields[k] == "match"
+        )
+        margin = min(
+            1.0, max(0.0, (best_t - TITLE_MATCH) / (1 - TITLE_MATCH)) * 0.6 + 0.1 * checked
+        )
+        evidence.insert(
+            0,
+            f"matches '{best.title}' ({best.year}, {best.venue or 'no venue'}) "
+            f"on {', '.join(k for k, s in fields.items() if s == 'match')}",
+        )
+        return CitationVerdict(
+            ref,
+            "verified",
+            self._conf("verified", margin),
+            tuple(evidence),
+            best,
+            fields,
+            {**details, "margin": margin},
+        )
 
 
-def verify_references(text_or_refs: str | Reference | Sequence[Reference],
-                      db: CitationDB | None = None) -> list[CitationVerdict]:
+def verify_references(
+    text_or_refs: str | Reference | Sequence[Reference], db: CitationDB | None = None
+) -> list[CitationVerdict]:
     """Extract references from a text (or take them as given) and verify each against ``db``
     (default: the database in the Probity home). Returns one verdict per reference, in order."""
     from .extract import extract_references
@@ -371,8 +439,8 @@ def verify_references(text_or_refs: str | Reference | Sequence[Reference],
 
 # ---- calibration ------------------------------------------------------------------------------
 
-def synthetic_cases(db: CitationDB, n: int = 600, seed: int = 0
-                    ) -> list[tuple[Reference, bool]]:
+
+def synthetic_cases(db: CitationDB, n: int = 600, seed: int = 0) -> list[tuple[Reference, bool]]:
     """Noisy genuine and corrupted citations built from the database's own records.
 
     Genuine: the record with changed case, abbreviated first names, "et al." lists, dropped
@@ -395,8 +463,13 @@ def synthetic_cases(db: CitationDB, n: int = 600, seed: int = 0
         if len(authors) > 3 and rng.random() < 0.4:
             authors, et_al = authors[:1], True
         title = r.title.lower() if rng.random() < 0.3 else r.title
-        ref = Reference(title=title, authors=tuple(authors), year=r.year,
-                        venue=r.venue if rng.random() < 0.6 else None, et_al=et_al)
+        ref = Reference(
+            title=title,
+            authors=tuple(authors),
+            year=r.year,
+            venue=r.venue if rng.random() < 0.6 else None,
+            et_al=et_al,
+        )
         if i % 2 == 0:
             out.append((ref, True))
             continue
@@ -404,17 +477,31 @@ def synthetic_cases(db: CitationDB, n: int = 600, seed: int = 0
         if kind == 0 and vocab:
             ws = r.title.split()
             ws[rng.randrange(len(ws))] = rng.choice(vocab)
-            ref = Reference(title=" ".join(ws), authors=ref.authors, year=ref.year,
-                            venue=ref.venue, et_al=ref.et_al)
+            ref = Reference(
+                title=" ".join(ws),
+                authors=ref.authors,
+                year=ref.year,
+                venue=ref.venue,
+                et_al=ref.et_al,
+            )
         elif kind == 1 and other.id != r.id:
             ref = Reference(title=ref.title, authors=other.authors, year=ref.year, venue=ref.venue)
         elif kind == 2 and r.year:
-            ref = Reference(title=ref.title, authors=ref.authors, year=r.year + rng.choice(
-                [-2, -1, 1, 2]), venue=ref.venue, et_al=ref.et_al)
+            ref = Reference(
+                title=ref.title,
+                authors=ref.authors,
+                year=r.year + rng.choice([-2, -1, 1, 2]),
+                venue=ref.venue,
+                et_al=ref.et_al,
+            )
         else:
-            ref = Reference(title=rng.choice(vocab).capitalize() + " " + " ".join(
-                rng.sample(vocab, 5)), authors=ref.authors, year=ref.year, venue=ref.venue,
-                et_al=ref.et_al)
+            ref = Reference(
+                title=rng.choice(vocab).capitalize() + " " + " ".join(rng.sample(vocab, 5)),
+                authors=ref.authors,
+                year=ref.year,
+                venue=ref.venue,
+                et_al=ref.et_al,
+            )
         out.append((ref, False))
     return out
 
@@ -439,13 +526,17 @@ def calibrate(db: CitationDB, n: int = 600, seed: int = 0) -> dict[str, Any]:
     groups: dict[str, list[tuple[float, int, float]]] = {}
     for ref, genuine in cases:
         out = v.verify(ref)
-        group = "verified" if out.verdict == "verified" else (
-            "not_found" if out.verdict == "not_found" else "mismatch")
+        group = (
+            "verified"
+            if out.verdict == "verified"
+            else ("not_found" if out.verdict == "not_found" else "mismatch")
+        )
         if out.verdict == "incomplete":
             continue
         right = int((out.verdict == "verified") == genuine)
-        groups.setdefault(group, []).append((float(out.details.get("margin", 0.0)), right,
-                                             out.confidence))
+        groups.setdefault(group, []).append(
+            (float(out.details.get("margin", 0.0)), right, out.confidence)
+        )
     params: dict[str, tuple[float, float]] = {}
     brier_before = brier_after = 0.0
     total = 0
@@ -467,5 +558,9 @@ def calibrate(db: CitationDB, n: int = 600, seed: int = 0) -> dict[str, Any]:
         brier_after += float(((after - y) ** 2).sum())
         total += len(y)
     db.set_meta("platt", json.dumps(params))
-    return {"params": params, "cases": total,
-            "brier_before": brier_before / max(total, 1), "brier_after": brier_after / max(total, 1)}
+    return {
+        "params": params,
+        "cases": total,
+        "brier_before": brier_before / max(total, 1),
+        "brier_after": brier_after / max(total, 1),
+    }

@@ -40,8 +40,12 @@ class CitationsScanner:
     name = "citations"
     version = "1.0"
 
-    def __init__(self, db: str | os.PathLike[str] | None = None, min_confidence: float = 0.0,
-                 report_incomplete: bool = True) -> None:
+    def __init__(
+        self,
+        db: str | os.PathLike[str] | None = None,
+        min_confidence: float = 0.0,
+        report_incomplete: bool = True,
+    ) -> None:
         self.db_path = Path(db) if db else None
         self.min_confidence = float(min_confidence)
         self.report_incomplete = bool(report_incomplete)
@@ -72,11 +76,18 @@ class CitationsScanner:
         spans = tuple(Span(r.span.start, r.span.end, "reference") for r in refs if r.span)
         if verifier is None:
             where = self.db_path or "the Probity home"
-            return [Finding(self.name, "unverifiable", 0.5, spans,
-                            f"{len(refs)} reference(s) could not be checked: the citation "
-                            f"database in {where} is missing or empty (import records with "
-                            "`probity cite db import FILE`)",
-                            details={"references": [r.to_dict() for r in refs]})]
+            return [
+                Finding(
+                    self.name,
+                    "unverifiable",
+                    0.5,
+                    spans,
+                    f"{len(refs)} reference(s) could not be checked: the citation "
+                    f"database in {where} is missing or empty (import records with "
+                    "`probity cite db import FILE`)",
+                    details={"references": [r.to_dict() for r in refs]},
+                )
+            ]
         out: list[Finding] = []
         for ref in refs:
             v = verifier.verify(ref)
@@ -93,14 +104,26 @@ class CitationsScanner:
                 score = v.confidence
                 msg = f"{v.verdict.replace('_', ' ')}: " + "; ".join(v.evidence)
             span = (Span(ref.span.start, ref.span.end, v.verdict, score),) if ref.span else ()
-            out.append(Finding(self.name, v.verdict, score, span, msg[:500],
-                               details={"evidence": list(v.evidence),
-                                        "closest": v.closest.to_dict() if v.closest else None,
-                                        "reference": ref.to_dict(), "fields": v.fields}))
+            out.append(
+                Finding(
+                    self.name,
+                    v.verdict,
+                    score,
+                    span,
+                    msg[:500],
+                    details={
+                        "evidence": list(v.evidence),
+                        "closest": v.closest.to_dict() if v.closest else None,
+                        "reference": ref.to_dict(),
+                        "fields": v.fields,
+                    },
+                )
+            )
         return out
 
-    def scan_many(self, texts: Sequence[str], context: ScanContext | None = None
-                  ) -> list[list[Finding]]:
+    def scan_many(
+        self, texts: Sequence[str], context: ScanContext | None = None
+    ) -> list[list[Finding]]:
         if context is not None and context.mode == "creative":
             return [[] for _ in texts]
         from probity.citations import Verifier
@@ -122,17 +145,22 @@ class GroundingScanner:
     name = "grounding"
     version = "1.0"
 
-    def __init__(self, corpus: str | os.PathLike[str] | None = None,
-                 threshold: float | None = None, nli_model: str | None = None,
-                 report_no_evidence: bool = True) -> None:
+    def __init__(
+        self,
+        corpus: str | os.PathLike[str] | None = None,
+        threshold: float | None = None,
+        nli_model: str | None = None,
+        report_no_evidence: bool = True,
+    ) -> None:
         self.corpus = corpus
         self.threshold = threshold
         self.nli_model = nli_model
         self.report_no_evidence = bool(report_no_evidence)
         self._index: Any = None
 
-    def scan_many(self, texts: Sequence[str], context: ScanContext | None = None
-                  ) -> list[list[Finding]]:
+    def scan_many(
+        self, texts: Sequence[str], context: ScanContext | None = None
+    ) -> list[list[Finding]]:
         if context is not None and context.mode == "creative":
             return [[] for _ in texts]
         from probity.citations import PassageIndex, ground, load_corpus
@@ -154,14 +182,27 @@ class GroundingScanner:
             res = ground(text, index, threshold=self.threshold, nli_model=self.nli_model)
             found = []
             for s in res.sentences:
-                if s.status == "supported" or (s.status == "no_evidence"
-                                               and not self.report_no_evidence):
+                if s.status == "supported" or (
+                    s.status == "no_evidence" and not self.report_no_evidence
+                ):
                     continue
-                msg = ("no passage of the corpus supports this sentence" if s.status ==
-                       "unsupported" else "nothing in the corpus is about this sentence")
-                found.append(Finding(self.name, s.status, 1.0 - s.support,
-                                     (Span(s.span.start, s.span.end, s.status, 1.0 - s.support),),
-                                     msg, details={"support": s.support, "passages": [
-                                         p.to_dict() for p in s.passages]}))
+                msg = (
+                    "no passage of the corpus supports this sentence"
+                    if s.status == "unsupported"
+                    else "nothing in the corpus is about this sentence"
+                )
+                found.append(
+                    Finding(
+                        self.name,
+                        s.status,
+                        1.0 - s.support,
+                        (Span(s.span.start, s.span.end, s.status, 1.0 - s.support),),
+                        msg,
+                        details={
+                            "support": s.support,
+                            "passages": [p.to_dict() for p in s.passages],
+                        },
+                    )
+                )
             out.append(found)
         return out
