@@ -50,6 +50,13 @@ def test_verify_bib_file(tmp_path, capsys):
 
 def test_errors_are_one_line(tmp_path, capsys):
     assert main(["cite", "verify", "Some text (Smith, 2020)."]) == 2
+    assert "no citation database" in capsys.readouterr().err
+    empty = tmp_path / "empty.db"
+    assert main(["cite", "db", "stats", "--db", str(tmp_path / "x.db")]) == 2
+    from probity.citations import CitationDB
+
+    CitationDB(empty).close()
+    assert main(["cite", "verify", "--db", str(empty), "Some text (Smith, 2020)."]) == 2
     assert "empty" in capsys.readouterr().err
     assert main(["cite", "db", "import", str(tmp_path / "nope.bib")]) == 2
     assert "no such file" in capsys.readouterr().err

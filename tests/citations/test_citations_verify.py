@@ -116,6 +116,13 @@ def test_incomplete_is_never_a_problem(db):
     assert v.verdict == "incomplete" and not v.problem
 
 
+def test_empty_database_refuses_rather_than_calling_everything_invented(tmp_path):
+    from probity.errors import InputError
+
+    with CitationDB(tmp_path / "empty.db") as empty, pytest.raises(InputError, match="empty"):
+        verify_references(SAMPLE_ANSWER, empty)
+
+
 def test_word_difference_and_compare_authors():
     assert word_difference("A Study of Models", "a study of model") == (["models"], ["model"])
     assert word_difference("Reinforcment Learning Agents", "Reinforcement Learning Agents") == (

@@ -37,6 +37,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from probity.errors import InputError
+
 from ._norm import (
     arxiv_from_doi,
     first_initial,
@@ -156,6 +158,12 @@ class Verifier:
     """Verifies references against a :class:`CitationDB`. Holds the calibration parameters."""
 
     def __init__(self, db: CitationDB, *, current_year: int | None = None) -> None:
+        if len(db) == 0:
+            # against an empty database every reference would look invented: refuse instead
+            raise InputError(
+                f"the citation database {db.path} is empty, so nothing can be verified",
+                hint="import records: probity cite db import FILE",
+            )
         self.db = db
         self.current_year = current_year or _dt.date.today().year
         raw = db.meta("platt")
@@ -168,10 +176,6 @@ class Verifier:
         if group == "incomplete":
             return 1.0
         return _sigmoid(a * margin + b)
-
-    def features(self, ref: Reference) -> tuple[str, float, dict[str, Any]]:
-        v = self.verify(ref)
-        return v.verdict, float(v.details.get("margin", 0.0)), v.details
 
     def verify(self, ref: Reference) -> CitationVerdict:
         doi = normalize_doi(ref.doi)

@@ -74,7 +74,7 @@ def verify(
         from probity.cli._output import text_argument
 
         source = text_argument(text, file, what="text")
-    database = _open_db(db, must_exist=False)
+    database = _open_db(db, must_exist=True)
     try:
         if len(database) == 0:
             raise InputError(
