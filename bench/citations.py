@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -225,6 +226,7 @@ def detection(quick: bool, seed: int) -> dict:
             int(pflag) if lab else int(not pflag)
         )
     db.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
     def prf(pred):
         p, y = np.array(pred), np.array(labels)
@@ -381,6 +383,7 @@ def lookup_speed(n: int, queries: int, seed: int) -> dict:
         process.extractOne(title_norm(q.title), titles, scorer=fuzz.ratio)
     peer_per = (time.perf_counter() - a) / len(pq)
     db.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     return {
         "records": n,
         "import_s": import_s,
