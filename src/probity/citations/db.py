@@ -157,17 +157,20 @@ class CitationDB:
     ) -> tuple[int, int]:
         """Insert flat records (title, authors, year, venue, doi, arxiv, url); returns
         ``(added, duplicates)``. Records without a title raise ``InputError``."""
-        added = dup = 0
+        added = total = 0
+        pending: list[tuple[Any, ...]] = []
         with self.conn:
             for rec in records:
-                if self._insert(rec, source):
-                    added += 1
-                else:
-                    dup += 1
+                pending.append(self._row(rec, source))
+                total += 1
+                if len(pending) >= _BATCH:
+                    added += self._flush(pending)
+            added += self._flush(pending)
         self._invalidate()
-        return added, dup
+        return added, total - added
 
-    def _insert(self, rec: dict[str, Any], source: str) -> bool:
+    def _row(self, rec: dict[str, Any], source: str) -> tuple[Any, ...]:
+        """The ``records`` row of a flat record (``InputError`` without a title)."""
         title = str(rec.get("title") or "").strip()
         tnorm = title_norm(title)
         if not tnorm:
@@ -183,31 +186,44 @@ class CitationDB:
         else:
             h = hashlib.sha1(f"{tnorm}|{year}|{keys[0] if keys else ''}".encode()).hexdigest()
             key = "t:" + h[:20]
-        cur = self.conn.execute(
+        venue = rec.get("venue")
+        return (
+            key,
+            title,
+            tnorm,
+            json.dumps(authors, ensure_ascii=False),
+            " ".join(keys),
+            year,
+            venue,
+            venue_key(venue),
+            doi,
+            arxiv,
+            rec.get("url"),
+            source or rec.get("key") or "",
+        )
+
+    def _flush(self, rows: list[tuple[Any, ...]]) -> int:
+        """Insert pending rows (duplicates ignored) and index the new ones; returns how many
+        were added. New rows get ids above the current maximum, so one INSERT ... SELECT
+        indexes exactly them."""
+        if not rows:
+            return 0
+        top = self.conn.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+        before = self.conn.total_changes
+        self.conn.executemany(
             "INSERT OR IGNORE INTO records(key, title, title_norm, authors, surnames, year, venue,"
             " venue_key, doi, arxiv, url, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                key,
-                title,
-                tnorm,
-                json.dumps(authors, ensure_ascii=False),
-                " ".join(keys),
-                year,
-                rec.get("venue"),
-                venue_key(rec.get("venue")),
-                doi,
-                arxiv,
-                rec.get("url"),
-                source or rec.get("key") or "",
-            ),
+            rows,
         )
-        if cur.rowcount == 0:
-            return False
-        self.conn.execute(
-            "INSERT INTO fts(rowid, title, surnames) VALUES (?,?,?)",
-            (cur.lastrowid, tnorm, " ".join(keys)),
-        )
-        return True
+        added = self.conn.total_changes - before
+        if added:
+            self.conn.execute(
+                "INSERT INTO fts(rowid, title, surnames) SELECT id, title_norm, surnames"
+                " FROM records WHERE id > ?",
+                (top,),
+            )
+        rows.clear()
+        return added
 
     def import_file(
         self, path: str | os.PathLike[str], format: str | None = None, *, progress: Any = None
@@ -237,7 +253,8 @@ class CitationDB:
         ).fetchone()
         resume = int(row[0]) if row and not row[1] else 0
         t0 = time.perf_counter()
-        read = added = dup = skipped = 0
+        read = added = valid = skipped = 0
+        pending: list[tuple[Any, ...]] = []
         rejects: list[dict[str, Any]] = []
         n = 0
         self.conn.execute("BEGIN")
@@ -253,20 +270,20 @@ class CitationDB:
                         rejects.append({"position": pos, "reason": reason})
                 else:
                     try:
-                        ok = self._insert(rec, rec.get("key") or p.name)
+                        pending.append(self._row(rec, rec.get("key") or p.name))
+                        valid += 1
                     except (InputError, ValueError, TypeError) as exc:
                         skipped += 1
                         if len(rejects) < 1000:
                             rejects.append({"position": pos, "reason": str(exc)[:200]})
-                        continue
-                    added += ok
-                    dup += not ok
                 if n % _BATCH == 0:
+                    added += self._flush(pending)
                     self._mark(fp, p, fmt, n, False, added)
                     self.conn.execute("COMMIT")
                     if progress:
                         progress(n)
                     self.conn.execute("BEGIN")
+            added += self._flush(pending)
             self._mark(fp, p, fmt, n, True, added)
             self.conn.execute("COMMIT")
         except BaseException:
@@ -279,7 +296,7 @@ class CitationDB:
             format=fmt,
             read=read,
             added=added,
-            duplicates=dup,
+            duplicates=valid - added,
             skipped=skipped,
             resumed_from=resume,
             seconds=time.perf_counter() - t0,

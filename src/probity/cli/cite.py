@@ -202,7 +202,7 @@ def db_list(
         print_json({"records": [r.to_dict() for r in recs]})
         return
     for r in recs:
-        authors = ", ".join(r.authors[:3]) + (" et al." if len(r.authors) > 3 else "")
+        authors = ", ".join(r.authors[:3]) + (" et al" if len(r.authors) > 3 else "")
         console.print(
             f"[bold]{r.title}[/] ({r.year}) {authors}. {r.venue or ''}"
             + (f" doi:{r.doi}" if r.doi else ""),
