@@ -253,15 +253,30 @@ class _NLI:
         self.ent = ent[0]
         self.torch = torch
 
-    def entail(self, premises: list[str], hypothesis: str) -> list[float]:
-        enc = self.tok(
-            premises,
-            [hypothesis] * len(premises),
-            truncation="only_first",
-            padding=True,
-            return_tensors="pt",
-            max_length=512,
+    def entail(self, premises: list[str], hypothesis: str) -> list[float] | None:
+        """Entailment probabilities, or None when the claim alone does not fit the model
+        (the claim is never truncated; the caller falls back to overlap)."""
+        cfg = self.model.config
+        limit = min(
+            512,
+            getattr(cfg, "max_position_embeddings", None)
+            or getattr(cfg, "n_positions", None)
+            or 512,
+            getattr(self.tok, "model_max_length", 512) or 512,
         )
+        try:
+            enc = self.tok(
+                premises,
+                [hypothesis] * len(premises),
+                truncation="only_first",
+                padding=True,
+                return_tensors="pt",
+                max_length=limit,
+            )
+        except (ValueError, RuntimeError):  # the hypothesis alone is too long
+            return None
+        if enc["input_ids"].shape[1] > limit:
+            return None
         with self.torch.no_grad():
             probs = self.model(**enc).logits.softmax(-1)[:, self.ent]
         return probs.tolist()
@@ -300,7 +315,9 @@ def ground(
         best_uni = max((u for _, u in scored), default=0.0)
         supports = [s for s, _ in scored]
         if nli and passages:
-            supports = nli.entail([p.text for p in passages], sent)
+            probs = nli.entail([p.text for p in passages], sent)
+            if probs is not None:
+                supports = probs
         order = np.argsort(-np.asarray(supports)) if supports else []
         passages = [passages[i] for i in order][:3]
         best = float(max(supports, default=0.0))
