@@ -46,12 +46,17 @@ def title_words(title: str) -> list[str]:
     return words(fold(title))
 
 
+@lru_cache(maxsize=65536)
 def clean_name(name: str) -> str:
     """A display name without LaTeX markup or DBLP homonym numbers (``"Bo Dai 0002"``)."""
-    name = re.sub(r"\s+\d{4}$", "", name.strip())
-    name = _LATEX_ACCENT.sub(r"\1", name)
-    name = _LATEX_CMD.sub("", name)
-    return re.sub(r"\s+", " ", name).strip(" ,;.") if name.strip() else ""
+    name = name.strip()
+    if name[-4:].isdigit():
+        name = re.sub(r"\s+\d{4}$", "", name)
+    if "\\" in name or "{" in name:
+        name = _LATEX_CMD.sub("", _LATEX_ACCENT.sub(r"\1", name))
+    if "  " in name or "\n" in name or "\t" in name:
+        name = re.sub(r"\s+", " ", name)
+    return name.strip(" ,;.")
 
 
 def known_venue(key: str) -> bool:
