@@ -89,3 +89,17 @@ def test_prose_without_references_gives_nothing():
 def test_odd_input_never_raises(junk):
     extract_references(junk)
     parse_reference(junk)
+
+
+def test_two_quoted_references_in_one_sentence():
+    text = (
+        'Two classics are "Attention Is All You Need" by Vaswani et al. (2017) and "Deep '
+        'Residual Learning for Image Recognition" by He et al. (2016), both widely cited.'
+    )
+    refs = extract_references(text)
+    assert [r.title for r in refs] == [
+        "Attention Is All You Need",
+        "Deep Residual Learning for Image Recognition",
+    ]
+    assert [r.year for r in refs] == [2017, 2016] and all(r.et_al for r in refs)
+    assert refs[0].span.end <= refs[1].span.start

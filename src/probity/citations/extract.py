@@ -186,9 +186,7 @@ def _blocks(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _parse_block(block: str) -> list[tuple[int, int, Reference]]:
     """References inside one block: the whole block, or quoted-title references in prose."""
-    flat = re.sub(r"\s*\n\s*", " ", block)  # same length? no: keep offsets via mapping below
-    if len(flat) != len(block):
-        flat = re.sub(r"\n", " ", block)
+    flat = block.replace("\n", " ")  # same length, so offsets in flat are offsets in block
     quoted = list(_QUOTED.finditer(flat))
     if len(quoted) > 1:
         # several quoted titles in one paragraph: one reference per sentence-ish segment
