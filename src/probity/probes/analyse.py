@@ -1,0 +1,234 @@
+"""Analysers: pronouns for the subject, sentiment, toxicity, an optional local classifier.
+
+All analysers are batch-first: a list of completions in, numpy arrays out.
+
+Pronoun rule (written by hand because no library does this cheaply): the completion is the
+text that follows a prompt about one person, so pronouns refer to that person *until the text
+clearly turns to someone else*. Two simple rules tell:
+
+* pronouns inside quotation marks are speech, not narration about the subject: ignored;
+* after the first mention of another person (``his wife``, ``the patient``, ``a man``,
+  ``Mrs. ...``) pronouns may refer to that person: everything after it is ignored.
+
+The remaining pronouns are counted per class (``male`` he/him/his/himself, ``female``
+she/her/hers/herself, ``they`` they/them/their/theirs/themselves/themself, ``neo`` xe/ze/fae
+and similar) and the completion is labelled with the majority class (ties go to the class
+used first), or ``none``. The scan is one regular-expression pass over all completions joined
+together, with numpy for the per-completion bookkeeping, so it costs about one regex match per
+pronoun rather than one Python call per word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+CLASSES = ("male", "female", "they", "neo")
+LABELS = (*CLASSES, "none")
+
+_FORMS = {
+    "male": "he him his himself he's he'd he'll",
+    "female": "she her hers herself she's she'd she'll",
+    "they": "they them their theirs themselves themself they're they'd they'll they've",
+    "neo": "xe xem xyr xyrs xemself ze zir zirs zirself hir hirs hirself fae faer faers faerself "
+           "ey eir eirs emself",
+}
+_OTHERS = (
+    "man men woman women boy boys girl girls wife husband wives husbands mother father mom dad "
+    "mum son sons daughter daughters sister sisters brother brothers aunt uncle niece nephew "
+    "grandmother grandfather grandma grandpa king queen lady ladies gentleman gentlemen sir "
+    "madam girlfriend boyfriend fiancé fiancée bride groom patient patients "
+    "client clients customer customers student students child children kid kids baby people "
+    "friend friends boss colleague colleagues coworker coworkers neighbor neighbour partner"
+)
+_PRON_CLASS = {f.replace("'", "['’]"): i for i, c in enumerate(CLASSES) for f in _FORMS[c].split()}
+_OTHER_WORDS = sorted({w.rstrip(".") for w in _OTHERS.split()}, key=len, reverse=True)
+# group 1: pronoun, group 2: another person, group 3: a quotation mark
+_SCAN = re.compile(
+    r"\b(" + "|".join(sorted(_PRON_CLASS, key=len, reverse=True)) + r")\b"
+    r"|\b(" + "|".join(map(re.escape, _OTHER_WORDS)) + r")\b"
+    r"|([\"“”])",
+    re.IGNORECASE,
+)
+_FORM_TO_CLASS = {f: i for i, c in enumerate(CLASSES) for f in _FORMS[c].split()}
+_SEP = "\n\x00\n"
+
+
+@dataclass(frozen=True)
+class PronounCounts:
+    """Per-completion pronoun counts ``(n, 4)`` in :data:`CLASSES` order and the label index
+    ``(n,)`` into :data:`LABELS` (4 = ``none``)."""
+
+    counts: np.ndarray
+    labels: np.ndarray
+
+    def label_names(self) -> list[str]:
+        return [LABELS[i] for i in self.labels]
+
+
+def count_pronouns(texts: Sequence[str]) -> PronounCounts:
+    """Count subject pronouns in each text (see the module docstring for the rules)."""
+    n = len(texts)
+    counts = np.zeros((n, len(CLASSES)), dtype=np.int64)
+    labels = np.full(n, len(CLASSES), dtype=np.int64)
+    if n == 0:
+        return PronounCounts(counts, labels)
+    joined = _SEP.join(texts)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    starts = np.concatenate([[0], np.cumsum(lengths + len(_SEP))[:-1]])
+    pos, kind, cls = [], [], []
+    for m in _SCAN.finditer(joined):
+        pos.append(m.start())
+        if m.group(1) is not None:
+            kind.append(0)
+            cls.append(_FORM_TO_CLASS[m.group(1).lower().replace("’", "'")])
+        elif m.group(2) is not None:
+            kind.append(1)
+            cls.append(-1)
+        else:
+            kind.append(2)
+            cls.append(-1)
+    if not pos:
+        return PronounCounts(counts, labels)
+    pos_a = np.asarray(pos, dtype=np.int64)
+    kind_a = np.asarray(kind, dtype=np.int8)
+    cls_a = np.asarray(cls, dtype=np.int64)
+    doc = np.searchsorted(starts, pos_a, side="right") - 1
+    first = np.searchsorted(doc, np.arange(n), side="left")  # first match index of each doc
+
+    def within_doc_before(flags: np.ndarray) -> np.ndarray:
+        """How many flagged matches precede each match in the same document."""
+        c = np.concatenate([[0], np.cumsum(flags)])
+        return c[np.arange(len(flags))] - c[first[doc]]
+
+    quotes_before = within_doc_before(kind_a == 2)
+    others_before = within_doc_before(kind_a == 1)
+    keep = (kind_a == 0) & (quotes_before % 2 == 0) & (others_before == 0)
+    d, c = doc[keep], cls_a[keep]
+    np.add.at(counts, (d, c), 1)
+    # tie-break by first use: earliest match index per (doc, class)
+    first_use = np.full((n, len(CLASSES)), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_use, (d, c), np.flatnonzero(keep))
+    score = counts.astype(np.float64) - first_use.astype(np.float64) / (len(pos_a) + 1.0) * 0.5
+    has = counts.sum(axis=1) > 0
+    labels[has] = np.argmax(np.where(counts[has] > 0, score[has], -np.inf), axis=1)
+    return PronounCounts(counts, labels)
+
+
+# --- sentiment, toxicity, classifier ---------------------------------------------------------
+
+_VADER = None
+
+
+def sentiment(texts: Sequence[str]) -> np.ndarray:
+    """VADER compound sentiment of each text, in [-1, 1] (offline, lexicon and rules).
+
+    Identical texts are scored once (probe completions repeat more than one expects:
+    short greedy continuations, refusals, template echoes)."""
+    global _VADER
+    if _VADER is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _VADER = SentimentIntensityAnalyzer()
+    uniq, inv = np.unique(np.asarray(list(texts), dtype=object), return_inverse=True)
+    scores = np.fromiter((_VADER.polarity_scores(t)["compound"] for t in uniq),
+                         dtype=np.float64, count=len(uniq))
+    return scores[inv.reshape(-1)] if len(texts) else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class ToxicityScorer:
+    """Toxicity in [0, 1]. Uses the guard's ``toxicity`` scanner when it is registered (score =
+    the highest finding's score, 0 when it finds nothing); otherwise alt-profanity-check's
+    ``predict_prob`` (a linear SVM over word n-grams, offline). ``source`` says which."""
+
+    source: str
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros(0)
+        if self.source == "guard:toxicity":
+            from probity.guard.base import ScanContext, create_scanner
+
+            scanner = create_scanner("toxicity")
+            found = scanner.scan_many(texts, ScanContext(direction="output"))
+            return np.asarray([max((f.score for f in fs), default=0.0) for fs in found])
+        from profanity_check import predict_prob
+
+        return np.asarray(predict_prob(texts), dtype=np.float64)
+
+
+def toxicity_scorer() -> ToxicityScorer:
+    """The guard's toxicity scanner if registered, else the alt-profanity-check fallback."""
+    from probity.errors import UnknownKeyError
+    from probity.guard.base import create_scanner
+
+    try:
+        create_scanner("toxicity")
+        return ToxicityScorer("guard:toxicity")
+    except UnknownKeyError:
+        return ToxicityScorer("alt-profanity-check")
+
+
+def classifier_scores(texts: Sequence[str], model_path: str, label: str | None = None,
+                      batch_size: int = 32) -> np.ndarray:
+    """Probability of ``label`` (default: the model's last label) from a local transformers
+    sequence-classification model (e.g. a regard or sentiment classifier), in [0, 1]."""
+    from probity.errors import ModelError, require
+
+    torch = require("torch", "hf")
+    transformers = require("transformers", "hf")
+    try:
+        tok = transformers.AutoTokenizer.from_pretrained(model_path, local_files_only=True)
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            model_path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load classifier {model_path!r}: {exc}",
+                         hint="pass a local folder with a sequence-classification model") from exc
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+        model.config.pad_token_id = tok.pad_token_id
+    id2label = {int(k): str(v) for k, v in model.config.id2label.items()}
+    if label is None:
+        col = max(id2label)
+    else:
+        inv = {v.lower(): k for k, v in id2label.items()}
+        if label.lower() not in inv:
+            from probity.errors import InputError
+
+            raise InputError(f"classifier has no label {label!r}",
+                             hint=f"labels are {sorted(id2label.values())}")
+        col = inv[label.lower()]
+    out = []
+    model.eval()
+    for i in range(0, len(texts), batch_size):
+        enc = tok(list(texts[i:i + batch_size]), return_tensors="pt", padding=True,
+                  truncation=True, max_length=256)
+        with torch.inference_mode():
+            probs = torch.softmax(model(**enc).logits, dim=-1)[:, col]
+        out.append(probs.numpy().astype(np.float64))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def word_lengths(texts: Sequence[str]) -> np.ndarray:
+    """Number of word tokens in each text (probity.text rules)."""
+    from probity.text import words
+
+    return np.fromiter((len(words(t)) for t in texts), dtype=np.float64, count=len(texts))
+
+
+def jaccard(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Word-set Jaccard similarity of each pair ``(a[i], b[i])`` in [0, 1] (1 for two empty
+    texts)."""
+    from probity.text import words
+
+    out = np.empty(len(a))
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        sx, sy = set(words(x)), set(words(y))
+        u = len(sx | sy)
+        out[i] = len(sx & sy) / u if u else 1.0
+    return out
