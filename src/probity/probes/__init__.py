@@ -58,18 +58,33 @@ Progress = Callable[[int], None]
 
 
 def _runner(generator: TextGenerator, kw: dict[str, Any]) -> ProbeRunner:
-    keys = ("samples", "seed", "max_new_tokens", "temperature", "top_p", "cache",
-            "concurrency", "retries", "chat")
+    keys = (
+        "samples",
+        "seed",
+        "max_new_tokens",
+        "temperature",
+        "top_p",
+        "cache",
+        "concurrency",
+        "retries",
+        "chat",
+    )
     return ProbeRunner(generator, **{k: kw[k] for k in keys if k in kw})
 
 
-def probe_pronouns(generator: TextGenerator, *, suite: str = "pronouns",
-                   occupations: Sequence[str] | None = None,
-                   reference: Mapping[str, float] | float | str | None = None,
-                   reference_column: str | None = None, reference_source: str | None = None,
-                   correction: str = "holm",
-                   alpha: float = 0.05, on_progress: Progress | None = None,
-                   **run_options: Any) -> PronounResult:
+def probe_pronouns(
+    generator: TextGenerator,
+    *,
+    suite: str = "pronouns",
+    occupations: Sequence[str] | None = None,
+    reference: Mapping[str, float] | float | str | None = None,
+    reference_column: str | None = None,
+    reference_source: str | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    on_progress: Progress | None = None,
+    **run_options: Any,
+) -> PronounResult:
     """Run the occupation pronoun probe. ``reference`` is a rate (0.5 for parity), a mapping
     occupation -> rate in [0, 1], ``"parity"`` or a table path (see :func:`load_reference`).
     ``run_options`` go to :class:`ProbeRunner` (``samples``, ``seed``, ``cache``, ...)."""
@@ -82,40 +97,80 @@ def probe_pronouns(generator: TextGenerator, *, suite: str = "pronouns",
     elif reference is not None:
         source = source or "given"
     run = _runner(generator, run_options).run(prompts, on_progress)
-    return analyse_pronouns(prompts, run, suite=s.name, reference=reference,
-                            reference_source=source, correction=correction, alpha=alpha)
+    return analyse_pronouns(
+        prompts,
+        run,
+        suite=s.name,
+        reference=reference,
+        reference_source=source,
+        correction=correction,
+        alpha=alpha,
+    )
 
 
-def probe_tone(generator: TextGenerator, *, suite: str = "tone",
-               categories: Sequence[str] | None = None,
-               occupations: Sequence[str] | None = None, toxicity: bool = True,
-               classifier: Callable[[Sequence[str]], Any] | None = None,
-               correction: str = "holm", alpha: float = 0.05, B: int = 2000,
-               on_progress: Progress | None = None, **run_options: Any) -> ToneResult:
+def probe_tone(
+    generator: TextGenerator,
+    *,
+    suite: str = "tone",
+    categories: Sequence[str] | None = None,
+    occupations: Sequence[str] | None = None,
+    toxicity: bool = True,
+    classifier: Callable[[Sequence[str]], Any] | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    B: int = 2000,
+    on_progress: Progress | None = None,
+    **run_options: Any,
+) -> ToneResult:
     """Run the tone probe: group gaps in sentiment/toxicity (see :mod:`probity.probes.tone`)."""
     s = load_suite(suite, kind="tone")
-    prompts = s.prompts(categories=list(categories) if categories else None,
-                        occupations=list(occupations) if occupations else None)
+    prompts = s.prompts(
+        categories=list(categories) if categories else None,
+        occupations=list(occupations) if occupations else None,
+    )
     run = _runner(generator, run_options).run(prompts, on_progress)
-    return analyse_tone(prompts, run, suite=s.name, toxicity=toxicity, classifier=classifier,
-                        correction=correction, alpha=alpha, B=B,
-                        seed=int(run_options.get("seed", 0)))
+    return analyse_tone(
+        prompts,
+        run,
+        suite=s.name,
+        toxicity=toxicity,
+        classifier=classifier,
+        correction=correction,
+        alpha=alpha,
+        B=B,
+        seed=int(run_options.get("seed", 0)),
+    )
 
 
-def probe_counterfactual(generator: TextGenerator, *, suite: str = "counterfactual",
-                         categories: Sequence[str] | None = None, toxicity: bool = True,
-                         classifier: Callable[[Sequence[str]], Any] | None = None,
-                         correction: str = "holm", alpha: float = 0.05, B: int = 2000,
-                         on_progress: Progress | None = None,
-                         **run_options: Any) -> CounterfactualResult:
+def probe_counterfactual(
+    generator: TextGenerator,
+    *,
+    suite: str = "counterfactual",
+    categories: Sequence[str] | None = None,
+    toxicity: bool = True,
+    classifier: Callable[[Sequence[str]], Any] | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    B: int = 2000,
+    on_progress: Progress | None = None,
+    **run_options: Any,
+) -> CounterfactualResult:
     """Run counterfactual pairs (the shipped ``counterfactual`` or ``lending`` suite, or a
     file): per-pair differences in sentiment, toxicity and length, and text similarity."""
     s = load_suite(suite, kind="counterfactual")
     prompts = s.prompts(categories=list(categories) if categories else None)
     run = _runner(generator, run_options).run(prompts, on_progress)
-    return analyse_counterfactual(prompts, run, suite=s.name, toxicity=toxicity,
-                                  classifier=classifier, correction=correction, alpha=alpha,
-                                  B=B, seed=int(run_options.get("seed", 0)))
+    return analyse_counterfactual(
+        prompts,
+        run,
+        suite=s.name,
+        toxicity=toxicity,
+        classifier=classifier,
+        correction=correction,
+        alpha=alpha,
+        B=B,
+        seed=int(run_options.get("seed", 0)),
+    )
 
 
 __all__ = [

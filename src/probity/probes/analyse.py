@@ -34,7 +34,7 @@ _FORMS = {
     "female": "she her hers herself she's she'd she'll",
     "they": "they them their theirs themselves themself they're they'd they'll they've",
     "neo": "xe xem xyr xyrs xemself ze zir zirs zirself hir hirs hirself fae faer faers faerself "
-           "ey eir eirs emself",
+    "ey eir eirs emself",
 }
 _OTHERS = (
     "man men woman women boy boys girl girls wife husband wives husbands mother father mom dad "
@@ -134,8 +134,9 @@ def sentiment(texts: Sequence[str]) -> np.ndarray:
 
         _VADER = SentimentIntensityAnalyzer()
     uniq, inv = np.unique(np.asarray(list(texts), dtype=object), return_inverse=True)
-    scores = np.fromiter((_VADER.polarity_scores(t)["compound"] for t in uniq),
-                         dtype=np.float64, count=len(uniq))
+    scores = np.fromiter(
+        (_VADER.polarity_scores(t)["compound"] for t in uniq), dtype=np.float64, count=len(uniq)
+    )
     return scores[inv.reshape(-1)] if len(texts) else np.zeros(0)
 
 
@@ -174,8 +175,9 @@ def toxicity_scorer() -> ToxicityScorer:
         return ToxicityScorer("alt-profanity-check")
 
 
-def classifier_scores(texts: Sequence[str], model_path: str, label: str | None = None,
-                      batch_size: int = 32) -> np.ndarray:
+def classifier_scores(
+    texts: Sequence[str], model_path: str, label: str | None = None, batch_size: int = 32
+) -> np.ndarray:
     """Probability of ``label`` (default: the model's last label) from a local transformers
     sequence-classification model (e.g. a regard or sentiment classifier), in [0, 1]."""
     from probity.errors import ModelError, require
@@ -185,10 +187,13 @@ def classifier_scores(texts: Sequence[str], model_path: str, label: str | None =
     try:
         tok = transformers.AutoTokenizer.from_pretrained(model_path, local_files_only=True)
         model = transformers.AutoModelForSequenceClassification.from_pretrained(
-            model_path, local_files_only=True)
+            model_path, local_files_only=True
+        )
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load classifier {model_path!r}: {exc}",
-                         hint="pass a local folder with a sequence-classification model") from exc
+        raise ModelError(
+            f"cannot load classifier {model_path!r}: {exc}",
+            hint="pass a local folder with a sequence-classification model",
+        ) from exc
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
         model.config.pad_token_id = tok.pad_token_id
@@ -200,14 +205,20 @@ def classifier_scores(texts: Sequence[str], model_path: str, label: str | None =
         if label.lower() not in inv:
             from probity.errors import InputError
 
-            raise InputError(f"classifier has no label {label!r}",
-                             hint=f"labels are {sorted(id2label.values())}")
+            raise InputError(
+                f"classifier has no label {label!r}", hint=f"labels are {sorted(id2label.values())}"
+            )
         col = inv[label.lower()]
     out = []
     model.eval()
     for i in range(0, len(texts), batch_size):
-        enc = tok(list(texts[i:i + batch_size]), return_tensors="pt", padding=True,
-                  truncation=True, max_length=256)
+        enc = tok(
+            list(texts[i : i + batch_size]),
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=256,
+        )
         with torch.inference_mode():
             probs = torch.softmax(model(**enc).logits, dim=-1)[:, col]
         out.append(probs.numpy().astype(np.float64))

@@ -101,8 +101,9 @@ class PronounResult:
         return clean(self)
 
 
-def load_reference(source: str | os.PathLike[str], column: str | None = None
-                   ) -> tuple[dict[str, float] | float, str]:
+def load_reference(
+    source: str | os.PathLike[str], column: str | None = None
+) -> tuple[dict[str, float] | float, str]:
     """A reference rate for the female share: ``"parity"`` (0.5 everywhere) or a CSV/TSV/JSONL
     table with an ``occupation`` column and a rate column (``column``; default the first one
     whose name contains ``female`` or ``women``, else the second column). Rates above 1 are read as
@@ -113,8 +114,10 @@ def load_reference(source: str | os.PathLike[str], column: str | None = None
 
     df = read_table(source)
     if "occupation" not in df.columns:
-        raise InputError(f"reference table {str(source)!r} has no 'occupation' column",
-                         hint=f"columns are {list(df.columns)}")
+        raise InputError(
+            f"reference table {str(source)!r} has no 'occupation' column",
+            hint=f"columns are {list(df.columns)}",
+        )
     if column is None:
         cands = [c for c in df.columns if "female" in str(c).lower() or "women" in str(c).lower()]
         others = [c for c in df.columns if c != "occupation"]
@@ -122,13 +125,21 @@ def load_reference(source: str | os.PathLike[str], column: str | None = None
             raise InputError(f"reference table {str(source)!r} has no rate column")
         column = str(cands[-1] if cands else others[0])  # winogender: bls_pct_female
     if column not in df.columns:
-        raise InputError(f"reference table {str(source)!r} has no column {column!r}",
-                         hint=f"columns are {list(df.columns)}")
+        raise InputError(
+            f"reference table {str(source)!r} has no column {column!r}",
+            hint=f"columns are {list(df.columns)}",
+        )
     vals = np.asarray(df[column], dtype=np.float64)
     if np.nanmax(vals) > 1.0:
         vals = vals / 100.0
-    return ({str(o).strip().lower(): float(v) for o, v in zip(df["occupation"], vals, strict=True)
-             if v == v}, f"{source} [{column}]")
+    return (
+        {
+            str(o).strip().lower(): float(v)
+            for o, v in zip(df["occupation"], vals, strict=True)
+            if v == v
+        },
+        f"{source} [{column}]",
+    )
 
 
 def _share(k: int, n: int) -> Share:
@@ -144,14 +155,21 @@ def _row(name: str, labels: np.ndarray, ref: float | None) -> OccupationRow:
     fem = _share(int(counts[1]), gendered)
     p = binom_pvalue(int(counts[1]), gendered, ref) if ref is not None else None
     diff = fem.share - ref if ref is not None and gendered else None
-    return OccupationRow(name, int(len(labels)), labelled, int(counts[-1]), shares, fem, ref,
-                         diff, p, None, None)
+    return OccupationRow(
+        name, len(labels), labelled, int(counts[-1]), shares, fem, ref, diff, p, None, None
+    )
 
 
-def analyse_pronouns(prompts: list[ProbePrompt], run: RunOutput, *, suite: str = "pronouns",
-                     reference: Mapping[str, float] | float | None = None,
-                     reference_source: str | None = None, correction: str = "holm",
-                     alpha: float = 0.05) -> PronounResult:
+def analyse_pronouns(
+    prompts: list[ProbePrompt],
+    run: RunOutput,
+    *,
+    suite: str = "pronouns",
+    reference: Mapping[str, float] | float | None = None,
+    reference_source: str | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+) -> PronounResult:
     """Score a pronoun run: see the module docstring for what is measured."""
     by_id = {p.id: p for p in prompts}
     ok = [s for s in run.samples if s.status == "ok" and s.prompt_id in by_id]
@@ -172,14 +190,26 @@ def analyse_pronouns(prompts: list[ProbePrompt], run: RunOutput, *, suite: str =
     rows = [_row(o, labels[neutral & (occ == o)], ref_for(o)) for o in occ_order]
     pvals = np.asarray([r.p_value if r.p_value is not None else np.nan for r in rows])
     padj = adjust(pvals, correction)
-    rows = [OccupationRow(**{**r.__dict__, "p_adjusted": None if np.isnan(q) else float(q),
-                             "differs": None if np.isnan(q) else bool(q < alpha)})
-            for r, q in zip(rows, padj, strict=True)]
+    rows = [
+        OccupationRow(
+            **{
+                **r.__dict__,
+                "p_adjusted": None if np.isnan(q) else float(q),
+                "differs": None if np.isnan(q) else bool(q < alpha),
+            }
+        )
+        for r, q in zip(rows, padj, strict=True)
+    ]
     overall_ref = float(reference) if isinstance(reference, int | float) else None
     overall = _row("all", labels[neutral], overall_ref)
     if overall.p_value is not None:
-        overall = OccupationRow(**{**overall.__dict__, "p_adjusted": overall.p_value,
-                                   "differs": bool(overall.p_value < alpha)})
+        overall = OccupationRow(
+            **{
+                **overall.__dict__,
+                "p_adjusted": overall.p_value,
+                "differs": bool(overall.p_value < alpha),
+            }
+        )
 
     def shift(o: str, c: str, mask_occ: np.ndarray) -> CueShift:
         exp = expected[c]
@@ -188,15 +218,33 @@ def analyse_pronouns(prompts: list[ProbePrompt], run: RunOutput, *, suite: str =
         ln, lc = ln[ln < len(CLASSES)], lc[lc < len(CLASSES)]
         kn, kc = int((ln == ci).sum()), int((lc == ci).sum())
         d, lo, hi = newcombe_diff(kc, len(lc), kn, len(ln))
-        return CueShift(o, c, exp, _share(kn, len(ln)), _share(kc, len(lc)), float(d),
-                        float(lo), float(hi))
+        return CueShift(
+            o, c, exp, _share(kn, len(ln)), _share(kc, len(lc)), float(d), float(lo), float(hi)
+        )
 
     cue_ids = [c for c in expected if c != "neutral"]
     all_mask = np.ones(len(ok), dtype=bool)
     cues = [shift("all", c, all_mask) for c in cue_ids]
     by_occ = [shift(o, c, occ == o) for o in occ_order for c in cue_ids]
-    examples = [{"prompt": by_id[s.prompt_id].text, "completion": s.text,
-                 "label": ["male", "female", "they", "neo", "none"][int(lab)], "seed": s.seed}
-                for s, lab in list(zip(ok, labels, strict=True))[:8]]
-    return PronounResult(suite, run.model, run.summary(), reference_source, correction, alpha,
-                         overall, rows, cues, by_occ, examples)
+    examples = [
+        {
+            "prompt": by_id[s.prompt_id].text,
+            "completion": s.text,
+            "label": ["male", "female", "they", "neo", "none"][int(lab)],
+            "seed": s.seed,
+        }
+        for s, lab in list(zip(ok, labels, strict=True))[:8]
+    ]
+    return PronounResult(
+        suite,
+        run.model,
+        run.summary(),
+        reference_source,
+        correction,
+        alpha,
+        overall,
+        rows,
+        cues,
+        by_occ,
+        examples,
+    )

@@ -36,7 +36,9 @@ from probity.probes.suite import ProbePrompt
 
 _REFUSAL = re.compile(
     r"^\s*(?:i'?m sorry|i am sorry|i can(?:no|'|’)t|i cannot|i won'?t|i will not|as an ai\b|"
-    r"i'?m not able to|i am not able to|i must decline)", re.IGNORECASE)
+    r"i'?m not able to|i am not able to|i must decline)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,21 @@ class RunOutput:
         counts: dict[str, int] = {}
         for s in self.samples:
             counts[s.status] = counts.get(s.status, 0) + 1
-        return {"model": self.model, "seed": self.seed, "samples_per_prompt":
-                self.samples_per_prompt, "completions": len(self.samples),
-                "generated": self.generated, "from_cache": self.cached,
-                "errors": len(self.errors), "lost_samples": sum(e.missing for e in self.errors),
-                "refusals": counts.get("refusal", 0), "empty": counts.get("empty", 0),
-                "generation_seconds": round(self.seconds, 3), "params": self.params,
-                "error_messages": [e.to_dict() for e in self.errors[:20]]}
+        return {
+            "model": self.model,
+            "seed": self.seed,
+            "samples_per_prompt": self.samples_per_prompt,
+            "completions": len(self.samples),
+            "generated": self.generated,
+            "from_cache": self.cached,
+            "errors": len(self.errors),
+            "lost_samples": sum(e.missing for e in self.errors),
+            "refusals": counts.get("refusal", 0),
+            "empty": counts.get("empty", 0),
+            "generation_seconds": round(self.seconds, 3),
+            "params": self.params,
+            "error_messages": [e.to_dict() for e in self.errors[:20]],
+        }
 
 
 def classify(text: str, finish_reason: str) -> str:
@@ -172,10 +182,20 @@ class ProbeRunner:
     ``chat`` sends each prompt as one user message through ``generator.chat``.
     """
 
-    def __init__(self, generator: TextGenerator, *, samples: int = 20, seed: int = 0,
-                 max_new_tokens: int = 40, temperature: float = 1.0, top_p: float = 1.0,
-                 cache: str | os.PathLike[str] | None | bool = None,
-                 concurrency: int | None = None, retries: int = 1, chat: bool = False) -> None:
+    def __init__(
+        self,
+        generator: TextGenerator,
+        *,
+        samples: int = 20,
+        seed: int = 0,
+        max_new_tokens: int = 40,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        cache: str | os.PathLike[str] | bool | None = None,
+        concurrency: int | None = None,
+        retries: int = 1,
+        chat: bool = False,
+    ) -> None:
         if samples < 1:
             raise InputError(f"samples must be >= 1, got {samples}")
         if retries < 0:
@@ -183,8 +203,9 @@ class ProbeRunner:
         self.generator = generator
         self.samples = samples
         self.seed = seed
-        self.base_params = GenerationParams(max_new_tokens=max_new_tokens,
-                                            temperature=temperature, top_p=top_p)
+        self.base_params = GenerationParams(
+            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p
+        )
         self.retries = retries
         self.chat = chat
         self.is_http = hasattr(generator, "base_url")
@@ -198,17 +219,32 @@ class ProbeRunner:
 
     def _key(self, prompt: ProbePrompt, index: int) -> str:
         p = self.base_params
-        ident = [self._backend, self.chat, prompt.text, p.max_new_tokens, p.temperature,
-                 p.top_p, self.seed, prompt.attrs.get("seed_group", prompt.id), index]
+        ident = [
+            self._backend,
+            self.chat,
+            prompt.text,
+            p.max_new_tokens,
+            p.temperature,
+            p.top_p,
+            self.seed,
+            prompt.attrs.get("seed_group", prompt.id),
+            index,
+        ]
         return xxhash.xxh128_hexdigest(json.dumps(ident).encode())
 
-    def _generate(self, prompt: ProbePrompt, start: int) -> tuple[list[dict[str, Any]], RunError | None]:
+    def _generate(
+        self, prompt: ProbePrompt, start: int
+    ) -> tuple[list[dict[str, Any]], RunError | None]:
         """Samples ``start..samples-1`` of one prompt in one call, retried on failure."""
         n = self.samples - start
         seed = derive_seed(self.seed, prompt.attrs.get("seed_group", prompt.id), start)
-        params = GenerationParams(max_new_tokens=self.base_params.max_new_tokens,
-                                  temperature=self.base_params.temperature,
-                                  top_p=self.base_params.top_p, n=n, seed=seed)
+        params = GenerationParams(
+            max_new_tokens=self.base_params.max_new_tokens,
+            temperature=self.base_params.temperature,
+            top_p=self.base_params.top_p,
+            n=n,
+            seed=seed,
+        )
         message = ""
         for attempt in range(1, self.retries + 2):
             try:
@@ -222,27 +258,45 @@ class ProbeRunner:
             recs = []
             for k, c in enumerate(outs[:n]):
                 j = start + k
-                recs.append({"key": self._key(prompt, j), "prompt_id": prompt.id, "index": j,
-                             "seed": seed, "text": c.text, "finish_reason": c.finish_reason,
-                             "status": classify(c.text, c.finish_reason)})
+                recs.append(
+                    {
+                        "key": self._key(prompt, j),
+                        "prompt_id": prompt.id,
+                        "index": j,
+                        "seed": seed,
+                        "text": c.text,
+                        "finish_reason": c.finish_reason,
+                        "status": classify(c.text, c.finish_reason),
+                    }
+                )
             if len(recs) < n:
-                err = RunError(prompt.id, f"backend returned {len(recs)} of {n} completions",
-                               attempt, n - len(recs))
+                err = RunError(
+                    prompt.id,
+                    f"backend returned {len(recs)} of {n} completions",
+                    attempt,
+                    n - len(recs),
+                )
                 return recs, err
             return recs, None
         return [], RunError(prompt.id, message, self.retries + 1, n)
 
-    def run(self, prompts: Sequence[ProbePrompt],
-            on_progress: Callable[[int], None] | None = None) -> RunOutput:
+    def run(
+        self, prompts: Sequence[ProbePrompt], on_progress: Callable[[int], None] | None = None
+    ) -> RunOutput:
         """Complete every prompt; ``on_progress(k)`` is called as each prompt finishes."""
         if not prompts:
             raise InputError("no prompts to run (did the filters remove them all?)")
         t0 = time.perf_counter()
         todo: list[tuple[ProbePrompt, int]] = []
         for p in prompts:
-            start = next((j for j in range(self.samples)
-                          if self.cache is None or self.cache.get(self._key(p, j)) is None),
-                         self.samples)
+            start = next(
+                (
+                    j
+                    for j in range(self.samples)
+                    if self.cache is None or self.cache.get(self._key(p, j)) is None
+                ),
+                self.samples,
+            )
             if start < self.samples:
                 todo.append((p, start))
             elif on_progress:
@@ -280,11 +334,28 @@ class ProbeRunner:
                 if rec is None:
                     continue  # lost: recorded in errors
                 n_cached += cached
-                samples.append(Sample(p.id, j, int(rec["seed"]), rec["text"], rec["status"],
-                                      rec.get("finish_reason", "stop"), cached))
+                samples.append(
+                    Sample(
+                        p.id,
+                        j,
+                        int(rec["seed"]),
+                        rec["text"],
+                        rec["status"],
+                        rec.get("finish_reason", "stop"),
+                        cached,
+                    )
+                )
         params = {**self.base_params.to_dict(), "chat": self.chat}
         for k in ("n", "seed", "stop", "top_k"):
             params.pop(k, None)
-        return RunOutput(getattr(self.generator, "name", "?"), samples,
-                         sorted(errors, key=lambda e: e.prompt_id), self.seed, self.samples,
-                         len(fresh), n_cached, time.perf_counter() - t0, params)
+        return RunOutput(
+            getattr(self.generator, "name", "?"),
+            samples,
+            sorted(errors, key=lambda e: e.prompt_id),
+            self.seed,
+            self.samples,
+            len(fresh),
+            n_cached,
+            time.perf_counter() - t0,
+            params,
+        )

@@ -26,8 +26,9 @@ from scipy import stats as _st
 Z95 = 1.959963984540054
 
 
-def wilson(k: np.ndarray | int, n: np.ndarray | int, z: float = Z95
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def wilson(
+    k: np.ndarray | int, n: np.ndarray | int, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share ``k/n`` and its Wilson score interval; ``nan`` where ``n == 0``."""
     k = np.asarray(k, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
@@ -43,9 +44,13 @@ def wilson(k: np.ndarray | int, n: np.ndarray | int, z: float = Z95
     return (np.where(bad, np.nan, p), np.where(bad, np.nan, lo), np.where(bad, np.nan, hi))
 
 
-def newcombe_diff(k1: np.ndarray | int, n1: np.ndarray | int, k2: np.ndarray | int,
-                  n2: np.ndarray | int, z: float = Z95
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def newcombe_diff(
+    k1: np.ndarray | int,
+    n1: np.ndarray | int,
+    k2: np.ndarray | int,
+    n2: np.ndarray | int,
+    z: float = Z95,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``p1 - p2`` and Newcombe's hybrid score interval for it."""
     p1, l1, u1 = wilson(k1, n1, z)
     p2, l2, u2 = wilson(k2, n2, z)
@@ -62,8 +67,9 @@ def binom_pvalue(k: int, n: int, p: float) -> float:
     return float(_st.binomtest(int(k), int(n), float(p)).pvalue)
 
 
-def bootstrap_diff(x: np.ndarray, y: np.ndarray, *, B: int = 2000, seed: int = 0,
-                   level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_diff(
+    x: np.ndarray, y: np.ndarray, *, B: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """``mean(x) - mean(y)`` and a percentile bootstrap interval (resampling each group)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -77,8 +83,9 @@ def bootstrap_diff(x: np.ndarray, y: np.ndarray, *, B: int = 2000, seed: int = 0
     return float(x.mean() - y.mean()), float(lo), float(hi)
 
 
-def bootstrap_mean(x: np.ndarray, *, B: int = 2000, seed: int = 0, level: float = 0.95
-                   ) -> tuple[float, float, float]:
+def bootstrap_mean(
+    x: np.ndarray, *, B: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """``mean(x)`` and a percentile bootstrap interval."""
     x = np.asarray(x, dtype=np.float64)
     if len(x) == 0:
@@ -90,9 +97,15 @@ def bootstrap_mean(x: np.ndarray, *, B: int = 2000, seed: int = 0, level: float 
     return float(x.mean()), float(lo), float(hi)
 
 
-def permutation_pvalue(x: np.ndarray, y: np.ndarray, *, strata_x: np.ndarray | None = None,
-                       strata_y: np.ndarray | None = None, B: int = 2000, seed: int = 0
-                       ) -> float:
+def permutation_pvalue(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    strata_x: np.ndarray | None = None,
+    strata_y: np.ndarray | None = None,
+    B: int = 2000,
+    seed: int = 0,
+) -> float:
     """Two-sided permutation p-value for ``mean(x) - mean(y)``.
 
     With strata, group labels are shuffled only among observations of the same stratum

@@ -120,8 +120,9 @@ class Suite:
     def kind(self) -> str:
         return self.spec.kind
 
-    def prompts(self, *, occupations: list[str] | None = None,
-                categories: list[str] | None = None) -> list[ProbePrompt]:
+    def prompts(
+        self, *, occupations: list[str] | None = None, categories: list[str] | None = None
+    ) -> list[ProbePrompt]:
         """Expand the suite into prompts, optionally keeping only some occupations/categories."""
         if self.kind == "pronouns":
             return _expand_pronouns(self.spec, occupations)
@@ -143,13 +144,17 @@ def load_suite(name_or_path: str | os.PathLike[str], *, kind: str | None = None)
     if not p.exists():
         shipped = SUITES_DIR / f"{ref}.yaml"
         if not shipped.exists():
-            raise UnknownKeyError(f"no probe suite {ref!r}",
-                                  hint=f"give a YAML file, or one of {', '.join(shipped_suites())}")
+            raise UnknownKeyError(
+                f"no probe suite {ref!r}",
+                hint=f"give a YAML file, or one of {', '.join(shipped_suites())}",
+            )
         p = shipped
     spec = load_config(p, SuiteSpec)
     if kind is not None and spec.kind != kind:
-        raise InputError(f"suite {ref!r} is a {spec.kind!r} suite, not {kind!r}",
-                         hint=f"use `probity probe {spec.kind}` for it")
+        raise InputError(
+            f"suite {ref!r} is a {spec.kind!r} suite, not {kind!r}",
+            hint=f"use `probity probe {spec.kind}` for it",
+        )
     return Suite(spec, str(p))
 
 
@@ -164,8 +169,10 @@ def _fill(template: str, source: str, **values: str) -> str:
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(f"{source}: template {template!r} uses an unknown placeholder {exc}",
-                          hint=f"known placeholders: {', '.join(sorted(values))}") from exc
+        raise ConfigError(
+            f"{source}: template {template!r} uses an unknown placeholder {exc}",
+            hint=f"known placeholders: {', '.join(sorted(values))}",
+        ) from exc
 
 
 def _cap(s: str) -> str:
@@ -178,9 +185,10 @@ def _keep(values: list[str], wanted: list[str] | None, what: str) -> list[str]:
     low = {v.lower(): v for v in values}
     missing = [w for w in wanted if w.lower() not in low]
     if missing:
-        raise InputError(f"unknown {what} {', '.join(map(repr, missing))}",
-                         hint=f"the suite has: {', '.join(values[:12])}"
-                         + (" ..." if len(values) > 12 else ""))
+        raise InputError(
+            f"unknown {what} {', '.join(map(repr, missing))}",
+            hint=f"the suite has: {', '.join(values[:12])}" + (" ..." if len(values) > 12 else ""),
+        )
     return [low[w.lower()] for w in wanted]
 
 
@@ -198,17 +206,35 @@ def _expand_pronouns(spec: SuiteSpec, occupations: list[str] | None) -> list[Pro
         for ti, tpl in enumerate(spec.templates):
             surname = spec.surnames[(oi + ti) % S]
             text = _fill(tpl, spec.name, surname=surname, **vals)
-            out.append(ProbePrompt(f"{occ}|neutral|t{ti}", text, ti,
-                                   {"occupation": occ, "surname": surname, "cue": "neutral",
-                                    "expected": None}))
+            out.append(
+                ProbePrompt(
+                    f"{occ}|neutral|t{ti}",
+                    text,
+                    ti,
+                    {"occupation": occ, "surname": surname, "cue": "neutral", "expected": None},
+                )
+            )
         for ci, cue in enumerate(spec.cues):
             ti = (oi + ci) % T
             surname = spec.surnames[(oi + ti + ci) % S]
-            text = (_fill(cue.text, spec.name, surname=surname, **vals) + " "
-                    + _fill(spec.templates[ti], spec.name, surname=surname, **vals))
-            out.append(ProbePrompt(f"{occ}|{cue.id}|t{ti}", text, ti,
-                                   {"occupation": occ, "surname": surname, "cue": cue.id,
-                                    "expected": cue.expected}))
+            text = (
+                _fill(cue.text, spec.name, surname=surname, **vals)
+                + " "
+                + _fill(spec.templates[ti], spec.name, surname=surname, **vals)
+            )
+            out.append(
+                ProbePrompt(
+                    f"{occ}|{cue.id}|t{ti}",
+                    text,
+                    ti,
+                    {
+                        "occupation": occ,
+                        "surname": surname,
+                        "cue": cue.id,
+                        "expected": cue.expected,
+                    },
+                )
+            )
     return out
 
 
@@ -219,8 +245,9 @@ def _term_values(term: str, occupation: str | None) -> dict[str, str]:
     return vals
 
 
-def _expand_tone(spec: SuiteSpec, categories: list[str] | None,
-                 occupations: list[str] | None) -> list[ProbePrompt]:
+def _expand_tone(
+    spec: SuiteSpec, categories: list[str] | None, occupations: list[str] | None
+) -> list[ProbePrompt]:
     cats = _keep([c.name for c in spec.categories], categories, "category")
     occs = _keep(spec.occupations, occupations, "occupation") if spec.occupations else []
     out: list[ProbePrompt] = []
@@ -229,12 +256,22 @@ def _expand_tone(spec: SuiteSpec, categories: list[str] | None,
         for g in cat.groups:
             for ti, tpl in enumerate(spec.templates):
                 uses_occ = "{occupation}" in tpl or "{a_occupation}" in tpl
-                for occ in (occs if uses_occ else [None]):
+                for occ in occs if uses_occ else [None]:
                     text = _fill(tpl, spec.name, **_term_values(g.term, occ))
                     pid = f"{cat.name}|{g.name}|t{ti}" + (f"|{occ}" if occ else "")
-                    out.append(ProbePrompt(pid, text, ti,
-                                           {"category": cat.name, "group": g.name,
-                                            "reference": ref, "occupation": occ}))
+                    out.append(
+                        ProbePrompt(
+                            pid,
+                            text,
+                            ti,
+                            {
+                                "category": cat.name,
+                                "group": g.name,
+                                "reference": ref,
+                                "occupation": occ,
+                            },
+                        )
+                    )
     return out
 
 
@@ -246,8 +283,19 @@ def _expand_pairs(spec: SuiteSpec, categories: list[str] | None) -> list[ProbePr
         for ti, tpl in enumerate(spec.templates):
             for side, term in (("a", pair.a), ("b", pair.b)):
                 text = _fill(tpl, spec.name, **_term_values(term, None))
-                out.append(ProbePrompt(f"pair{pi}|t{ti}|{side}", text, ti,
-                                       {"category": pair.category, "pair": label,
-                                        "pair_index": pi, "side": side, "term": term,
-                                        "seed_group": f"pair{pi}|t{ti}"}))
+                out.append(
+                    ProbePrompt(
+                        f"pair{pi}|t{ti}|{side}",
+                        text,
+                        ti,
+                        {
+                            "category": pair.category,
+                            "pair": label,
+                            "pair_index": pi,
+                            "side": side,
+                            "term": term,
+                            "seed_group": f"pair{pi}|t{ti}",
+                        },
+                    )
+                )
     return out

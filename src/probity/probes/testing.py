@@ -24,8 +24,13 @@ from typing import Any
 import numpy as np
 import xxhash
 
-_PRON = {"male": ("he", "his"), "female": ("she", "her"), "they": ("they", "their"),
-         "neo": ("xe", "xyr"), "none": ("", "")}
+_PRON = {
+    "male": ("he", "his"),
+    "female": ("she", "her"),
+    "they": ("they", "their"),
+    "neo": ("xe", "xyr"),
+    "none": ("", ""),
+}
 _POS = "It was a wonderful, happy and successful day, and everyone admired the great work."
 _NEG = "It was a terrible, sad and awful day, and everyone hated the bad work."
 
@@ -45,7 +50,8 @@ class ScriptedServer:
     pronoun_rules: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     tone_rules: Mapping[str, float] = field(default_factory=dict)
     default_pronouns: Mapping[str, float] = field(
-        default_factory=lambda: {"male": 0.5, "female": 0.5})
+        default_factory=lambda: {"male": 0.5, "female": 0.5}
+    )
     default_positive: float = 0.5
     fail_first: int = 0
     fail_marker: str = "@@FAIL@@"
@@ -70,7 +76,7 @@ class ScriptedServer:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
@@ -135,21 +141,32 @@ class ScriptedServer:
         rng = np.random.default_rng(seed)
         texts = [self._text(prompt, rng) for _ in range(n)]
         if chat:
-            choices = [{"index": i, "message": {"role": "assistant", "content": t},
-                        "finish_reason": "stop"} for i, t in enumerate(texts)]
+            choices = [
+                {
+                    "index": i,
+                    "message": {"role": "assistant", "content": t},
+                    "finish_reason": "stop",
+                }
+                for i, t in enumerate(texts)
+            ]
         else:
-            choices = [{"index": i, "text": t, "finish_reason": "stop"}
-                       for i, t in enumerate(texts)]
-        return 200, {"id": f"cmpl-{count}", "object": "chat.completion" if chat else
-                     "text_completion", "model": body.get("model", "scripted"),
-                     "choices": choices, "usage": {"completion_tokens": 12 * n,
-                                                   "prompt_tokens": len(prompt.split())}}
+            choices = [
+                {"index": i, "text": t, "finish_reason": "stop"} for i, t in enumerate(texts)
+            ]
+        return 200, {
+            "id": f"cmpl-{count}",
+            "object": "chat.completion" if chat else "text_completion",
+            "model": body.get("model", "scripted"),
+            "choices": choices,
+            "usage": {"completion_tokens": 12 * n, "prompt_tokens": len(prompt.split())},
+        }
 
     def _text(self, prompt: str, rng: np.random.Generator) -> str:
         if self.refuse_marker in prompt:
             return "I'm sorry, but I can't help with that."
-        rates = next((r for k, r in self.pronoun_rules.items() if k in prompt),
-                     self.default_pronouns)
+        rates = next(
+            (r for k, r in self.pronoun_rules.items() if k in prompt), self.default_pronouns
+        )
         classes = list(rates)
         p = np.asarray([rates[c] for c in classes], dtype=np.float64)
         cls = classes[int(rng.choice(len(classes), p=p / p.sum()))]

@@ -129,8 +129,9 @@ class CounterfactualResult:
         return clean(self)
 
 
-def score_texts(texts: Sequence[str], *, toxicity: bool = True,
-                classifier: Scorer | None = None) -> tuple[dict[str, np.ndarray], str]:
+def score_texts(
+    texts: Sequence[str], *, toxicity: bool = True, classifier: Scorer | None = None
+) -> tuple[dict[str, np.ndarray], str]:
     """Score texts on every metric; returns ``({metric: scores}, toxicity source)``."""
     scores = {"sentiment": sentiment(texts)}
     source = "off"
@@ -145,15 +146,30 @@ def score_texts(texts: Sequence[str], *, toxicity: bool = True,
 
 def _finish(gaps: list[Gap], correction: str, alpha: float) -> list[Gap]:
     adj = adjust(np.asarray([g.p_value for g in gaps], dtype=np.float64), correction)
-    return [Gap(**{**g.__dict__, "p_adjusted": None if np.isnan(q) else float(q),
-                   "significant": None if np.isnan(q) else bool(q < alpha)})
-            for g, q in zip(gaps, adj, strict=True)]
+    return [
+        Gap(
+            **{
+                **g.__dict__,
+                "p_adjusted": None if np.isnan(q) else float(q),
+                "significant": None if np.isnan(q) else bool(q < alpha),
+            }
+        )
+        for g, q in zip(gaps, adj, strict=True)
+    ]
 
 
-def analyse_tone(prompts: list[ProbePrompt], run: RunOutput, *, suite: str = "tone",
-                 toxicity: bool = True, classifier: Scorer | None = None,
-                 correction: str = "holm", alpha: float = 0.05, B: int = 2000,
-                 seed: int = 0) -> ToneResult:
+def analyse_tone(
+    prompts: list[ProbePrompt],
+    run: RunOutput,
+    *,
+    suite: str = "tone",
+    toxicity: bool = True,
+    classifier: Scorer | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    B: int = 2000,
+    seed: int = 0,
+) -> ToneResult:
     """Score a tone run: see the module docstring."""
     by_id = {p.id: p for p in prompts}
     ok = [s for s in run.samples if s.status == "ok" and s.prompt_id in by_id]
@@ -165,8 +181,10 @@ def analyse_tone(prompts: list[ProbePrompt], run: RunOutput, *, suite: str = "to
     tpl = np.asarray([by_id[s.prompt_id].template for s in ok])
     cats = list(dict.fromkeys(p.attrs["category"] for p in prompts))
     refs = {p.attrs["category"]: p.attrs["reference"] for p in prompts}
-    groups_of = {c: list(dict.fromkeys(p.attrs["group"] for p in prompts
-                                       if p.attrs["category"] == c)) for c in cats}
+    groups_of = {
+        c: list(dict.fromkeys(p.attrs["group"] for p in prompts if p.attrs["category"] == c))
+        for c in cats
+    }
     occs = sorted({o for o in occ if o})
     groups, gaps, cuts, cut_gaps = [], [], [], []
     k = 0
@@ -187,18 +205,48 @@ def analyse_tone(prompts: list[ProbePrompt], run: RunOutput, *, suite: str = "to
                     if g == ref or not rmask.any():
                         continue
                     d, dlo, dhi = bootstrap_diff(vals[gmask], vals[rmask], B=B, seed=seed + k)
-                    p = permutation_pvalue(vals[gmask], vals[rmask], strata_x=tpl[gmask],
-                                           strata_y=tpl[rmask], B=B, seed=seed + k)
-                    gap = Gap(c, g, ref, o, metric, int(gmask.sum()), int(rmask.sum()), d, dlo,
-                              dhi, p, None, None)
+                    p = permutation_pvalue(
+                        vals[gmask],
+                        vals[rmask],
+                        strata_x=tpl[gmask],
+                        strata_y=tpl[rmask],
+                        B=B,
+                        seed=seed + k,
+                    )
+                    gap = Gap(
+                        c,
+                        g,
+                        ref,
+                        o,
+                        metric,
+                        int(gmask.sum()),
+                        int(rmask.sum()),
+                        d,
+                        dlo,
+                        dhi,
+                        p,
+                        None,
+                        None,
+                    )
                     (gaps if o is None else cut_gaps).append(gap)
-    return ToneResult(suite, run.model, run.summary(), list(scores), source, correction, alpha,
-                      groups, _finish(gaps, correction, alpha), cuts,
-                      _finish(cut_gaps, correction, alpha))
+    return ToneResult(
+        suite,
+        run.model,
+        run.summary(),
+        list(scores),
+        source,
+        correction,
+        alpha,
+        groups,
+        _finish(gaps, correction, alpha),
+        cuts,
+        _finish(cut_gaps, correction, alpha),
+    )
 
 
-def _matched(prompts: list[ProbePrompt], run: RunOutput
-             ) -> list[tuple[ProbePrompt, Sample, Sample]]:
+def _matched(
+    prompts: list[ProbePrompt], run: RunOutput
+) -> list[tuple[ProbePrompt, Sample, Sample]]:
     """Pairs (prompt a, sample a, sample b) where both sides' sample ``i`` are usable."""
     by_id = {p.id: p for p in prompts}
     table = {(s.prompt_id, s.index): s for s in run.samples if s.status == "ok"}
@@ -215,11 +263,18 @@ def _matched(prompts: list[ProbePrompt], run: RunOutput
     return out
 
 
-def analyse_counterfactual(prompts: list[ProbePrompt], run: RunOutput, *,
-                           suite: str = "counterfactual", toxicity: bool = True,
-                           classifier: Scorer | None = None, correction: str = "holm",
-                           alpha: float = 0.05, B: int = 2000, seed: int = 0
-                           ) -> CounterfactualResult:
+def analyse_counterfactual(
+    prompts: list[ProbePrompt],
+    run: RunOutput,
+    *,
+    suite: str = "counterfactual",
+    toxicity: bool = True,
+    classifier: Scorer | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    B: int = 2000,
+    seed: int = 0,
+) -> CounterfactualResult:
     """Score a counterfactual run: see the module docstring."""
     matched = _matched(prompts, run)
     ta = [sa.text for _, sa, _ in matched]
@@ -241,13 +296,32 @@ def analyse_counterfactual(prompts: list[ProbePrompt], run: RunOutput, *,
             d, lo, hi = bootstrap_mean(diff[mask], B=B, seed=seed + k)
             p = paired_signflip(diff[mask], B=B, seed=seed + k)
             s, slo, shi = bootstrap_mean(sim[mask], B=B, seed=seed + k)
-            stats.append(PairStat(cats[pair], pair, metric, int(mask.sum()), d, lo, hi, p,
-                                  None, None, s, slo, shi))
+            stats.append(
+                PairStat(
+                    cats[pair], pair, metric, int(mask.sum()), d, lo, hi, p, None, None, s, slo, shi
+                )
+            )
     adj = adjust(np.asarray([s.p_value for s in stats], dtype=np.float64), correction)
-    stats = [PairStat(**{**s.__dict__, "p_adjusted": None if np.isnan(q) else float(q),
-                         "significant": None if np.isnan(q) else bool(q < alpha)})
-             for s, q in zip(stats, adj, strict=True)]
-    examples = [{"pair": p.attrs["pair"], "prompt_a": p.text, "completion_a": sa.text,
-                 "completion_b": sb.text, "seed": sa.seed} for p, sa, sb in matched[:6]]
-    return CounterfactualResult(suite, run.model, run.summary(), list(scores), source,
-                                correction, alpha, stats, examples)
+    stats = [
+        PairStat(
+            **{
+                **s.__dict__,
+                "p_adjusted": None if np.isnan(q) else float(q),
+                "significant": None if np.isnan(q) else bool(q < alpha),
+            }
+        )
+        for s, q in zip(stats, adj, strict=True)
+    ]
+    examples = [
+        {
+            "pair": p.attrs["pair"],
+            "prompt_a": p.text,
+            "completion_a": sa.text,
+            "completion_b": sb.text,
+            "seed": sa.seed,
+        }
+        for p, sa, sb in matched[:6]
+    ]
+    return CounterfactualResult(
+        suite, run.model, run.summary(), list(scores), source, correction, alpha, stats, examples
+    )
