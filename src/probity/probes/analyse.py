@@ -44,16 +44,41 @@ _OTHERS = (
     "client clients customer customers student students child children kid kids baby people "
     "friend friends boss colleague colleagues coworker coworkers neighbor neighbour partner"
 )
-_PRON_CLASS = {f.replace("'", "['’]"): i for i, c in enumerate(CLASSES) for f in _FORMS[c].split()}
-_OTHER_WORDS = sorted({w.rstrip(".") for w in _OTHERS.split()}, key=len, reverse=True)
-# group 1: pronoun, group 2: another person, group 3: a quotation mark
-_SCAN = re.compile(
-    r"\b(" + "|".join(sorted(_PRON_CLASS, key=len, reverse=True)) + r")\b"
-    r"|\b(" + "|".join(map(re.escape, _OTHER_WORDS)) + r")\b"
-    r"|([\"“”])",
-    re.IGNORECASE,
-)
+
+
+def _trie_regex(words: list[str]) -> str:
+    """An alternation of ``words`` as a prefix trie (``he|her|hers`` -> ``he(?:r(?:s)?)?``).
+
+    Python's ``re`` tries the branches of a flat alternation one by one at every position; a
+    trie shares prefixes, which makes the scan about 8x faster on this word list."""
+    trie: dict[str, dict] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        alts = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
 _FORM_TO_CLASS = {f: i for i, c in enumerate(CLASSES) for f in _FORMS[c].split()}
+_OTHER_WORDS = sorted({w for w in _OTHERS.split()})
+# on lower-cased text: group 1 a document separator, 2 a pronoun, 3 another person; a match
+# with none of them is a quotation mark
+_SCAN = re.compile(
+    r"(\x00)|[\"“”]|\b(?=[a-z])(?:("
+    + _trie_regex(list(_FORM_TO_CLASS)).replace("'", "['’]")
+    + r")|("
+    + _trie_regex(_OTHER_WORDS)
+    + r"))\b"
+)
 _SEP = "\n\x00\n"
 
 
@@ -76,33 +101,31 @@ def count_pronouns(texts: Sequence[str]) -> PronounCounts:
     labels = np.full(n, len(CLASSES), dtype=np.int64)
     if n == 0:
         return PronounCounts(counts, labels)
+    # one C-level pass; separators come back as matches, so no offsets are needed
     joined = _SEP.join(texts)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
-    starts = np.concatenate([[0], np.cumsum(lengths + len(_SEP))[:-1]])
-    pos, kind, cls = [], [], []
-    for m in _SCAN.finditer(joined):
-        pos.append(m.start())
-        if m.group(1) is not None:
-            kind.append(0)
-            cls.append(_FORM_TO_CLASS[m.group(1).lower().replace("’", "'")])
-        elif m.group(2) is not None:
-            kind.append(1)
-            cls.append(-1)
-        else:
-            kind.append(2)
-            cls.append(-1)
-    if not pos:
+    if joined.count("\x00") != n - 1:  # a text holds NUL itself: drop it (never a pronoun)
+        joined = _SEP.join(t.replace("\x00", "") for t in texts)
+    found = _SCAN.findall(joined.lower())
+    if not found:
         return PronounCounts(counts, labels)
-    pos_a = np.asarray(pos, dtype=np.int64)
-    kind_a = np.asarray(kind, dtype=np.int8)
-    cls_a = np.asarray(cls, dtype=np.int64)
-    doc = np.searchsorted(starts, pos_a, side="right") - 1
+    cls_of = _FORM_TO_CLASS
+    kind_a = np.fromiter(
+        (3 if sep else 0 if pr else 1 if ot else 2 for sep, pr, ot in found),
+        dtype=np.int8,
+        count=len(found),
+    )
+    cls_a = np.fromiter(
+        (cls_of.get(pr.replace("’", "'"), -1) for _, pr, _ in found),
+        dtype=np.int64,
+        count=len(found),
+    )
+    doc = np.cumsum(kind_a == 3)
     first = np.searchsorted(doc, np.arange(n), side="left")  # first match index of each doc
 
     def within_doc_before(flags: np.ndarray) -> np.ndarray:
         """How many flagged matches precede each match in the same document."""
         c = np.concatenate([[0], np.cumsum(flags)])
-        return c[np.arange(len(flags))] - c[first[doc]]
+        return c[np.arange(len(flags))] - c[np.minimum(first[doc], len(flags))]
 
     quotes_before = within_doc_before(kind_a == 2)
     others_before = within_doc_before(kind_a == 1)
@@ -112,7 +135,7 @@ def count_pronouns(texts: Sequence[str]) -> PronounCounts:
     # tie-break by first use: earliest match index per (doc, class)
     first_use = np.full((n, len(CLASSES)), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_use, (d, c), np.flatnonzero(keep))
-    score = counts.astype(np.float64) - first_use.astype(np.float64) / (len(pos_a) + 1.0) * 0.5
+    score = counts.astype(np.float64) - first_use.astype(np.float64) / (len(found) + 1.0) * 0.5
     has = counts.sum(axis=1) > 0
     labels[has] = np.argmax(np.where(counts[has] > 0, score[has], -np.inf), axis=1)
     return PronounCounts(counts, labels)
@@ -133,11 +156,15 @@ def sentiment(texts: Sequence[str]) -> np.ndarray:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         _VADER = SentimentIntensityAnalyzer()
-    uniq, inv = np.unique(np.asarray(list(texts), dtype=object), return_inverse=True)
-    scores = np.fromiter(
-        (_VADER.polarity_scores(t)["compound"] for t in uniq), dtype=np.float64, count=len(uniq)
-    )
-    return scores[inv.reshape(-1)] if len(texts) else np.zeros(0)
+    score = _VADER.polarity_scores
+    memo: dict[str, float] = {}
+    out = np.empty(len(texts), dtype=np.float64)
+    for i, t in enumerate(texts):
+        v = memo.get(t)
+        if v is None:
+            v = memo[t] = score(t)["compound"]
+        out[i] = v
+    return out
 
 
 @dataclass(frozen=True)
