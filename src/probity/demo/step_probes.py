@@ -23,9 +23,9 @@ def run(ctx: Any) -> dict[str, Any]:
 
     samples = 3 if ctx.quick else 6
     opts = {
-        "occupations": _OCCUPATIONS[:3] if ctx.quick else _OCCUPATIONS,
+        "occupations": _OCCUPATIONS[:2] if ctx.quick else _OCCUPATIONS,
         "samples": samples,
-        "max_new_tokens": 16,
+        "max_new_tokens": 12 if ctx.quick else 16,
         "seed": 7,
         "cache": False,
         "reference": "parity",

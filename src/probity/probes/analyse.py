@@ -69,16 +69,29 @@ def _trie_regex(words: list[str]) -> str:
 
 
 _FORM_TO_CLASS = {f: i for i, c in enumerate(CLASSES) for f in _FORMS[c].split()}
-_OTHER_WORDS = sorted({w for w in _OTHERS.split()})
-# on lower-cased text: group 1 a document separator, 2 a pronoun, 3 another person; a match
-# with none of them is a quotation mark
-_SCAN = re.compile(
-    r"(\x00)|[\"“”]|\b(?=[a-z])(?:("
-    + _trie_regex(list(_FORM_TO_CLASS)).replace("'", "['’]")
-    + r")|("
-    + _trie_regex(_OTHER_WORDS)
-    + r"))\b"
-)
+_OTHER_WORDS = sorted(set(_OTHERS.split()))
+# every string the scan can return -> a code: 0-3 pronoun class, 4 another person, 5 a
+# quotation mark, 6 the document separator
+_CODE: dict[str, int] = {"\x00": 6, '"': 5, "“": 5, "”": 5}
+_CODE.update({w: 4 for w in _OTHER_WORDS})
+_CODE.update({f.replace("'", q): c for f, c in _FORM_TO_CLASS.items() for q in "'’"})
+
+
+def _scan_pattern() -> re.Pattern[str]:
+    """One top-level alternation whose branches all start with a literal character, so
+    ``re`` can skip ahead to candidate characters (its charset-prefix fast path); each word
+    branch is ``first letter``, a look-behind for a word start, then the trie of the rest."""
+    by_first: dict[str, list[str]] = {}
+    for w in _CODE:
+        if w[0].isalpha():
+            by_first.setdefault(w[0], []).append(w[1:])
+    branches = [re.escape(c) for c in ("\x00", '"', "“", "”")]
+    for c, rests in sorted(by_first.items()):
+        branches.append(re.escape(c) + r"(?<!\w\w)" + _trie_regex(rests) + r"\b")
+    return re.compile("|".join(branches))
+
+
+_SCAN = _scan_pattern()
 _SEP = "\n\x00\n"
 
 
@@ -108,17 +121,10 @@ def count_pronouns(texts: Sequence[str]) -> PronounCounts:
     found = _SCAN.findall(joined.lower())
     if not found:
         return PronounCounts(counts, labels)
-    cls_of = _FORM_TO_CLASS
-    kind_a = np.fromiter(
-        (3 if sep else 0 if pr else 1 if ot else 2 for sep, pr, ot in found),
-        dtype=np.int8,
-        count=len(found),
-    )
-    cls_a = np.fromiter(
-        (cls_of.get(pr.replace("’", "'"), -1) for _, pr, _ in found),
-        dtype=np.int64,
-        count=len(found),
-    )
+    # one dict lookup per match (C-level map), then numpy
+    codes = np.fromiter(map(_CODE.__getitem__, found), dtype=np.int8, count=len(found))
+    cls_a = codes.astype(np.int64)
+    kind_a = np.select([codes < 4, codes == 4, codes == 5], [0, 1, 2], 3).astype(np.int8)
     doc = np.cumsum(kind_a == 3)
     first = np.searchsorted(doc, np.arange(n), side="left")  # first match index of each doc
 
