@@ -155,3 +155,35 @@ def test_user_suite_file_extends_probes(tmp_path: Path) -> None:
     p = load_suite(f).prompts()
     assert [x.text for x in p] == ["Kim the astronaut said"]
     assert np.all([x.attrs["cue"] == "neutral" for x in p])
+
+
+def test_toxicity_prefers_a_registered_guard_scanner(monkeypatch) -> None:
+    from probity.guard import base
+    from probity.types import Finding, Span
+
+    class FakeToxicity:
+        name, version = "toxicity", "fake"
+
+        def __init__(self, min_score: float = 0.5, localise: bool = True) -> None:
+            self.min_score = min_score
+
+        def scan_many(self, texts, context=None):
+            return [
+                [
+                    Finding(
+                        "toxicity",
+                        "toxicity",
+                        0.25 + 0.5 * ("idiot" in t),
+                        (Span(0, len(t), "toxicity", 0.0),),
+                        "x",
+                    )
+                ]
+                for t in texts
+            ]
+
+    base._load_builtin()
+    monkeypatch.setitem(base._REGISTRY, "toxicity", FakeToxicity)
+    tox = toxicity_scorer()
+    assert tox.source == "guard:toxicity"
+    assert tox(["fine", "you idiot"]).tolist() == [0.25, 0.75]
+    assert tox([]).shape == (0,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from probity.cli import main
@@ -97,3 +98,39 @@ def test_demo_step_runs_and_degrades_without_model(tiny_model, tmp_path: Path) -
     out2 = step_probes.run(ctx2)
     assert out2["skipped"] and out2["backend"] == "scripted server"
     assert ctx2.report.sections
+
+
+def test_local_classifier_scores_feed_the_tone_probe(tiny_model, tiny_model_dir, tmp_path) -> None:
+    from transformers import AutoTokenizer, GPT2Config, GPT2ForSequenceClassification
+
+    from probity.errors import InputError, ModelError
+    from probity.probes import classifier_scores
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    cfg = GPT2Config.from_pretrained(
+        tiny_model_dir,
+        num_labels=2,
+        id2label={0: "negative", 1: "positive"},
+        label2id={"negative": 0, "positive": 1},
+        pad_token_id=tok.pad_token_id,
+    )
+    clf_dir = tmp_path / "clf"
+    GPT2ForSequenceClassification(cfg).save_pretrained(clf_dir)
+    tok.save_pretrained(clf_dir)
+    s = classifier_scores(["a good day", "a bad one", "x"], str(clf_dir), "positive")
+    assert s.shape == (3,) and np.all((s >= 0) & (s <= 1))
+    with pytest.raises(InputError, match="no label 'regard'"):
+        classifier_scores(["x"], str(clf_dir), "regard")
+    with pytest.raises(ModelError):
+        classifier_scores(["x"], str(tmp_path / "missing"))
+    t = probe_tone(
+        tiny_model,
+        categories=["age"],
+        occupations=["nurse"],
+        B=100,
+        toxicity=False,
+        classifier=lambda texts: classifier_scores(texts, str(clf_dir)),
+        **RUN,
+    )
+    assert t.metrics == ["sentiment", "classifier"]
+    assert {g.metric for g in t.gaps} == {"sentiment", "classifier"}

@@ -173,24 +173,31 @@ def sentiment(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
 class ToxicityScorer:
-    """Toxicity in [0, 1]. Uses the guard's ``toxicity`` scanner when it is registered (score =
-    the highest finding's score, 0 when it finds nothing); otherwise alt-profanity-check's
-    ``predict_prob`` (a linear SVM over word n-grams, offline). ``source`` says which."""
+    """Toxicity in [0, 1], batch-first.
 
-    source: str
+    With the guard's ``toxicity`` scanner (``source == "guard:toxicity"``) it is built with
+    ``min_score=0, localise=False`` where it accepts them, so every text gets one whole-text
+    finding and the score is continuous; a scanner without those options reports only
+    findings above its own threshold and a text without findings scores 0. Without the
+    scanner, alt-profanity-check's ``predict_prob`` is used directly (a calibrated linear SVM
+    over word TF-IDF, offline; ``source == "alt-profanity-check"``)."""
+
+    def __init__(self, source: str, scanner: object | None = None) -> None:
+        self.source = source
+        self._scanner = scanner
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return np.zeros(0)
-        if self.source == "guard:toxicity":
-            from probity.guard.base import ScanContext, create_scanner
+        if self._scanner is not None:
+            from probity.guard.base import ScanContext
 
-            scanner = create_scanner("toxicity")
-            found = scanner.scan_many(texts, ScanContext(direction="output"))
-            return np.asarray([max((f.score for f in fs), default=0.0) for fs in found])
+            found = self._scanner.scan_many(texts, ScanContext(direction="output"))
+            return np.asarray(
+                [max((f.score for f in fs), default=0.0) for fs in found], dtype=np.float64
+            )
         from profanity_check import predict_prob
 
         return np.asarray(predict_prob(texts), dtype=np.float64)
@@ -202,10 +209,13 @@ def toxicity_scorer() -> ToxicityScorer:
     from probity.guard.base import create_scanner
 
     try:
-        create_scanner("toxicity")
-        return ToxicityScorer("guard:toxicity")
+        try:
+            scanner = create_scanner("toxicity", min_score=0.0, localise=False)
+        except TypeError:  # a scanner without those options: thresholded findings
+            scanner = create_scanner("toxicity")
     except UnknownKeyError:
         return ToxicityScorer("alt-profanity-check")
+    return ToxicityScorer("guard:toxicity", scanner)
 
 
 def classifier_scores(
