@@ -13,7 +13,7 @@ from typing import Any
 ORDER = 60
 TITLE = "Probes: occupation pronouns and context cues"
 
-_OCCUPATIONS = ["nurse", "doctor", "carpenter", "pilot"]
+_OCCUPATIONS = ["nurse", "carpenter", "pilot"]
 
 
 def run(ctx: Any) -> dict[str, Any]:
@@ -21,7 +21,7 @@ def run(ctx: Any) -> dict[str, Any]:
     from probity.probes import probe_pronouns
     from probity.probes.report import pronoun_section
 
-    samples = 3 if ctx.quick else 6
+    samples = 3 if ctx.quick else 5
     opts = {
         "occupations": _OCCUPATIONS[:2] if ctx.quick else _OCCUPATIONS,
         "samples": samples,
@@ -34,7 +34,7 @@ def run(ctx: Any) -> dict[str, Any]:
     try:
         model = ctx.model()
         backend = f"embedded demo model ({model.name})"
-        res = probe_pronouns(model, **opts)
+        res = _one_thread(lambda: probe_pronouns(model, **opts))
     except ModelError as exc:
         skipped = True
         from probity.lm import OpenAICompatGenerator
@@ -84,3 +84,18 @@ def run(ctx: Any) -> dict[str, Any]:
         "labelled": o.n,
         "wnba_shift": None if wnba is None or wnba.shift != wnba.shift else round(wnba.shift, 3),
     }
+
+
+def _one_thread(fn: Any) -> Any:
+    """Run ``fn`` with one torch thread: for a model this small, thread hand-offs cost more
+    than they save, and on a busy machine they make generation many times slower."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - the demo model needs torch anyway
+        return fn()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn()
+    finally:
+        torch.set_num_threads(before)
