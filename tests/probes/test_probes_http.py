@@ -129,6 +129,15 @@ def test_failures_timeouts_and_short_answers_are_recorded_not_counted(tmp_path: 
         assert {c["status"] for c in cached} == {"ok", "refusal"}  # errors are never cached
 
 
+def test_backend_that_ignores_n_is_asked_again() -> None:
+    with ScriptedServer(pronoun_rules=RATES, max_choices=1) as srv:
+        p = load_suite("pronouns").prompts(occupations=["nurse"])[:2]
+        run = ProbeRunner(gen(srv), samples=3, cache=False).run(p)
+        assert run.errors == [] and len(run.samples) == 6
+        assert srv.requests == 6
+        assert len({(s.prompt_id, s.seed) for s in run.samples}) == 6  # a seed per call
+
+
 def test_chat_endpoint_and_seeds_recorded(server: ScriptedServer) -> None:
     p = load_suite("pronouns").prompts(occupations=["pilot"])[:2]
     run = ProbeRunner(gen(server), samples=3, cache=False, chat=True, seed=11).run(p)

@@ -232,12 +232,9 @@ class ProbeRunner:
         ]
         return xxhash.xxh128_hexdigest(json.dumps(ident).encode())
 
-    def _generate(
-        self, prompt: ProbePrompt, start: int
-    ) -> tuple[list[dict[str, Any]], RunError | None]:
-        """Samples ``start..samples-1`` of one prompt in one call, retried on failure."""
-        n = self.samples - start
-        seed = derive_seed(self.seed, prompt.attrs.get("seed_group", prompt.id), start)
+    def _call(self, prompt: ProbePrompt, n: int, seed: int) -> tuple[list[Any] | None, str, int]:
+        """One generate/chat call for ``n`` samples, retried ``retries`` times on a
+        ``ProbityError``; returns ``(completions or None, last error, attempts)``."""
         params = GenerationParams(
             max_new_tokens=self.base_params.max_new_tokens,
             temperature=self.base_params.temperature,
@@ -249,36 +246,48 @@ class ProbeRunner:
         for attempt in range(1, self.retries + 2):
             try:
                 if self.chat:
-                    outs = self.generator.chat([[{"role": "user", "content": prompt.text}]], params)
-                else:
-                    outs = self.generator.generate([prompt.text], params)
+                    conv = [[{"role": "user", "content": prompt.text}]]
+                    return self.generator.chat(conv, params)[:n], "", attempt
+                return self.generator.generate([prompt.text], params)[:n], "", attempt
             except ProbityError as exc:
                 message = str(exc)
-                continue
-            recs = []
-            for k, c in enumerate(outs[:n]):
-                j = start + k
+        return None, message, self.retries + 1
+
+    def _generate(
+        self, prompt: ProbePrompt, start: int
+    ) -> tuple[list[dict[str, Any]], RunError | None]:
+        """Samples ``start..samples-1`` of one prompt: one call asking for all of them; when a
+        backend returns fewer choices than asked (some ignore ``n``), follow-up calls with
+        fresh seeds ask for the rest until one returns nothing new."""
+        n = self.samples - start
+        group = prompt.attrs.get("seed_group", prompt.id)
+        recs: list[dict[str, Any]] = []
+        message, attempts = "", 0
+        while len(recs) < n:
+            j0 = start + len(recs)
+            seed = derive_seed(self.seed, group, j0)
+            outs, message, tries = self._call(prompt, n - len(recs), seed)
+            attempts += tries
+            if not outs:
+                break
+            for k, c in enumerate(outs):
                 recs.append(
                     {
-                        "key": self._key(prompt, j),
+                        "key": self._key(prompt, j0 + k),
                         "prompt_id": prompt.id,
-                        "index": j,
+                        "index": j0 + k,
                         "seed": seed,
                         "text": c.text,
                         "finish_reason": c.finish_reason,
                         "status": classify(c.text, c.finish_reason),
                     }
                 )
-            if len(recs) < n:
-                err = RunError(
-                    prompt.id,
-                    f"backend returned {len(recs)} of {n} completions",
-                    attempt,
-                    n - len(recs),
-                )
-                return recs, err
+        if len(recs) == n:
             return recs, None
-        return [], RunError(prompt.id, message, self.retries + 1, n)
+        why = f"backend returned {len(recs)} of {n} completions" + (
+            f" ({message})" if message else ""
+        )
+        return recs, RunError(prompt.id, why, attempts, n - len(recs))
 
     def run(
         self, prompts: Sequence[ProbePrompt], on_progress: Callable[[int], None] | None = None

@@ -44,7 +44,8 @@ class ScriptedServer:
     sentence; ``default_positive`` otherwise. ``fail_first`` answers the first N requests with
     HTTP 500; prompts containing ``fail_marker`` always get 500, ``slow_marker`` sleep
     ``slow_seconds`` first, ``refuse_marker`` get a refusal, ``short_marker`` get one choice
-    fewer than asked. Sampling is seeded by the request's ``seed`` and the prompt.
+    fewer than asked; ``max_choices`` caps the choices of every answer (a server that ignores
+    ``n``). Sampling is seeded by the request's ``seed`` and the prompt.
     """
 
     pronoun_rules: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -59,6 +60,7 @@ class ScriptedServer:
     refuse_marker: str = "@@REFUSE@@"
     short_marker: str = "@@SHORT@@"
     slow_seconds: float = 2.0
+    max_choices: int | None = None
     requests: int = 0
     _httpd: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -137,6 +139,8 @@ class ScriptedServer:
         n = int(body.get("n", 1))
         if self.short_marker in prompt:
             n = max(0, n - 1)
+        if self.max_choices is not None:
+            n = min(n, self.max_choices)
         seed = xxhash.xxh64_intdigest(f"{body.get('seed')}|{prompt}".encode())
         rng = np.random.default_rng(seed)
         texts = [self._text(prompt, rng) for _ in range(n)]
