@@ -216,6 +216,8 @@ def test_cli_against_server(server: ScriptedServer, tmp_path: Path, capsys) -> N
             "4",
             "--categories",
             "age",
+            "--resamples",
+            "199",
             "--no-cache",
             "--report",
             str(tmp_path / "t.html"),

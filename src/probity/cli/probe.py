@@ -96,6 +96,15 @@ ClfLabelOpt = Annotated[
     ),
 ]
 
+ResamplesOpt = Annotated[
+    int,
+    typer.Option(
+        "--resamples",
+        min=99,
+        help="Bootstrap and permutation resamples per comparison (more = steadier p-values).",
+    ),
+]
+
 
 def _generator(
     model: str | None, base_url: str | None, api_key: str | None, concurrency: int, timeout: float
@@ -314,6 +323,7 @@ def _tone_like(
     toxicity: bool,
     classifier: Path | None,
     classifier_label: str | None,
+    resamples: int,
     report: Path | None,
     json_out: bool,
 ) -> None:
@@ -340,6 +350,7 @@ def _tone_like(
             classifier=clf,
             correction=correction,
             alpha=alpha,
+            B=resamples,
             on_progress=cb,
             **opts,
         ),
@@ -401,6 +412,7 @@ def tone_cmd(
     toxicity: ToxOpt = True,
     classifier: ClfOpt = None,
     classifier_label: ClfLabelOpt = None,
+    resamples: ResamplesOpt = 2000,
     report: ReportOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -433,6 +445,7 @@ def tone_cmd(
         toxicity,
         classifier,
         classifier_label,
+        resamples,
         report,
         json_out,
     )
@@ -459,6 +472,7 @@ def counterfactual_cmd(
     toxicity: ToxOpt = True,
     classifier: ClfOpt = None,
     classifier_label: ClfLabelOpt = None,
+    resamples: ResamplesOpt = 2000,
     report: ReportOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -490,6 +504,7 @@ def counterfactual_cmd(
         toxicity,
         classifier,
         classifier_label,
+        resamples,
         report,
         json_out,
     )
