@@ -187,3 +187,29 @@ def test_toxicity_prefers_a_registered_guard_scanner(monkeypatch) -> None:
     assert tox.source == "guard:toxicity"
     assert tox(["fine", "you idiot"]).tolist() == [0.25, 0.75]
     assert tox([]).shape == (0,)
+
+
+def test_charts_survive_degenerate_intervals() -> None:
+    import numpy as np
+
+    from probity.probes.report import _err, forest_figure
+    from probity.probes.tone import Gap
+
+    e = _err(np.array([0.0, 1.0]), np.array([1e-17, 0.5]), np.array([0.3, 1.0 - 1e-17]))
+    assert (e >= 0).all()
+    nan_gap = Gap(
+        "c",
+        "g",
+        "r",
+        None,
+        "sentiment",
+        0,
+        0,
+        float("nan"),
+        float("nan"),
+        float("nan"),
+        float("nan"),
+        None,
+        None,
+    )
+    forest_figure([nan_gap], value="gap", label=lambda g: g.group, title="t", xlabel="x")

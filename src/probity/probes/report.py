@@ -15,6 +15,13 @@ def _nan(x: float | None) -> float:
     return float("nan") if x is None else float(x)
 
 
+def _err(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Error-bar half-widths, never negative (an interval end can sit 1e-17 past the
+    estimate when the share is 0 or 1) and 0 where undefined."""
+    v, lo, hi = (np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in (v, lo, hi))
+    return np.nan_to_num(np.clip(np.stack([v - lo, hi - v]), 0, None))
+
+
 def pronoun_share_figure(result: Any, *, limit: int | None = None) -> Any:
     """Female share ``she/(he+she)`` per occupation with 95% Wilson intervals, the reference
     rate as a black mark, parity as a dotted line; sorted by share."""
@@ -31,7 +38,7 @@ def pronoun_share_figure(result: Any, *, limit: int | None = None) -> Any:
     ax.errorbar(
         p,
         y,
-        xerr=[p - lo, hi - p],
+        xerr=_err(p, lo, hi),
         fmt="o",
         color=_COLORS["female"],
         ms=4,
@@ -61,9 +68,7 @@ def cue_shift_figure(result: Any) -> Any:
     hi = np.array([c.high for c in cues])
     colors = [_COLORS.get(c.expected, "black") for c in cues]
     for i in range(len(cues)):
-        ax.errorbar(
-            d[i], y[i], xerr=[[d[i] - lo[i]], [hi[i] - d[i]]], fmt="o", color=colors[i], capsize=3
-        )
+        ax.errorbar(d[i], y[i], xerr=_err(d[i], lo[i], hi[i]), fmt="o", color=colors[i], capsize=3)
         ax.annotate(
             f"cued share {cues[i].cued.share:.2f}",
             (d[i], y[i]),
@@ -90,7 +95,7 @@ def forest_figure(rows: list[Any], *, value: str, label: Any, title: str, xlabel
         ax.errorbar(
             v,
             yi,
-            xerr=[[v - r.low], [r.high - v]],
+            xerr=_err(v, r.low, r.high),
             fmt="o",
             mfc="C3" if sig else "white",
             color="C3" if sig else "C0",
