@@ -8,6 +8,7 @@ and intersectional results come from the same resamples.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ from probity.errors import InputError
 MAX_UNBINNED_LEVELS = 20
 
 
-def parse_bins(specs: Sequence[str] | Mapping[str, Sequence[float]] | None
-               ) -> dict[str, list[float]]:
+def parse_bins(
+    specs: Sequence[str] | Mapping[str, Sequence[float]] | None,
+) -> dict[str, list[float]]:
     """``["age=25,40,60"]`` (or a mapping) -> ``{"age": [25.0, 40.0, 60.0]}`` (increasing)."""
     if not specs:
         return {}
@@ -41,7 +43,7 @@ def parse_bins(specs: Sequence[str] | Mapping[str, Sequence[float]] | None
             vals = [float(e) for e in edges]
         except (TypeError, ValueError) as exc:
             raise InputError(f"bin edges for {col!r} must be numbers, got {list(edges)!r}") from exc
-        if not vals or any(b <= a for a, b in zip(vals, vals[1:], strict=False)):
+        if not vals or any(b <= a for a, b in itertools.pairwise(vals)):
             raise InputError(f"bin edges for {col!r} must be increasing and non-empty: {vals}")
         out[col] = vals
     return out
@@ -54,20 +56,23 @@ def _num(x: float) -> str:
 def band_labels(edges: Sequence[float]) -> list[str]:
     """Labels of the bands cut by ``edges``: ``<25``, ``[25, 40)``, ..., ``>=60``."""
     labels = [f"<{_num(edges[0])}"]
-    labels += [f"[{_num(a)}, {_num(b)})" for a, b in zip(edges, edges[1:], strict=False)]
+    labels += [f"[{_num(a)}, {_num(b)})" for a, b in itertools.pairwise(edges)]
     labels.append(f">={_num(edges[-1])}")
     return labels
 
 
-def encode_column(values: Any, name: str, edges: Sequence[float] | None
-                  ) -> tuple[np.ndarray, list[str]]:
+def encode_column(
+    values: Any, name: str, edges: Sequence[float] | None
+) -> tuple[np.ndarray, list[str]]:
     """Codes ``0..k-1`` and their labels for one sensitive column (binned when ``edges``)."""
     import pandas as pd
 
     s = pd.Series(values)
     if s.isna().any():
-        raise InputError(f"sensitive column {name!r} has {int(s.isna().sum())} missing values",
-                         hint="drop those rows or fill them with an explicit 'unknown' value")
+        raise InputError(
+            f"sensitive column {name!r} has {int(s.isna().sum())} missing values",
+            hint="drop those rows or fill them with an explicit 'unknown' value",
+        )
     if edges is not None:
         if not pd.api.types.is_numeric_dtype(s):
             raise InputError(f"--bins given for {name!r}, but the column is not numeric")
@@ -76,14 +81,18 @@ def encode_column(values: Any, name: str, edges: Sequence[float] | None
         sizes = np.bincount(codes, minlength=len(labels))
         empty = [labels[i] for i in np.flatnonzero(sizes == 0)]
         if empty:
-            raise InputError(f"sensitive column {name!r}: band(s) {', '.join(empty)} have no rows",
-                             hint="change the --bins edges so that every band has applicants")
+            raise InputError(
+                f"sensitive column {name!r}: band(s) {', '.join(empty)} have no rows",
+                hint="change the --bins edges so that every band has applicants",
+            )
         return codes.astype(np.int64), labels
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         nunique = s.nunique()
         if nunique > MAX_UNBINNED_LEVELS:
-            raise InputError(f"sensitive column {name!r} is numeric with {nunique} distinct values",
-                             hint=f"bin it, e.g. --bins {name}=25,40,60")
+            raise InputError(
+                f"sensitive column {name!r} is numeric with {nunique} distinct values",
+                hint=f"bin it, e.g. --bins {name}=25,40,60",
+            )
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.remove_unused_categories()
         return cats.cat.codes.to_numpy(np.int64), [str(c) for c in cats.cat.categories]
@@ -111,8 +120,12 @@ class GroupIndex:
     groupings: tuple[Grouping, ...]
 
 
-def build_groups(columns: Mapping[str, Any], bins: Mapping[str, Sequence[float]] | None = None,
-                 *, intersections: bool = True) -> GroupIndex:
+def build_groups(
+    columns: Mapping[str, Any],
+    bins: Mapping[str, Sequence[float]] | None = None,
+    *,
+    intersections: bool = True,
+) -> GroupIndex:
     """Encode ``columns`` (name -> values) into fine codes and the groupings to report."""
     bins = dict(bins or {})
     unknown = sorted(set(bins) - set(columns))
@@ -125,8 +138,11 @@ def build_groups(columns: Mapping[str, Any], bins: Mapping[str, Sequence[float]]
     sizes = tuple(len(lbl) for _, lbl in encoded)
     if math.prod(sizes) > 50_000_000:
         raise InputError(f"the intersection of {names} has too many cells ({math.prod(sizes)})")
-    combined = np.ravel_multi_index(tuple(c for c, _ in encoded), sizes) if len(names) > 1 \
+    combined = (
+        np.ravel_multi_index(tuple(c for c, _ in encoded), sizes)
+        if len(names) > 1
         else encoded[0][0]
+    )
     present = np.flatnonzero(np.bincount(combined, minlength=math.prod(sizes)))
     remap = np.full(math.prod(sizes), -1, dtype=np.int64)
     remap[present] = np.arange(len(present))
@@ -135,16 +151,32 @@ def build_groups(columns: Mapping[str, Any], bins: Mapping[str, Sequence[float]]
     groupings = []
     for k, name in enumerate(names):
         labels = tuple(encoded[k][1])
-        groupings.append(Grouping(name=name, columns=(name,), labels=labels,
-                                  values=tuple((lbl,) for lbl in labels),
-                                  fine_to_group=np.asarray(fine_cols[k], dtype=np.int64)))
+        groupings.append(
+            Grouping(
+                name=name,
+                columns=(name,),
+                labels=labels,
+                values=tuple((lbl,) for lbl in labels),
+                fine_to_group=np.asarray(fine_cols[k], dtype=np.int64),
+            )
+        )
     if intersections and len(names) > 1:
-        vals = tuple(tuple(encoded[k][1][int(fine_cols[k][f])] for k in range(len(names)))
-                     for f in range(len(present)))
-        labels = tuple(", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True))
-                       for row in vals)
-        groupings.append(Grouping(name=" x ".join(names), columns=tuple(names), labels=labels,
-                                  values=vals, fine_to_group=np.arange(len(present))))
+        vals = tuple(
+            tuple(encoded[k][1][int(fine_cols[k][f])] for k in range(len(names)))
+            for f in range(len(present))
+        )
+        labels = tuple(
+            ", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) for row in vals
+        )
+        groupings.append(
+            Grouping(
+                name=" x ".join(names),
+                columns=tuple(names),
+                labels=labels,
+                values=vals,
+                fine_to_group=np.arange(len(present)),
+            )
+        )
     return GroupIndex(fine_codes=fine_codes, n_fine=len(present), groupings=tuple(groupings))
 
 
@@ -152,7 +184,8 @@ def aggregate(fine_counts: np.ndarray, grouping: Grouping) -> np.ndarray:
     """Sum fine-cell counts ``(..., n_fine, 4)`` into the grouping's ``(..., G, 4)``."""
     n_groups = len(grouping.labels)
     if n_groups == fine_counts.shape[-2] and np.array_equal(
-            grouping.fine_to_group, np.arange(n_groups)):
+        grouping.fine_to_group, np.arange(n_groups)
+    ):
         return fine_counts
     onehot = np.zeros((n_groups, fine_counts.shape[-2]), dtype=fine_counts.dtype)
     onehot[grouping.fine_to_group, np.arange(fine_counts.shape[-2])] = 1

@@ -36,37 +36,82 @@ class MetricSpec:
 
 
 _SPECS = [
-    MetricSpec("selection_rate", (FP, TP), (TN, FP, FN, TP), "selection rate",
-               "share of all applicants given the favourable decision"),
-    MetricSpec("error_rate", (FP, FN), (TN, FP, FN, TP), "1 - accuracy",
-               "share of all applicants whose decision differs from the outcome"),
-    MetricSpec("false_rejection_rate", (FN,), (FN, TP), "FNR",
-               "share of favourable-outcome applicants (would repay) who are rejected"),
-    MetricSpec("false_acceptance_rate", (FP,), (TN, FP), "FPR",
-               "share of unfavourable-outcome applicants (default) who are accepted"),
-    MetricSpec("true_positive_rate", (TP,), (FN, TP), "TPR, recall",
-               "share of favourable-outcome applicants who are accepted"),
-    MetricSpec("false_positive_rate", (FP,), (TN, FP), "FPR",
-               "same as the false-acceptance rate"),
-    MetricSpec("false_negative_rate", (FN,), (FN, TP), "FNR",
-               "same as the false-rejection rate"),
-    MetricSpec("true_negative_rate", (TN,), (TN, FP), "TNR, specificity",
-               "share of unfavourable-outcome applicants who are rejected"),
-    MetricSpec("precision", (TP,), (FP, TP), "PPV",
-               "share of accepted applicants who have the favourable outcome"),
+    MetricSpec(
+        "selection_rate",
+        (FP, TP),
+        (TN, FP, FN, TP),
+        "selection rate",
+        "share of all applicants given the favourable decision",
+    ),
+    MetricSpec(
+        "error_rate",
+        (FP, FN),
+        (TN, FP, FN, TP),
+        "1 - accuracy",
+        "share of all applicants whose decision differs from the outcome",
+    ),
+    MetricSpec(
+        "false_rejection_rate",
+        (FN,),
+        (FN, TP),
+        "FNR",
+        "share of favourable-outcome applicants (would repay) who are rejected",
+    ),
+    MetricSpec(
+        "false_acceptance_rate",
+        (FP,),
+        (TN, FP),
+        "FPR",
+        "share of unfavourable-outcome applicants (default) who are accepted",
+    ),
+    MetricSpec(
+        "true_positive_rate",
+        (TP,),
+        (FN, TP),
+        "TPR, recall",
+        "share of favourable-outcome applicants who are accepted",
+    ),
+    MetricSpec("false_positive_rate", (FP,), (TN, FP), "FPR", "same as the false-acceptance rate"),
+    MetricSpec("false_negative_rate", (FN,), (FN, TP), "FNR", "same as the false-rejection rate"),
+    MetricSpec(
+        "true_negative_rate",
+        (TN,),
+        (TN, FP),
+        "TNR, specificity",
+        "share of unfavourable-outcome applicants who are rejected",
+    ),
+    MetricSpec(
+        "precision",
+        (TP,),
+        (FP, TP),
+        "PPV",
+        "share of accepted applicants who have the favourable outcome",
+    ),
 ]
 
 #: All metrics by name.
 METRICS: dict[str, MetricSpec] = {s.name: s for s in _SPECS}
 #: Short aliases accepted wherever a metric name is.
-ALIASES = {"fnr": "false_negative_rate", "fpr": "false_positive_rate",
-           "tpr": "true_positive_rate", "tnr": "true_negative_rate",
-           "frr": "false_rejection_rate", "far": "false_acceptance_rate",
-           "selection": "selection_rate", "error": "error_rate", "ppv": "precision",
-           "demographic_parity": "selection_rate"}
+ALIASES = {
+    "fnr": "false_negative_rate",
+    "fpr": "false_positive_rate",
+    "tpr": "true_positive_rate",
+    "tnr": "true_negative_rate",
+    "frr": "false_rejection_rate",
+    "far": "false_acceptance_rate",
+    "selection": "selection_rate",
+    "error": "error_rate",
+    "ppv": "precision",
+    "demographic_parity": "selection_rate",
+}
 #: The metrics an audit reports by default.
-DEFAULT_METRICS = ("selection_rate", "error_rate", "false_rejection_rate",
-                   "false_acceptance_rate", "precision")
+DEFAULT_METRICS = (
+    "selection_rate",
+    "error_rate",
+    "false_rejection_rate",
+    "false_acceptance_rate",
+    "precision",
+)
 
 
 def metric_name(name: str) -> str:
@@ -74,13 +119,15 @@ def metric_name(name: str) -> str:
     key = name.strip().lower().replace("-", "_")
     key = ALIASES.get(key, key)
     if key not in METRICS:
-        raise InputError(f"unknown metric {name!r}",
-                         hint="choose from " + ", ".join([*METRICS, *ALIASES]))
+        raise InputError(
+            f"unknown metric {name!r}", hint="choose from " + ", ".join([*METRICS, *ALIASES])
+        )
     return key
 
 
-def confusion_counts(codes: np.ndarray, y: np.ndarray, yhat: np.ndarray,
-                     n_groups: int) -> np.ndarray:
+def confusion_counts(
+    codes: np.ndarray, y: np.ndarray, yhat: np.ndarray, n_groups: int
+) -> np.ndarray:
     """Counts ``(n_groups, 4)`` of ``tn, fp, fn, tp`` per group code, in one bincount.
 
     ``codes`` are ints in ``[0, n_groups)``; ``y`` and ``yhat`` are 0/1 (1 = favourable).

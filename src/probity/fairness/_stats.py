@@ -17,8 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def bootstrap_counts(fine_counts: np.ndarray, n_boot: int, rng: np.random.Generator, *,
-                     stratified: bool = False, chunk: int = 256):
+def bootstrap_counts(
+    fine_counts: np.ndarray,
+    n_boot: int,
+    rng: np.random.Generator,
+    *,
+    stratified: bool = False,
+    chunk: int = 256,
+):
     """Yield chunks of replicate counts, shape ``(b, n_fine, 4)`` with ``sum(b) == n_boot``."""
     fine_counts = np.asarray(fine_counts, dtype=np.int64)
     n_fine = fine_counts.shape[0]
@@ -51,8 +57,9 @@ def bootstrap_counts(fine_counts: np.ndarray, n_boot: int, rng: np.random.Genera
         done += b
 
 
-def percentile_interval(samples: np.ndarray, confidence: float, axis: int = 0
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def percentile_interval(
+    samples: np.ndarray, confidence: float, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided percentile interval ignoring NaN replicates (NaN when all are NaN)."""
     alpha = (1.0 - confidence) / 2.0
     import warnings
@@ -63,8 +70,7 @@ def percentile_interval(samples: np.ndarray, confidence: float, axis: int = 0
     return lo, hi
 
 
-def two_proportion_z(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray
-                     ) -> np.ndarray:
+def two_proportion_z(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
     """Two-sided pooled two-proportion z-test p-values (NaN where a group has no trials)."""
     from scipy.special import erfc
 
@@ -78,9 +84,15 @@ def two_proportion_z(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndar
     return np.where((n1 > 0) & (n2 > 0), p, np.nan)
 
 
-def permutation_test(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray,
-                     rng: np.random.Generator, n_perm: int = 2000, chunk: int = 500
-                     ) -> np.ndarray:
+def permutation_test(
+    x1: np.ndarray,
+    n1: np.ndarray,
+    x2: np.ndarray,
+    n2: np.ndarray,
+    rng: np.random.Generator,
+    n_perm: int = 2000,
+    chunk: int = 500,
+) -> np.ndarray:
     """Monte-Carlo permutation p-values ``(1 + #{|d*| >= |d|}) / (1 + n_perm)`` per pair."""
     x1, n1, x2, n2 = (np.asarray(a, dtype=np.int64) for a in (x1, n1, x2, n2))
     valid = (n1 > 0) & (n2 > 0)
@@ -129,5 +141,10 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return out
 
 
-CORRECTIONS = {"holm": holm, "bh": benjamini_hochberg, "fdr_bh": benjamini_hochberg,
-               "benjamini-hochberg": benjamini_hochberg, "none": lambda p: np.asarray(p, float)}
+CORRECTIONS = {
+    "holm": holm,
+    "bh": benjamini_hochberg,
+    "fdr_bh": benjamini_hochberg,
+    "benjamini-hochberg": benjamini_hochberg,
+    "none": lambda p: np.asarray(p, float),
+}

@@ -182,8 +182,9 @@ class FairnessAudit:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "metrics", tuple(dict.fromkeys(metric_name(m)
-                                                                for m in self.metrics)))
+        object.__setattr__(
+            self, "metrics", tuple(dict.fromkeys(metric_name(m) for m in self.metrics))
+        )
         object.__setattr__(self, "tolerance_metric", metric_name(self.tolerance_metric))
         if self.tolerance is not None and self.tolerance_metric not in self.metrics:
             object.__setattr__(self, "metrics", (*self.metrics, self.tolerance_metric))
@@ -194,16 +195,23 @@ class FairnessAudit:
         if self.test not in ("z", "permutation"):
             raise InputError(f"unknown test {self.test!r}", hint="use 'z' or 'permutation'")
         if self.correction.lower() not in CORRECTIONS:
-            raise InputError(f"unknown correction {self.correction!r}",
-                             hint="use 'holm', 'bh' or 'none'")
+            raise InputError(
+                f"unknown correction {self.correction!r}", hint="use 'holm', 'bh' or 'none'"
+            )
         if self.tolerance is not None and not 0 <= self.tolerance <= 1:
             raise InputError(f"tolerance must be in [0, 1], got {self.tolerance}")
 
     # -- arrays -------------------------------------------------------------------------------
 
-    def run(self, y_true: Any, y_pred: Any, sensitive: Mapping[str, Any],
-            bins: Mapping[str, Sequence[float]] | Sequence[str] | None = None, *,
-            favourable: Any = 1) -> AuditResult:
+    def run(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        sensitive: Mapping[str, Any],
+        bins: Mapping[str, Sequence[float]] | Sequence[str] | None = None,
+        *,
+        favourable: Any = 1,
+    ) -> AuditResult:
         """Audit binary labels and decisions grouped by the ``sensitive`` columns.
 
         ``y_true`` / ``y_pred`` hold two values each; ``favourable`` names the good one (it
@@ -218,32 +226,58 @@ class FairnessAudit:
         for k, v in cols.items():
             if len(v) != len(y):
                 raise InputError(f"sensitive column {k!r} has {len(v)} rows, labels {len(y)}")
-        index = build_groups(cols, parse_bins(bins) if not isinstance(bins, Mapping) else bins,
-                             intersections=self.intersections)
+        index = build_groups(
+            cols,
+            parse_bins(bins) if not isinstance(bins, Mapping) else bins,
+            intersections=self.intersections,
+        )
         return self._run_codes(y, yhat, index, favourable=str(favourable))
 
-    def run_table(self, data: Any, label: str, sensitive: Sequence[str], *, favourable: Any = 1,
-                  pred: str | None = None, score: str | None = None, threshold: float = 0.5,
-                  model: Any = None,
-                  bins: Mapping[str, Sequence[float]] | Sequence[str] | None = None
-                  ) -> AuditResult:
+    def run_table(
+        self,
+        data: Any,
+        label: str,
+        sensitive: Sequence[str],
+        *,
+        favourable: Any = 1,
+        pred: str | None = None,
+        score: str | None = None,
+        threshold: float = 0.5,
+        model: Any = None,
+        bins: Mapping[str, Sequence[float]] | Sequence[str] | None = None,
+    ) -> AuditResult:
         """Audit a table (DataFrame or path to CSV/Parquet/JSONL) with one decision source:
         a prediction column ``pred``, a ``score`` column (favourable when ``>= threshold``),
         or a fitted scikit-learn ``model`` (object or path to a joblib file)."""
         df = load_frame(data)
-        y_pred = decisions(df, label=label, favourable=favourable, pred=pred, score=score,
-                           threshold=threshold, model=model)
+        y_pred = decisions(
+            df,
+            label=label,
+            favourable=favourable,
+            pred=pred,
+            score=score,
+            threshold=threshold,
+            model=model,
+        )
         missing = [c for c in [label, *sensitive] if c not in df.columns]
         if missing:
-            raise InputError(f"column(s) {missing} not in the table",
-                             hint=f"available columns: {list(df.columns)}")
-        return self.run(df[label].to_numpy(), y_pred, {c: df[c].to_numpy() for c in sensitive},
-                        bins, favourable=favourable)
+            raise InputError(
+                f"column(s) {missing} not in the table",
+                hint=f"available columns: {list(df.columns)}",
+            )
+        return self.run(
+            df[label].to_numpy(),
+            y_pred,
+            {c: df[c].to_numpy() for c in sensitive},
+            bins,
+            favourable=favourable,
+        )
 
     # -- the engine ----------------------------------------------------------------------------
 
-    def _run_codes(self, y: np.ndarray, yhat: np.ndarray, index: GroupIndex, *,
-                   favourable: str) -> AuditResult:
+    def _run_codes(
+        self, y: np.ndarray, yhat: np.ndarray, index: GroupIndex, *, favourable: str
+    ) -> AuditResult:
         rng = np.random.default_rng(self.seed)
         fine = confusion_counts(index.fine_codes, y, yhat, index.n_fine)
         overall_counts = fine.sum(0)
@@ -251,8 +285,9 @@ class FairnessAudit:
         notes: list[str] = []
         per_grouping = [aggregate(fine, g) for g in index.groupings]
         # bootstrap: the metric of every group in every replicate, and each gap per replicate
-        boot_vals: list[dict[str, list[np.ndarray]]] = [{m: [] for m in self.metrics}
-                                                        for _ in index.groupings]
+        boot_vals: list[dict[str, list[np.ndarray]]] = [
+            {m: [] for m in self.metrics} for _ in index.groupings
+        ]
         if self.n_boot:
             for chunk in bootstrap_counts(fine, self.n_boot, rng, stratified=self.stratified):
                 for gi, g in enumerate(index.groupings):
@@ -274,8 +309,11 @@ class FairnessAudit:
                     with np.errstate(invalid="ignore"):
                         defined = ~np.isnan(values[m])
                         sub = samples[:, defined]
-                        gaps = (np.nanmax(sub, 1) - np.nanmin(sub, 1)) if sub.shape[1] \
+                        gaps = (
+                            (np.nanmax(sub, 1) - np.nanmin(sub, 1))
+                            if sub.shape[1]
                             else np.full(len(samples), np.nan)
+                        )
                     lo, hi = percentile_interval(gaps, self.confidence)
                     gap_ci[m] = (float(lo), float(hi))
                 else:
@@ -284,16 +322,23 @@ class FairnessAudit:
                     gap_ci[m] = (math.nan, math.nan)
                 undefined = [g.labels[i] for i in np.flatnonzero(np.isnan(values[m]))]
                 if undefined:
-                    notes.append(f"{g.name}: {m} undefined (no denominator rows) for "
-                                 f"{', '.join(undefined[:5])}{' ...' if len(undefined) > 5 else ''}")
+                    notes.append(
+                        f"{g.name}: {m} undefined (no denominator rows) for "
+                        f"{', '.join(undefined[:5])}{' ...' if len(undefined) > 5 else ''}"
+                    )
             groups = tuple(
-                GroupStats(group=g.labels[i], values=dict(zip(g.columns, g.values[i], strict=True)),
-                           count=int(counts[i].sum()),
-                           counts=dict(zip(("tn", "fp", "fn", "tp"),
-                                           (int(c) for c in counts[i]), strict=True)),
-                           metrics={m: float(values[m][i]) for m in self.metrics},
-                           ci={m: (float(cis[m][0][i]), float(cis[m][1][i])) for m in self.metrics})
-                for i in range(len(g.labels)))
+                GroupStats(
+                    group=g.labels[i],
+                    values=dict(zip(g.columns, g.values[i], strict=True)),
+                    count=int(counts[i].sum()),
+                    counts=dict(
+                        zip(("tn", "fp", "fn", "tp"), (int(c) for c in counts[i]), strict=True)
+                    ),
+                    metrics={m: float(values[m][i]) for m in self.metrics},
+                    ci={m: (float(cis[m][0][i]), float(cis[m][1][i])) for m in self.metrics},
+                )
+                for i in range(len(g.labels))
+            )
             # pairwise tests
             ia, ib = np.triu_indices(len(g.labels), 1)
             for m in self.metrics:
@@ -304,29 +349,68 @@ class FairnessAudit:
                     p = permutation_test(x[ia], n[ia], x[ib], n[ib], rng, self.n_perm)
                 v = values[m]
                 for k in range(len(ia)):
-                    comparisons.append(dict(grouping=g.name, metric=m, a=int(ia[k]),
-                                            b=int(ib[k]), labels=g.labels, va=float(v[ia[k]]),
-                                            vb=float(v[ib[k]]), p=float(p[k])))
+                    comparisons.append(
+                        dict(
+                            grouping=g.name,
+                            metric=m,
+                            a=int(ia[k]),
+                            b=int(ib[k]),
+                            labels=g.labels,
+                            va=float(v[ia[k]]),
+                            vb=float(v[ib[k]]),
+                            p=float(p[k]),
+                        )
+                    )
                 if np.all(np.isnan(v)):
-                    gap_rows.append(dict(grouping=g.name, metric=m, gap=math.nan, hi=-1, lo=-1,
-                                         gi=gi, ci=gap_ci[m], labels=g.labels))
+                    gap_rows.append(
+                        dict(
+                            grouping=g.name,
+                            metric=m,
+                            gap=math.nan,
+                            hi=-1,
+                            lo=-1,
+                            gi=gi,
+                            ci=gap_ci[m],
+                            labels=g.labels,
+                        )
+                    )
                     continue
                 hi, lo = int(np.nanargmax(v)), int(np.nanargmin(v))
-                gap_rows.append(dict(grouping=g.name, metric=m, gap=float(v[hi] - v[lo]), hi=hi,
-                                     lo=lo, gi=gi, ci=gap_ci[m], labels=g.labels))
+                gap_rows.append(
+                    dict(
+                        grouping=g.name,
+                        metric=m,
+                        gap=float(v[hi] - v[lo]),
+                        hi=hi,
+                        lo=lo,
+                        gi=gi,
+                        ci=gap_ci[m],
+                        labels=g.labels,
+                    )
+                )
             results.append(GroupingResult(name=g.name, columns=g.columns, groups=groups, gaps=()))
         # multiple-testing correction across every comparison made
         raw = np.array([c["p"] for c in comparisons], dtype=float)
         adjusted = CORRECTIONS[self.correction.lower()](raw) if len(raw) else raw
-        lookup = {(c["grouping"], c["metric"], c["a"], c["b"]): (c["p"], float(adjusted[i]))
-                  for i, c in enumerate(comparisons)}
+        lookup = {
+            (c["grouping"], c["metric"], c["a"], c["b"]): (c["p"], float(adjusted[i]))
+            for i, c in enumerate(comparisons)
+        }
         comp_objs = tuple(
-            Comparison(grouping=c["grouping"], metric=c["metric"], group_a=c["labels"][c["a"]],
-                       group_b=c["labels"][c["b"]], value_a=c["va"], value_b=c["vb"],
-                       difference=c["va"] - c["vb"], p_value=c["p"],
-                       p_adjusted=float(adjusted[i]),
-                       significant=bool(adjusted[i] <= self.alpha))
-            for i, c in enumerate(comparisons))
+            Comparison(
+                grouping=c["grouping"],
+                metric=c["metric"],
+                group_a=c["labels"][c["a"]],
+                group_b=c["labels"][c["b"]],
+                value_a=c["va"],
+                value_b=c["vb"],
+                difference=c["va"] - c["vb"],
+                p_value=c["p"],
+                p_adjusted=float(adjusted[i]),
+                significant=bool(adjusted[i] <= self.alpha),
+            )
+            for i, c in enumerate(comparisons)
+        )
         gaps_by_grouping: dict[int, list[Gap]] = {}
         for r in gap_rows:
             if r["hi"] < 0:
@@ -337,23 +421,50 @@ class FairnessAudit:
                 p_raw, p_adj = lookup.get((r["grouping"], r["metric"], a, b), (1.0, 1.0))
                 max_g, min_g = r["labels"][r["hi"]], r["labels"][r["lo"]]
             gaps_by_grouping.setdefault(r["gi"], []).append(
-                Gap(grouping=r["grouping"], metric=r["metric"], gap=r["gap"], ci_low=r["ci"][0],
-                    ci_high=r["ci"][1], max_group=max_g, min_group=min_g, p_value=p_raw,
-                    p_adjusted=p_adj))
-        results = [GroupingResult(name=g.name, columns=g.columns, groups=g.groups,
-                                  gaps=tuple(gaps_by_grouping.get(i, [])))
-                   for i, g in enumerate(results)]
+                Gap(
+                    grouping=r["grouping"],
+                    metric=r["metric"],
+                    gap=r["gap"],
+                    ci_low=r["ci"][0],
+                    ci_high=r["ci"][1],
+                    max_group=max_g,
+                    min_group=min_g,
+                    p_value=p_raw,
+                    p_adjusted=p_adj,
+                )
+            )
+        results = [
+            GroupingResult(
+                name=g.name,
+                columns=g.columns,
+                groups=g.groups,
+                gaps=tuple(gaps_by_grouping.get(i, [])),
+            )
+            for i, g in enumerate(results)
+        ]
         checks: list[ToleranceCheck] = []
         if self.tolerance is not None:
             for g in results:
                 gap = next(x for x in g.gaps if x.metric == self.tolerance_metric)
                 checks.append(tolerance_check(gap, self.tolerance))
         passed = None if not checks else all(c.passed for c in checks)
-        return AuditResult(n_rows=int(len(y)), favourable=favourable, metrics=self.metrics,
-                           overall=overall, groupings=tuple(results), comparisons=comp_objs,
-                           checks=tuple(checks), passed=passed, confidence=self.confidence,
-                           n_boot=self.n_boot, test=self.test, correction=self.correction,
-                           alpha=self.alpha, seed=self.seed, notes=tuple(notes))
+        return AuditResult(
+            n_rows=len(y),
+            favourable=favourable,
+            metrics=self.metrics,
+            overall=overall,
+            groupings=tuple(results),
+            comparisons=comp_objs,
+            checks=tuple(checks),
+            passed=passed,
+            confidence=self.confidence,
+            n_boot=self.n_boot,
+            test=self.test,
+            correction=self.correction,
+            alpha=self.alpha,
+            seed=self.seed,
+            notes=tuple(notes),
+        )
 
 
 def tolerance_check(gap: Gap, tolerance: float) -> ToleranceCheck:
@@ -367,8 +478,15 @@ def tolerance_check(gap: Gap, tolerance: float) -> ToleranceCheck:
         status = "fail"
     else:
         status = "inconclusive"
-    return ToleranceCheck(grouping=gap.grouping, metric=gap.metric, tolerance=tolerance,
-                          gap=gap.gap, ci_high=upper, status=status, passed=status == "pass")
+    return ToleranceCheck(
+        grouping=gap.grouping,
+        metric=gap.metric,
+        tolerance=tolerance,
+        gap=gap.gap,
+        ci_high=upper,
+        status=status,
+        passed=status == "pass",
+    )
 
 
 # -- inputs -------------------------------------------------------------------------------------
@@ -381,12 +499,14 @@ def _matches(values: np.ndarray, favourable: Any) -> np.ndarray:
             return values == float(favourable)
         except (TypeError, ValueError):
             return np.zeros(len(values), dtype=bool)
-    return np.asarray([str(v) for v in values]) == str(favourable) if values.dtype.kind == "O" \
+    return (
+        np.asarray([str(v) for v in values]) == str(favourable)
+        if values.dtype.kind == "O"
         else values.astype(str) == str(favourable)
+    )
 
 
-def binarize(values: Any, favourable: Any, what: str, *, require_both: bool = True
-             ) -> np.ndarray:
+def binarize(values: Any, favourable: Any, what: str, *, require_both: bool = True) -> np.ndarray:
     """Map a two-valued column to 0/1 (1 = ``favourable``) with clear errors."""
     import pandas as pd
 
@@ -394,18 +514,24 @@ def binarize(values: Any, favourable: Any, what: str, *, require_both: bool = Tr
     if len(s) == 0:
         raise InputError(f"the {what} column is empty")
     if s.isna().any():
-        raise InputError(f"the {what} column has {int(s.isna().sum())} missing values (NaN)",
-                         hint="drop or fill those rows before auditing")
+        raise InputError(
+            f"the {what} column has {int(s.isna().sum())} missing values (NaN)",
+            hint="drop or fill those rows before auditing",
+        )
     uniques = pd.unique(s)
     if len(uniques) > 2:
         shown = ", ".join(repr(u) for u in list(uniques)[:6])
-        raise InputError(f"the {what} column is not binary: {len(uniques)} distinct values "
-                         f"({shown}{', ...' if len(uniques) > 6 else ''})",
-                         hint="audits need two outcomes; map the column to two values first")
+        raise InputError(
+            f"the {what} column is not binary: {len(uniques)} distinct values "
+            f"({shown}{', ...' if len(uniques) > 6 else ''})",
+            hint="audits need two outcomes; map the column to two values first",
+        )
     mask = _matches(s.to_numpy(), favourable)
     if require_both and not mask.any():
-        raise InputError(f"favourable value {favourable!r} does not occur in the {what} column",
-                         hint=f"its values are {[u.item() if hasattr(u, 'item') else u for u in uniques]}")
+        raise InputError(
+            f"favourable value {favourable!r} does not occur in the {what} column",
+            hint=f"its values are {[u.item() if hasattr(u, 'item') else u for u in uniques]}",
+        )
     return mask.astype(np.int64)
 
 
@@ -440,20 +566,33 @@ def load_model(model: Any) -> Any:
     return model
 
 
-def decisions(df: Any, *, label: str, favourable: Any, pred: str | None, score: str | None,
-              threshold: float, model: Any) -> np.ndarray:
+def decisions(
+    df: Any,
+    *,
+    label: str,
+    favourable: Any,
+    pred: str | None,
+    score: str | None,
+    threshold: float,
+    model: Any,
+) -> np.ndarray:
     """The decision column (original label values or 0/1 for scores) from exactly one source."""
     given = [x for x in (pred, score, model) if x is not None]
     if len(given) != 1:
-        raise InputError("give exactly one decision source: a prediction column, a score "
-                         "column with a threshold, or a model")
+        raise InputError(
+            "give exactly one decision source: a prediction column, a score "
+            "column with a threshold, or a model"
+        )
     if label not in df.columns:
-        raise InputError(f"label column {label!r} not in the table",
-                         hint=f"available columns: {list(df.columns)}")
+        raise InputError(
+            f"label column {label!r} not in the table",
+            hint=f"available columns: {list(df.columns)}",
+        )
     for col in (pred, score):
         if col is not None and col not in df.columns:
-            raise InputError(f"column {col!r} not in the table",
-                             hint=f"available columns: {list(df.columns)}")
+            raise InputError(
+                f"column {col!r} not in the table", hint=f"available columns: {list(df.columns)}"
+            )
     fav_mask_label = _matches(df[label].to_numpy(), favourable)
     other = df[label][~fav_mask_label]
     other_value = other.iloc[0] if len(other) else None
@@ -477,8 +616,9 @@ def decisions(df: Any, *, label: str, favourable: Any, pred: str | None, score: 
     else:
         X = df.drop(columns=[label])
     if X.isna().any().any():
-        raise InputError("the model's feature columns contain NaNs",
-                         hint="fill or drop them before auditing")
+        raise InputError(
+            "the model's feature columns contain NaNs", hint="fill or drop them before auditing"
+        )
     try:
         if hasattr(est, "predict_proba") and threshold != 0.5:
             classes = list(getattr(est, "classes_", []))
@@ -503,14 +643,29 @@ def _other(fav: Any, other_value: Any) -> Any:
     return "__not_favourable__" if isinstance(fav, str) else (0 if fav != 0 else 1)
 
 
-def audit(data: Any, label: str, sensitive: Sequence[str] | str, *, favourable: Any = 1,
-          pred: str | None = None, score: str | None = None, threshold: float = 0.5,
-          model: Any = None, bins: Mapping[str, Sequence[float]] | Sequence[str] | None = None,
-          metrics: Sequence[str] = DEFAULT_METRICS, tolerance: float | None = None,
-          tolerance_metric: str = "false_rejection_rate", n_boot: int = 1000,
-          confidence: float = 0.95, test: str = "z", correction: str = "holm",
-          alpha: float = 0.05, seed: int = 0, intersections: bool = True,
-          stratified: bool = False) -> AuditResult:
+def audit(
+    data: Any,
+    label: str,
+    sensitive: Sequence[str] | str,
+    *,
+    favourable: Any = 1,
+    pred: str | None = None,
+    score: str | None = None,
+    threshold: float = 0.5,
+    model: Any = None,
+    bins: Mapping[str, Sequence[float]] | Sequence[str] | None = None,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    tolerance: float | None = None,
+    tolerance_metric: str = "false_rejection_rate",
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    test: str = "z",
+    correction: str = "holm",
+    alpha: float = 0.05,
+    seed: int = 0,
+    intersections: bool = True,
+    stratified: bool = False,
+) -> AuditResult:
     """Audit a table's decisions by ``sensitive`` columns; see :class:`FairnessAudit`.
 
     >>> res = audit(df, "repaid", ["sex", "age"], pred="approved", bins={"age": [25, 40, 60]},
@@ -519,16 +674,35 @@ def audit(data: Any, label: str, sensitive: Sequence[str] | str, *, favourable: 
     """
     if isinstance(sensitive, str):
         sensitive = [sensitive]
-    cfg = FairnessAudit(metrics=tuple(metrics), n_boot=n_boot, confidence=confidence, test=test,
-                        correction=correction, alpha=alpha, tolerance=tolerance,
-                        tolerance_metric=tolerance_metric, intersections=intersections,
-                        stratified=stratified, seed=seed)
-    return cfg.run_table(data, label, list(sensitive), favourable=favourable, pred=pred,
-                         score=score, threshold=threshold, model=model, bins=bins)
+    cfg = FairnessAudit(
+        metrics=tuple(metrics),
+        n_boot=n_boot,
+        confidence=confidence,
+        test=test,
+        correction=correction,
+        alpha=alpha,
+        tolerance=tolerance,
+        tolerance_metric=tolerance_metric,
+        intersections=intersections,
+        stratified=stratified,
+        seed=seed,
+    )
+    return cfg.run_table(
+        data,
+        label,
+        list(sensitive),
+        favourable=favourable,
+        pred=pred,
+        score=score,
+        threshold=threshold,
+        model=model,
+        bins=bins,
+    )
 
 
-def group_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: Any,
-                  metrics: Sequence[str] = DEFAULT_METRICS) -> tuple[list[str], dict[str, np.ndarray]]:
+def group_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: Any, metrics: Sequence[str] = DEFAULT_METRICS
+) -> tuple[list[str], dict[str, np.ndarray]]:
     """Just the point metrics per group (0/1 arrays, favourable = 1): the fast path.
 
     ``groups`` is one array of group values (any hashable; intersections pre-combined) or a
@@ -537,10 +711,21 @@ def group_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: Any,
     cols = groups if isinstance(groups, Mapping) else {"group": groups}
     index = build_groups(cols, None, intersections=True)
     g = index.groupings[-1]
-    counts = aggregate(confusion_counts(index.fine_codes, np.asarray(y_true),
-                                        np.asarray(y_pred), index.n_fine), g)
+    counts = aggregate(
+        confusion_counts(index.fine_codes, np.asarray(y_true), np.asarray(y_pred), index.n_fine), g
+    )
     return list(g.labels), {metric_name(m): rates(counts, metric_name(m)) for m in metrics}
 
 
-__all__ = ["METRICS", "AuditResult", "Comparison", "FairnessAudit", "Gap", "GroupStats",
-           "GroupingResult", "ToleranceCheck", "audit", "group_metrics"]
+__all__ = [
+    "METRICS",
+    "AuditResult",
+    "Comparison",
+    "FairnessAudit",
+    "Gap",
+    "GroupStats",
+    "GroupingResult",
+    "ToleranceCheck",
+    "audit",
+    "group_metrics",
+]

@@ -45,19 +45,39 @@ def make_lending(n: int = 20_000, *, bias: float = 0.35, seed: int = 0):
     true_history = np.minimum(age - 18, rng.gamma(2.5, 4.0, n))
     late = rng.poisson(0.6, n)
     part_time = (rng.random(n) < np.where(female, 0.35, 0.08)).astype(np.int64)
-    logit = (1.1 + 1.0 * np.log(income / 38.0) - 3.0 * (debt_ratio - 0.33)
-             + 0.09 * (true_history - 8.0) - 0.6 * (late - 0.6))
+    logit = (
+        1.1
+        + 1.0 * np.log(income / 38.0)
+        - 3.0 * (debt_ratio - 0.33)
+        + 0.09 * (true_history - 8.0)
+        - 0.6 * (late - 0.6)
+    )
     repaid = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
     thin = female & (rng.random(n) < bias)
     history = np.where(thin, 0.0, true_history)
-    est = (1.1 + 1.0 * np.log(income / 38.0) - 3.0 * (debt_ratio - 0.33)
-           + 0.09 * (history - 8.0) - 0.6 * (late - 0.6) + rng.normal(0, 0.3, n))
+    est = (
+        1.1
+        + 1.0 * np.log(income / 38.0)
+        - 3.0 * (debt_ratio - 0.33)
+        + 0.09 * (history - 8.0)
+        - 0.6 * (late - 0.6)
+        + rng.normal(0, 0.3, n)
+    )
     score = 1 / (1 + np.exp(-(est - 0.9)))
-    return pd.DataFrame({
-        "sex": np.where(female, "F", "M"), "age": age, "income": income.round(2),
-        "debt_ratio": debt_ratio.round(4), "history_years": history.round(2),
-        "late_payments": late, "part_time": part_time, "repaid": repaid,
-        "score": score.round(5), "approved": (score >= 0.5).astype(np.int64)})
+    return pd.DataFrame(
+        {
+            "sex": np.where(female, "F", "M"),
+            "age": age,
+            "income": income.round(2),
+            "debt_ratio": debt_ratio.round(4),
+            "history_years": history.round(2),
+            "late_payments": late,
+            "part_time": part_time,
+            "repaid": repaid,
+            "score": score.round(5),
+            "approved": (score >= 0.5).astype(np.int64),
+        }
+    )
 
 
 _GERMAN_SEX = {"A91": "male", "A92": "female", "A93": "male", "A94": "male", "A95": "female"}

@@ -34,21 +34,25 @@ from probity.errors import InputError
 from probity.fairness._metrics import metric_name, rates
 from probity.fairness.audit import AuditResult, FairnessAudit, _clean, binarize
 
-_MOMENTS = {"false_rejection_rate": "TruePositiveRateParity",
-            "false_negative_rate": "TruePositiveRateParity",
-            "true_positive_rate": "TruePositiveRateParity",
-            "false_acceptance_rate": "FalsePositiveRateParity",
-            "false_positive_rate": "FalsePositiveRateParity",
-            "true_negative_rate": "FalsePositiveRateParity",
-            "selection_rate": "DemographicParity",
-            "error_rate": "ErrorRateParity"}
-_TO_CONSTRAINTS = {"false_rejection_rate": "true_positive_rate_parity",
-                   "false_negative_rate": "true_positive_rate_parity",
-                   "true_positive_rate": "true_positive_rate_parity",
-                   "false_acceptance_rate": "false_positive_rate_parity",
-                   "false_positive_rate": "false_positive_rate_parity",
-                   "true_negative_rate": "true_negative_rate_parity",
-                   "selection_rate": "demographic_parity"}
+_MOMENTS = {
+    "false_rejection_rate": "TruePositiveRateParity",
+    "false_negative_rate": "TruePositiveRateParity",
+    "true_positive_rate": "TruePositiveRateParity",
+    "false_acceptance_rate": "FalsePositiveRateParity",
+    "false_positive_rate": "FalsePositiveRateParity",
+    "true_negative_rate": "FalsePositiveRateParity",
+    "selection_rate": "DemographicParity",
+    "error_rate": "ErrorRateParity",
+}
+_TO_CONSTRAINTS = {
+    "false_rejection_rate": "true_positive_rate_parity",
+    "false_negative_rate": "true_positive_rate_parity",
+    "true_positive_rate": "true_positive_rate_parity",
+    "false_acceptance_rate": "false_positive_rate_parity",
+    "false_positive_rate": "false_positive_rate_parity",
+    "true_negative_rate": "true_negative_rate_parity",
+    "selection_rate": "demographic_parity",
+}
 METHODS = ("reduction", "threshold")
 
 
@@ -57,8 +61,15 @@ class FairClassifier:
     fairlearn model decides. Decisions are 1 (favourable) / 0; randomised predictions are made
     deterministic by ``seed``."""
 
-    def __init__(self, method: str, columns: list[str], scaler: Any, model: Any, seed: int,
-                 sensitive_columns: list[str]) -> None:
+    def __init__(
+        self,
+        method: str,
+        columns: list[str],
+        scaler: Any,
+        model: Any,
+        seed: int,
+        sensitive_columns: list[str],
+    ) -> None:
         self.method = method
         self.columns = columns
         self.scaler = scaler
@@ -76,8 +87,11 @@ class FairClassifier:
         if self.method == "threshold":
             if sensitive_features is None:
                 raise InputError("the threshold method needs the sensitive features to predict")
-            return np.asarray(self.model.predict(x, sensitive_features=_sens(sensitive_features),
-                                                 random_state=self.seed)).astype(np.int64)
+            return np.asarray(
+                self.model.predict(
+                    x, sensitive_features=_sens(sensitive_features), random_state=self.seed
+                )
+            ).astype(np.int64)
         return np.asarray(self.model.predict(x, random_state=self.seed)).astype(np.int64)
 
     def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
@@ -86,8 +100,9 @@ class FairClassifier:
         if self.method == "threshold":
             if sensitive_features is None:
                 raise InputError("the threshold method needs the sensitive features to predict")
-            return np.asarray(self.model._pmf_predict(x, sensitive_features=_sens(
-                sensitive_features)))
+            return np.asarray(
+                self.model._pmf_predict(x, sensitive_features=_sens(sensitive_features))
+            )
         return np.asarray(self.model._pmf_predict(x))
 
 
@@ -169,12 +184,26 @@ def _pair_gap(y: np.ndarray, yhat: np.ndarray, groups: np.ndarray, metric: str) 
     return float(np.nanmax(v) - np.nanmin(v))
 
 
-def mitigate(X: Any, y: Any, sensitive: Any, *, metric: str = "false_rejection_rate",
-             tolerance: float = 0.01, method: str = "reduction", favourable: Any = 1,
-             estimator: Any = None, test_size: float = 0.3, val_size: float = 0.25,
-             max_tries: int = 4, max_iter: int = 50, n_boot: int = 1000,
-             confidence: float = 0.95, bins: Any = None, seed: int = 0,
-             progress: Any = None) -> MitigationResult:
+def mitigate(
+    X: Any,
+    y: Any,
+    sensitive: Any,
+    *,
+    metric: str = "false_rejection_rate",
+    tolerance: float = 0.01,
+    method: str = "reduction",
+    favourable: Any = 1,
+    estimator: Any = None,
+    test_size: float = 0.3,
+    val_size: float = 0.25,
+    max_tries: int = 4,
+    max_iter: int = 50,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    bins: Any = None,
+    seed: int = 0,
+    progress: Any = None,
+) -> MitigationResult:
     """Train a classifier whose pairwise ``metric`` gap across ``sensitive`` groups is within
     ``tolerance``, and certify it on a held-out split.
 
@@ -196,19 +225,25 @@ def mitigate(X: Any, y: Any, sensitive: Any, *, metric: str = "false_rejection_r
         raise InputError(f"unknown method {method!r}", hint="use 'reduction' or 'threshold'")
     table = _MOMENTS if method == "reduction" else _TO_CONSTRAINTS
     if metric not in table:
-        raise InputError(f"the {method} method cannot constrain {metric!r}",
-                         hint=f"constrainable: {', '.join(sorted(table))}")
+        raise InputError(
+            f"the {method} method cannot constrain {metric!r}",
+            hint=f"constrainable: {', '.join(sorted(table))}",
+        )
     if not 0 < tolerance < 1:
         raise InputError(f"tolerance must be in (0, 1), got {tolerance}")
     say = progress or (lambda _m: None)
     Xdf = pd.DataFrame(X).reset_index(drop=True)
     yb = binarize(y, favourable, "label")
-    sdf = sensitive if isinstance(sensitive, pd.DataFrame) else pd.DataFrame(
-        {getattr(sensitive, "name", None) or "group": np.asarray(sensitive)})
+    sdf = (
+        sensitive
+        if isinstance(sensitive, pd.DataFrame)
+        else pd.DataFrame({getattr(sensitive, "name", None) or "group": np.asarray(sensitive)})
+    )
     sdf = sdf.reset_index(drop=True)
     if not (len(Xdf) == len(yb) == len(sdf)):
-        raise InputError(f"X ({len(Xdf)}), y ({len(yb)}) and sensitive ({len(sdf)}) differ in "
-                         "length")
+        raise InputError(
+            f"X ({len(Xdf)}), y ({len(yb)}) and sensitive ({len(sdf)}) differ in length"
+        )
     parsed_bins = parse_bins(bins) if not isinstance(bins, dict) else bins
     index = build_groups({c: sdf[c].to_numpy() for c in sdf.columns}, parsed_bins)
     groups = index.fine_codes  # the finest (intersectional) groups are the constrained ones
@@ -226,21 +261,34 @@ def mitigate(X: Any, y: Any, sensitive: Any, *, metric: str = "false_rejection_r
     yhat_base = np.asarray(base.predict(x_te)).astype(np.int64)
 
     # tune fairlearn's bound on a validation part of the training split
-    fit_i, val_i = train_test_split(np.arange(len(tr)), test_size=val_size,
-                                    random_state=seed + 1,
-                                    stratify=None if strat is None else strat[tr])
+    fit_i, val_i = train_test_split(
+        np.arange(len(tr)),
+        test_size=val_size,
+        random_state=seed + 1,
+        stratify=None if strat is None else strat[tr],
+    )
     g_tr = groups[tr]
     if method == "reduction":
-        candidates = [tolerance / 4 * 2.0 ** -k for k in range(max_tries)]
+        candidates = [tolerance / 4 * 2.0**-k for k in range(max_tries)]
     else:
-        candidates = [tolerance / 2 * 2.0 ** -k for k in range(max_tries - 1)] + [0.0]
+        candidates = [tolerance / 2 * 2.0**-k for k in range(max_tries - 1)] + [0.0]
     tried: list[dict[str, float]] = []
     chosen = None
     base_fit = clone(est).fit(x_tr[fit_i], yb[tr][fit_i]) if method == "threshold" else None
     for b in candidates:
         say(f"trying fairlearn bound {b:.5f}")
-        m = _fit(method, metric, est, base_fit, b, x_tr[fit_i], yb[tr][fit_i], g_tr[fit_i],
-                 max_iter, seed)
+        m = _fit(
+            method,
+            metric,
+            est,
+            base_fit,
+            b,
+            x_tr[fit_i],
+            yb[tr][fit_i],
+            g_tr[fit_i],
+            max_iter,
+            seed,
+        )
         pred = _predict(method, m, x_tr[val_i], g_tr[val_i], seed)
         gap = _pair_gap(yb[tr][val_i], pred, g_tr[val_i], metric)
         err = float(np.mean(pred != yb[tr][val_i]))
@@ -257,8 +305,14 @@ def mitigate(X: Any, y: Any, sensitive: Any, *, metric: str = "false_rejection_r
     yhat_fair = _predict(method, model, x_te, groups[te], seed)
 
     say("certifying on the held-out split")
-    cfg = FairnessAudit(metrics=(metric, "error_rate"), n_boot=n_boot, confidence=confidence,
-                        tolerance=tolerance, tolerance_metric=metric, seed=seed)
+    cfg = FairnessAudit(
+        metrics=(metric, "error_rate"),
+        n_boot=n_boot,
+        confidence=confidence,
+        tolerance=tolerance,
+        tolerance_metric=metric,
+        seed=seed,
+    )
     sens_te = {c: sdf[c].to_numpy()[te] for c in sdf.columns}
     before = cfg.run(yb[te], yhat_base, sens_te, parsed_bins)
     after = cfg.run(yb[te], yhat_fair, sens_te, parsed_bins)
@@ -268,37 +322,66 @@ def mitigate(X: Any, y: Any, sensitive: Any, *, metric: str = "false_rejection_r
     err_b, err_a = before.overall["error_rate"], after.overall["error_rate"]
     clf = FairClassifier(method, cols, scaler, model, seed, list(sdf.columns))
     return MitigationResult(
-        method=method, metric=metric, tolerance=tolerance, bound=chosen, tried=tuple(tried),
-        n_train=len(tr), n_test=len(te), seed=seed,
-        gap_before=before.gap(metric, target).gap, gap_after=gap_after.gap,
-        gap_after_ci_high=gap_after.ci_high, error_before=err_b, error_after=err_a,
-        accuracy_cost=err_a - err_b, certified=check.passed, status=check.status,
-        baseline=before, mitigated=after, model=clf)
+        method=method,
+        metric=metric,
+        tolerance=tolerance,
+        bound=chosen,
+        tried=tuple(tried),
+        n_train=len(tr),
+        n_test=len(te),
+        seed=seed,
+        gap_before=before.gap(metric, target).gap,
+        gap_after=gap_after.gap,
+        gap_after_ci_high=gap_after.ci_high,
+        error_before=err_b,
+        error_after=err_a,
+        accuracy_cost=err_a - err_b,
+        certified=check.passed,
+        status=check.status,
+        baseline=before,
+        mitigated=after,
+        model=clf,
+    )
 
 
-def _fit(method: str, metric: str, est: Any, prefit: Any, bound: float, x: np.ndarray,
-         y: np.ndarray, g: np.ndarray, max_iter: int, seed: int) -> Any:
+def _fit(
+    method: str,
+    metric: str,
+    est: Any,
+    prefit: Any,
+    bound: float,
+    x: np.ndarray,
+    y: np.ndarray,
+    g: np.ndarray,
+    max_iter: int,
+    seed: int,
+) -> Any:
     from sklearn.base import clone
 
     if method == "threshold":
         from fairlearn.postprocessing import ThresholdOptimizer
 
-        to = ThresholdOptimizer(estimator=prefit, constraints=_TO_CONSTRAINTS[metric],
-                                prefit=True, predict_method="predict_proba"
-                                if hasattr(prefit, "predict_proba") else "auto",
-                                tol=bound if bound > 0 else None)
+        to = ThresholdOptimizer(
+            estimator=prefit,
+            constraints=_TO_CONSTRAINTS[metric],
+            prefit=True,
+            predict_method="predict_proba" if hasattr(prefit, "predict_proba") else "auto",
+            tol=bound if bound > 0 else None,
+        )
         return to.fit(x, y, sensitive_features=g.astype(str))
     import fairlearn.reductions as red
 
     moment = getattr(red, _MOMENTS[metric])(difference_bound=bound)
     np.random.seed(seed)  # fairlearn's linear-programming step is deterministic; belt and braces
-    eg = red.ExponentiatedGradient(clone(est), constraints=moment, eps=max(bound, 1e-4),
-                                   max_iter=max_iter)
+    eg = red.ExponentiatedGradient(
+        clone(est), constraints=moment, eps=max(bound, 1e-4), max_iter=max_iter
+    )
     return eg.fit(x, y, sensitive_features=g.astype(str))
 
 
 def _predict(method: str, model: Any, x: np.ndarray, g: np.ndarray, seed: int) -> np.ndarray:
     if method == "threshold":
-        return np.asarray(model.predict(x, sensitive_features=g.astype(str),
-                                        random_state=seed)).astype(np.int64)
+        return np.asarray(
+            model.predict(x, sensitive_features=g.astype(str), random_state=seed)
+        ).astype(np.int64)
     return np.asarray(model.predict(x, random_state=seed)).astype(np.int64)
