@@ -140,10 +140,7 @@ def audit_fairness(
 ) -> None:
     """Audit a binary classifier's decisions for group fairness, with intervals and p-values.
 
-    Reports per group the selection, error, false-rejection (FNR) and false-acceptance (FPR)
-    rates, precision and counts, for each --sensitive column and their intersection; bootstrap
-    intervals; largest-minus-smallest gaps with Holm/BH-adjusted p-values; and, with
-    --tolerance, a pass/fail that uses the gap's interval, not only its point estimate.
+    Reports per group the selection, error, false-rejection (FNR) and false-acceptance (FPR) rates, precision and counts, for each --sensitive column and their intersection; bootstrap intervals; largest-minus-smallest gaps with Holm/BH-adjusted p-values; and, with --tolerance, a pass/fail that uses the gap's interval, not only its point estimate.
     """
     from probity.fairness import DEFAULT_METRICS, FairnessAudit
 
@@ -244,9 +241,7 @@ def mitigate_fairness(
 ) -> None:
     """Train a classifier whose gap between ANY two groups is within --tolerance.
 
-    Uses fairlearn underneath with its bound tuned on a validation split so that the pairwise
-    gap holds (fairlearn bounds each group against the overall rate), then certifies on a
-    held-out split: certified only if the gap's upper interval bound is within tolerance.
+    Uses fairlearn underneath with its bound tuned on a validation split so that the pairwise gap holds (fairlearn bounds each group against the overall rate), then certifies on a held-out split: certified only if the gap's upper interval bound is within tolerance.
     """
     from probity.fairness import mitigate
     from probity.fairness.audit import load_frame

@@ -228,7 +228,7 @@ class FairnessAudit:
                 raise InputError(f"sensitive column {k!r} has {len(v)} rows, labels {len(y)}")
         index = build_groups(
             cols,
-            parse_bins(bins) if not isinstance(bins, Mapping) else bins,
+            parse_bins(bins),
             intersections=self.intersections,
         )
         return self._run_codes(y, yhat, index, favourable=str(favourable))

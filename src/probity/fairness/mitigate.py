@@ -244,7 +244,7 @@ def mitigate(
         raise InputError(
             f"X ({len(Xdf)}), y ({len(yb)}) and sensitive ({len(sdf)}) differ in length"
         )
-    parsed_bins = parse_bins(bins) if not isinstance(bins, dict) else bins
+    parsed_bins = parse_bins(bins)
     index = build_groups({c: sdf[c].to_numpy() for c in sdf.columns}, parsed_bins)
     groups = index.fine_codes  # the finest (intersectional) groups are the constrained ones
     strat = groups * 2 + yb
