@@ -115,6 +115,8 @@ class MitigationResult:
     tolerance: float
     bound: float  # fairlearn's bound (reduction: per group vs overall; threshold: range)
     tried: tuple[dict[str, float], ...]  # bound, validation gap, validation error
+    target_gap: float  # validation gap a bound had to reach (see ``mitigate``)
+    expected_halfwidth: float  # predicted half-width of the held-out gap interval
     n_train: int
     n_test: int
     seed: int
@@ -272,6 +274,32 @@ def mitigate(
         candidates = [tolerance / 4 * 2.0**-k for k in range(max_tries)]
     else:
         candidates = [tolerance / 2 * 2.0**-k for k in range(max_tries - 1)] + [0.0]
+    # How wide will the held-out interval be? With m_a, m_b denominator rows (e.g. applicants
+    # who repay) in the two smallest groups of the test split and the baseline rate p, the
+    # gap's half-width is about z * sqrt(p (1 - p) (1/m_a + 1/m_b)). A bound is accepted when
+    # its validation gap is within half of what that leaves of the tolerance (the other half
+    # absorbs the validation noise); never looser than tolerance / 2, never tighter than / 8.
+    from scipy.stats import norm
+
+    from probity.fairness._metrics import confusion_counts, numerators
+
+    base_counts = confusion_counts(
+        groups[tr], yb[tr], np.asarray(base.predict(x_tr)).astype(np.int64), int(groups.max()) + 1
+    )
+    _, den = numerators(base_counts, metric)
+    m_test = np.sort(den[den > 0] * test_size / (1 - test_size))[:2]
+    p_rate = float(np.nan_to_num(rates(base_counts.sum(0), metric)))
+    z = float(norm.ppf(0.5 + confidence / 2))
+    halfwidth = (
+        z * float(np.sqrt(p_rate * (1 - p_rate) * np.sum(1 / m_test)))
+        if len(m_test) == 2
+        else float("nan")
+    )
+    target = (
+        tolerance / 2
+        if np.isnan(halfwidth)
+        else float(np.clip((tolerance - halfwidth) / 2, tolerance / 8, tolerance / 2))
+    )
     tried: list[dict[str, float]] = []
     chosen = None
     base_fit = clone(est).fit(x_tr[fit_i], yb[tr][fit_i]) if method == "threshold" else None
@@ -293,7 +321,7 @@ def mitigate(
         gap = _pair_gap(yb[tr][val_i], pred, g_tr[val_i], metric)
         err = float(np.mean(pred != yb[tr][val_i]))
         tried.append({"bound": b, "val_gap": gap, "val_error": err})
-        if gap <= tolerance / 2:  # leave half the tolerance for the held-out interval
+        if gap <= target:
             chosen = b
             break
     if chosen is None:
@@ -327,6 +355,8 @@ def mitigate(
         tolerance=tolerance,
         bound=chosen,
         tried=tuple(tried),
+        target_gap=target,
+        expected_halfwidth=halfwidth,
         n_train=len(tr),
         n_test=len(te),
         seed=seed,
