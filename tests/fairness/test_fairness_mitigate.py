@@ -61,7 +61,6 @@ def test_mitigation_is_deterministic_and_predicts_proba(lending, threshold_resul
 
 
 def test_reduction_method_uses_pairwise_tuning(lending):
-    lending = lending.iloc[:4000]
     r = mitigate(
         lending[LENDING_FEATURES],
         lending.repaid,
@@ -90,3 +89,15 @@ def test_bad_mitigation_input(lending):
         mitigate(X.assign(income=X.income.where(X.index != 2)), y, s, method="threshold")
     with pytest.raises(InputError, match="differ in length"):
         mitigate(X.iloc[:100], y, s)
+
+
+def test_tuning_target_leaves_room_for_the_held_out_interval(threshold_result):
+    r = threshold_result
+    assert isinstance(r.target_gap, float) and r.expected_halfwidth > 0
+    assert r.tolerance / 8 <= r.target_gap <= r.tolerance / 2
+    accepted = [t for t in r.tried if t["val_gap"] <= r.target_gap]
+    assert r.bound == (
+        accepted[0]["bound"]
+        if accepted
+        else min(r.tried, key=lambda t: (t["val_gap"], -t["bound"]))["bound"]
+    )

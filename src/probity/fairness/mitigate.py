@@ -295,7 +295,7 @@ def mitigate(
         if len(m_test) == 2
         else float("nan")
     )
-    target = (
+    val_target = (
         tolerance / 2
         if np.isnan(halfwidth)
         else float(np.clip((tolerance - halfwidth) / 2, tolerance / 8, tolerance / 2))
@@ -321,7 +321,7 @@ def mitigate(
         gap = _pair_gap(yb[tr][val_i], pred, g_tr[val_i], metric)
         err = float(np.mean(pred != yb[tr][val_i]))
         tried.append({"bound": b, "val_gap": gap, "val_error": err})
-        if gap <= target:
+        if gap <= val_target:
             chosen = b
             break
     if chosen is None:
@@ -355,7 +355,7 @@ def mitigate(
         tolerance=tolerance,
         bound=chosen,
         tried=tuple(tried),
-        target_gap=target,
+        target_gap=val_target,
         expected_halfwidth=halfwidth,
         n_train=len(tr),
         n_test=len(te),
