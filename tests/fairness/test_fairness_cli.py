@@ -152,3 +152,53 @@ def test_help_mentions_domain_words(capsys):
     rc = main(["audit", "fairness", "--help"])
     assert rc == 0
     assert "false-rejection" in capsys.readouterr().out
+
+
+def test_audit_with_saved_model(table, tmp_path, capsys):
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    df = pd.read_csv(table)
+    feats = ["income", "debt_ratio", "history_years", "late_payments"]
+    path = tmp_path / "model.joblib"
+    joblib.dump(LogisticRegression(max_iter=500).fit(df[feats], df["repaid"]), path)
+    rc = main(
+        [
+            "audit",
+            "fairness",
+            "--data",
+            str(table),
+            "--label",
+            "repaid",
+            "--model",
+            str(path),
+            "--sensitive",
+            "sex",
+            "--n-boot",
+            "0",
+            "--json",
+        ]
+    )
+    assert rc == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["groupings"][0]["groups"][0]["count"] + data["groupings"][0]["groups"][1][
+        "count"
+    ] == len(df)
+    bad = tmp_path / "bad.joblib"
+    bad.write_bytes(b"not a pickle")
+    rc = main(
+        [
+            "audit",
+            "fairness",
+            "--data",
+            str(table),
+            "--label",
+            "repaid",
+            "--model",
+            str(bad),
+            "--sensitive",
+            "sex",
+        ]
+    )
+    assert rc == 1 and "cannot load model" in capsys.readouterr().err
