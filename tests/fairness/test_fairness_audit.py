@@ -148,6 +148,9 @@ def test_bad_input_raises_clear_input_error(lending, mutate, message):
 def test_empty_group_and_unbinned_numeric_are_rejected(lending):
     with pytest.raises(InputError, match="have no rows"):
         audit(lending, "repaid", ["age"], pred="approved", bins={"age": [25, 40, 200]}, n_boot=0)
+    cat = lending.assign(sex=pd.Categorical(lending.sex, categories=["F", "M", "X"]))
+    with pytest.raises(InputError, match=r"X have no rows"):
+        audit(cat, "repaid", ["sex"], pred="approved", n_boot=0)
     with pytest.raises(InputError, match="bin it"):
         audit(lending, "repaid", ["age"], pred="approved", n_boot=0)
     with pytest.raises(InputError, match="does not occur"):

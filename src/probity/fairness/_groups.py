@@ -94,7 +94,14 @@ def encode_column(
                 hint=f"bin it, e.g. --bins {name}=25,40,60",
             )
     if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = s.cat.remove_unused_categories()
+        counts = s.value_counts(sort=False)
+        empty = [str(c) for c in s.cat.categories if counts.get(c, 0) == 0]
+        if empty:
+            raise InputError(
+                f"sensitive column {name!r}: group(s) {', '.join(empty)} have no rows",
+                hint="remove unused categories or audit data that contains every group",
+            )
+        cats = s
         return cats.cat.codes.to_numpy(np.int64), [str(c) for c in cats.cat.categories]
     codes, uniques = pd.factorize(s, sort=True)
     return codes.astype(np.int64), [str(u) for u in uniques]

@@ -268,7 +268,7 @@ class FairnessAudit:
         return self.run(
             df[label].to_numpy(),
             y_pred,
-            {c: df[c].to_numpy() for c in sensitive},
+            {c: df[c].reset_index(drop=True) for c in sensitive},
             bins,
             favourable=favourable,
         )
