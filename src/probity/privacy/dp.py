@@ -158,7 +158,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             return torch.softmax(self.module_(torch.from_numpy(Xa)), dim=1).numpy().astype(float)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        P = self.predict_proba(X)
+        return self.classes_[np.argmax(P, axis=1)]
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

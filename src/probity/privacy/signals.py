@@ -40,17 +40,17 @@ def predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
         except Exception as exc:  # a user model can fail in many ways
             raise ModelError(f"the model's predict_proba failed: {type(exc).__name__}: {exc}") from exc
     else:
-        try:
-            import torch
-        except ImportError:  # pragma: no cover
-            torch = None  # type: ignore[assignment]
-        if torch is None or not isinstance(model, torch.nn.Module):
+        # look at the class hierarchy first, so a plain object never pays for importing torch
+        is_module = any(c.__module__.startswith("torch.nn") for c in type(model).__mro__)
+        if not is_module:
             raise InputError(
                 f"the model ({type(model).__name__}) has no predict_proba, so per-example "
                 "confidences cannot be computed",
                 hint="pass a classifier with predict_proba (e.g. LogisticRegression, "
                 "probity.privacy.TorchClassifier) or a torch module returning logits, "
                 "or audit its per-example scores with audit_scores()")
+        import torch
+
         model.eval()
         with torch.no_grad():
             out = model(torch.as_tensor(np.asarray(X, dtype=np.float32)))
