@@ -147,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
             f"error: {exc.format_message()}{where}", markup=False, highlight=False, soft_wrap=True
         )
         return 2
-    except _cx.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except (_cx.Abort, KeyboardInterrupt):
+    except SystemExit as exc:  # typer exits by itself on a broken pipe
+        return exc.code if isinstance(exc.code, int) else 1
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted", markup=False)
         return 130
     except _cx.ClickException as exc:
