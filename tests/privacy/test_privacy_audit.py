@@ -10,8 +10,8 @@ from sklearn.linear_model import LogisticRegression
 
 from probity.errors import InputError
 from probity.privacy import (
-    audit_scores,
     auc,
+    audit_scores,
     empirical_epsilon,
     epsilon_from_rates,
     membership_audit,
@@ -26,7 +26,7 @@ def _task(n=400, d=120, seed=0):
     X = rng.normal(size=(n, d))
     w = rng.normal(size=d)
     y = ((X @ w) / np.sqrt(d) + rng.normal(size=n) > 0).astype(int)
-    return X[: n // 2], y[: n // 2], X[n // 2:], y[n // 2:]
+    return X[: n // 2], y[: n // 2], X[n // 2 :], y[n // 2 :]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_roc_and_auc_match_sklearn():
     rng = np.random.default_rng(1)
     m = np.round(rng.normal(0.5, 1, 300), 1)  # rounded: ties must be handled
     n = np.round(rng.normal(0, 1, 400), 1)
-    fpr, tpr, thr = roc(m, n)
+    fpr, tpr, _thr = roc(m, n)
     expect = roc_auc_score(np.r_[np.ones(300), np.zeros(400)], np.r_[m, n])
     assert auc(fpr, tpr) == pytest.approx(expect, abs=1e-12)
     assert fpr[0] == 0 and tpr[0] == 0 and fpr[-1] == 1 and tpr[-1] == 1

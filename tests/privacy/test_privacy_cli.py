@@ -18,10 +18,12 @@ def _tables(tmp_path, n=200, d=60):
     X = rng.normal(size=(n, d))
     y = (X[:, 0] + rng.normal(size=n) > 0).astype(int)
     cols = [f"f{i}" for i in range(d)]
-    mem = pd.DataFrame(X[: n // 2], columns=cols).assign(label=y[: n // 2],
-                                                         rid=[f"m{i}" for i in range(n // 2)])
-    non = pd.DataFrame(X[n // 2:], columns=cols).assign(label=y[n // 2:],
-                                                        rid=[f"n{i}" for i in range(n // 2)])
+    mem = pd.DataFrame(X[: n // 2], columns=cols).assign(
+        label=y[: n // 2], rid=[f"m{i}" for i in range(n // 2)]
+    )
+    non = pd.DataFrame(X[n // 2 :], columns=cols).assign(
+        label=y[n // 2 :], rid=[f"n{i}" for i in range(n // 2)]
+    )
     mem.to_csv(tmp_path / "members.csv", index=False)
     non.to_parquet(tmp_path / "non.parquet")
     model = LogisticRegression(C=10, max_iter=2000).fit(X[: n // 2], y[: n // 2])
@@ -32,8 +34,18 @@ def _tables(tmp_path, n=200, d=60):
 
 def test_audit_privacy_json_and_report(tmp_path, capsys):
     p = _tables(tmp_path)
-    args = ["audit", "privacy", "--model", str(p / "model.joblib"), "--members",
-            str(p / "members.csv"), "--nonmembers", str(p / "non.parquet"), "--id", "rid"]
+    args = [
+        "audit",
+        "privacy",
+        "--model",
+        str(p / "model.joblib"),
+        "--members",
+        str(p / "members.csv"),
+        "--nonmembers",
+        str(p / "non.parquet"),
+        "--id",
+        "rid",
+    ]
     assert main([*args, "--json", "--report", str(p / "r.html")]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["attack"] == "loss" and out["auc"] > 0.6
@@ -45,8 +57,14 @@ def test_audit_privacy_json_and_report(tmp_path, capsys):
 
 def test_audit_privacy_bad_input(tmp_path, capsys):
     p = _tables(tmp_path)
-    base = ["audit", "privacy", "--members", str(p / "members.csv"), "--nonmembers",
-            str(p / "non.parquet")]
+    base = [
+        "audit",
+        "privacy",
+        "--members",
+        str(p / "members.csv"),
+        "--nonmembers",
+        str(p / "non.parquet"),
+    ]
     assert main([*base, "--model", str(p / "svc.pkl")]) == 2
     assert "no predict_proba" in capsys.readouterr().err
     assert main([*base, "--model", str(p / "model.joblib"), "--attack", "nope"]) == 2

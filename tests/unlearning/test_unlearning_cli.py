@@ -19,7 +19,8 @@ def _write_data(tmp_path, n=200):
     df.to_csv(tmp_path / "train.csv", index=False)
     (tmp_path / "sisa.yaml").write_text(
         "data: train.csv\nlabel: label\nid: rid\nestimator: sgd\nshards: 2\nslices: 2\n"
-        "backend: serial\nout: model\n")
+        "backend: serial\nout: model\n"
+    )
     return tmp_path / "sisa.yaml"
 
 
@@ -30,8 +31,22 @@ def test_train_forget_status_verify(tmp_path, capsys):
     assert out["records"] == 200 and out["shards"] == 2 and out["features"] == ["a", "b", "c"]
     model = tmp_path / "model"
     (tmp_path / "ids.txt").write_text("id3\nid7\n\n")
-    assert main(["unlearn", "forget", "--model", str(model), "--ids", str(tmp_path / "ids.txt"),
-                 "--certificate", str(tmp_path / "cert.json"), "--json"]) == 0
+    assert (
+        main(
+            [
+                "unlearn",
+                "forget",
+                "--model",
+                str(model),
+                "--ids",
+                str(tmp_path / "ids.txt"),
+                "--certificate",
+                str(tmp_path / "cert.json"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["forgotten"] == 2 and res["certificate"]["kind"] == "unlearning"
     assert json.loads((tmp_path / "cert.json").read_text())["signature"]
@@ -53,8 +68,16 @@ def test_cli_bad_input(tmp_path, capsys):
     assert main(["unlearn", "train", "--config", str(cfg)]) == 0
     capsys.readouterr()
     (tmp_path / "ids.txt").write_text("nope\n")
-    code = main(["unlearn", "forget", "--model", str(tmp_path / "model"),
-                 "--ids", str(tmp_path / "ids.txt")])
+    code = main(
+        [
+            "unlearn",
+            "forget",
+            "--model",
+            str(tmp_path / "model"),
+            "--ids",
+            str(tmp_path / "ids.txt"),
+        ]
+    )
     assert code == 2 and "not in the manifest" in capsys.readouterr().err
     (tmp_path / "bad.yaml").write_text("data: train.csv\nshards: 0\n")
     assert main(["unlearn", "train", "--config", str(tmp_path / "bad.yaml")]) == 2

@@ -28,8 +28,16 @@ def test_record_trained_found_leaking_forgotten_not_leaking(tmp_path):
     Xtr = np.vstack([X, C[:12]])
     ytr = np.r_[y, cy[:12]]
     ids = [f"r{i}" for i in range(300)] + [f"canary{i}" for i in range(12)]
-    model = SISAModel.train(DecisionTreeClassifier(random_state=0), Xtr, ytr, tmp_path / "m",
-                            ids=ids, shards=3, slices=2, backend="serial")
+    model = SISAModel.train(
+        DecisionTreeClassifier(random_state=0),
+        Xtr,
+        ytr,
+        tmp_path / "m",
+        ids=ids,
+        shards=3,
+        slices=2,
+        backend="serial",
+    )
     members, held_out = (C[:12], cy[:12]), (C[12:], cy[12:])
     before = membership_audit(model, members, held_out, attack="loss", member_ids=ids[300:])
     assert before.auc > 0.9, before.to_dict()  # the trained-on canaries stand out: they leak
@@ -47,16 +55,26 @@ def test_record_trained_found_leaking_forgotten_not_leaking(tmp_path):
     assert model.score(X, y) > 0.9
 
 
-@pytest.mark.skipif(os.environ.get("PROBITY_TEST_RAY") != "1",
-                    reason="Ray start-up takes ~10 s; set PROBITY_TEST_RAY=1 to run")
+@pytest.mark.skipif(
+    os.environ.get("PROBITY_TEST_RAY") != "1",
+    reason="Ray start-up takes ~10 s; set PROBITY_TEST_RAY=1 to run",
+)
 def test_ray_backend(tmp_path):
     import ray
 
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         X, y, _, _ = _canary_task()
-        m = SISAModel.train(DecisionTreeClassifier(random_state=0), X, y, tmp_path / "r",
-                            shards=2, slices=2, backend="ray", n_jobs=1)
+        m = SISAModel.train(
+            DecisionTreeClassifier(random_state=0),
+            X,
+            y,
+            tmp_path / "r",
+            shards=2,
+            slices=2,
+            backend="ray",
+            n_jobs=1,
+        )
         res = m.forget(["3"])
         assert res.forgotten == 1 and m.score(X, y) > 0.9
     finally:

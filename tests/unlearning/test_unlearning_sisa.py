@@ -24,8 +24,15 @@ def _data(n=240, d=4, seed=0):
 @pytest.fixture
 def sgd_model(tmp_path):
     X, y = _data()
-    m = SISAModel.train(SGDClassifier(loss="log_loss", random_state=0), X, y,
-                        tmp_path / "m", shards=3, slices=3, backend="serial")
+    m = SISAModel.train(
+        SGDClassifier(loss="log_loss", random_state=0),
+        X,
+        y,
+        tmp_path / "m",
+        shards=3,
+        slices=3,
+        backend="serial",
+    )
     return m, X, y
 
 
@@ -39,15 +46,16 @@ def test_train_writes_a_complete_model_dir(sgd_model):
     assert {e.shard for e in man.values()} == {0, 1, 2}
     assert {e.slice for e in man.values()} == {0, 1, 2}
     # incremental estimator: one checkpoint per slice per shard
-    assert all(len(sh["checkpoints"]) == 3 and None not in sh["checkpoints"]
-               for sh in m.state["shards"])
+    assert all(
+        len(sh["checkpoints"]) == 3 and None not in sh["checkpoints"] for sh in m.state["shards"]
+    )
     assert m.score(X, y) > 0.75
     again = SISAModel.open(root)
     assert np.allclose(again.predict_proba(X[:10]), m.predict_proba(X[:10]))
 
 
 def test_forget_retrains_from_the_last_clean_checkpoint(sgd_model):
-    m, X, y = sgd_model
+    m, X, _y = sgd_model
     man = m.manifest()
     # a record in slice 2 of some shard: slices 0 and 1 of that shard must be reused
     target = next(e for e in man.values() if e.slice == 2)
@@ -68,14 +76,23 @@ def test_forget_retrains_from_the_last_clean_checkpoint(sgd_model):
     with np.load(m.model_dir / m.state["shards"][s]["data"]) as z:
         assert target.id not in set(z["ids"].tolist())
     assert verify_certificate(res.certificate)
-    assert res.certificate.claims["retrained"] == {str(s): {"from_slice": 2, "slices": 1,
-                                                            "records_after": m.state["shards"][s]["n"]}}
+    assert res.certificate.claims["retrained"] == {
+        str(s): {"from_slice": 2, "slices": 1, "records_after": m.state["shards"][s]["n"]}
+    }
 
 
 def test_batched_forget_and_refit_estimator(tmp_path):
     X, y = _data()
-    m = SISAModel.train(DecisionTreeClassifier(random_state=0), X, y, tmp_path / "t",
-                        shards=4, slices=2, backend="serial", aggregation="vote")
+    m = SISAModel.train(
+        DecisionTreeClassifier(random_state=0),
+        X,
+        y,
+        tmp_path / "t",
+        shards=4,
+        slices=2,
+        backend="serial",
+        aggregation="vote",
+    )
     assert all(sh["checkpoints"][0] is None for sh in m.state["shards"])  # final only
     ids = [str(i) for i in range(30)]
     res = m.forget(ids)
@@ -85,7 +102,7 @@ def test_batched_forget_and_refit_estimator(tmp_path):
 
 
 def test_unknown_ids_change_nothing(sgd_model):
-    m, X, y = sgd_model
+    m, _X, _y = sgd_model
     state = json.dumps(m.state, sort_keys=True)
     with pytest.raises(UnknownKeyError, match="not in the manifest"):
         m.forget(["0", "no-such-id"])
@@ -96,7 +113,7 @@ def test_unknown_ids_change_nothing(sgd_model):
 
 
 def test_ledger_tamper_is_detected(sgd_model):
-    m, X, y = sgd_model
+    m, _X, _y = sgd_model
     m.forget(["1"])
     m.forget(["2", "3"])
     assert m.verify_ledger()["entries"] == 3
@@ -116,7 +133,7 @@ def test_ledger_tamper_is_detected(sgd_model):
 
 
 def test_certificate_and_manifest_tamper_are_detected(sgd_model):
-    m, X, y = sgd_model
+    m, _X, _y = sgd_model
     res = m.forget(["5"])
     cert = res.certificate.to_dict()
     cert["claims"]["forgotten"] = 99
@@ -133,13 +150,13 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(InputError, match="no predict_proba"):
         SISAModel.train(LinearSVC(), X, y, tmp_path / "a", shards=2)
     # vote aggregation works without predict_proba
-    SISAModel.train(LinearSVC(), X, y, tmp_path / "b", shards=2, aggregation="vote",
-                    backend="serial")
+    SISAModel.train(
+        LinearSVC(), X, y, tmp_path / "b", shards=2, aggregation="vote", backend="serial"
+    )
     with pytest.raises(InputError, match="already exists"):
         SISAModel.train(LinearSVC(), X, y, tmp_path / "b", shards=2, aggregation="vote")
     with pytest.raises(InputError, match="more than once"):
-        SISAModel.train(SGDClassifier(loss="log_loss"), X, y, tmp_path / "c",
-                        ids=["a"] * 60)
+        SISAModel.train(SGDClassifier(loss="log_loss"), X, y, tmp_path / "c", ids=["a"] * 60)
     with pytest.raises(InputError, match="shards"):
         SISAModel.train(SGDClassifier(loss="log_loss"), X, y, tmp_path / "d", shards=0)
     with pytest.raises(InputError, match="not a SISA model"):
@@ -152,6 +169,5 @@ def test_joblib_backend_matches_serial(tmp_path):
     X, y = _data()
     est = SGDClassifier(loss="log_loss", random_state=0)
     a = SISAModel.train(est, X, y, tmp_path / "a", shards=2, slices=2, backend="serial")
-    b = SISAModel.train(est, X, y, tmp_path / "b", shards=2, slices=2, backend="joblib",
-                        n_jobs=2)
+    b = SISAModel.train(est, X, y, tmp_path / "b", shards=2, slices=2, backend="joblib", n_jobs=2)
     assert np.allclose(a.predict_proba(X), b.predict_proba(X))

@@ -36,36 +36,66 @@ def load_model_file(path: Path) -> Any:
             return joblib.load(path)
     except Exception as exc:  # unpickling fails in many ways
         raise ModelError(f"cannot load model {str(path)!r}: {type(exc).__name__}: {exc}") from exc
-    raise InputError(f"model {str(path)!r}: unknown format {suffix!r}; use .pkl/.joblib "
-                     "(scikit-learn style), .pt (torch module) or a SISA model directory")
+    raise InputError(
+        f"model {str(path)!r}: unknown format {suffix!r}; use .pkl/.joblib "
+        "(scikit-learn style), .pt (torch module) or a SISA model directory"
+    )
 
 
 @audit_app.command("privacy")
 def privacy(
-    model: Annotated[Path, typer.Option("--model", "-m", help="Trained classifier: .pkl/.joblib "
-                                        "(needs predict_proba), .pt torch module, or a SISA "
-                                        "model directory. Only load files you trust.")],
-    members: Annotated[Path, typer.Option("--members", help="Table of records the model was "
-                                          "trained on (CSV/TSV/Parquet/JSONL).")],
-    nonmembers: Annotated[Path, typer.Option("--nonmembers", help="Table of records from the "
-                                             "same distribution it was NOT trained on.")],
-    attack: Annotated[str, typer.Option("--attack", "-a", help="loss | confidence | shadow | "
-                                        "lira | lira-offline.")] = "loss",
+    model: Annotated[
+        Path,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Trained classifier: .pkl/.joblib "
+            "(needs predict_proba), .pt torch module, or a SISA "
+            "model directory. Only load files you trust.",
+        ),
+    ],
+    members: Annotated[
+        Path,
+        typer.Option(
+            "--members", help="Table of records the model was trained on (CSV/TSV/Parquet/JSONL)."
+        ),
+    ],
+    nonmembers: Annotated[
+        Path,
+        typer.Option(
+            "--nonmembers",
+            help="Table of records from the same distribution it was NOT trained on.",
+        ),
+    ],
+    attack: Annotated[
+        str,
+        typer.Option("--attack", "-a", help="loss | confidence | shadow | lira | lira-offline."),
+    ] = "loss",
     label: Annotated[str, typer.Option("--label", help="Label column.")] = "label",
-    id_col: Annotated[str | None, typer.Option("--id", help="Id column, used to name the most "
-                                               "exposed records.")] = None,
-    population: Annotated[Path | None, typer.Option("--population", help="Extra records to "
-                                                    "train shadow/reference models on.")] = None,
-    n_reference: Annotated[int, typer.Option("--n-reference", help="Shadow or reference models "
-                                             "to train (shadow, lira).")] = 16,
+    id_col: Annotated[
+        str | None, typer.Option("--id", help="Id column, used to name the most exposed records.")
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option("--population", help="Extra records to train shadow/reference models on."),
+    ] = None,
+    n_reference: Annotated[
+        int,
+        typer.Option("--n-reference", help="Shadow or reference models to train (shadow, lira)."),
+    ] = 16,
     n_jobs: Annotated[int, typer.Option("--n-jobs", help="Processes for reference models.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report with a "
-                                                "log-scale ROC plot here.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write an HTML report with a log-scale ROC plot here."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Attack a classifier with known members and non-members: AUC, TPR at 1%, 0.1% and 0%
-    FPR, most exposed records, and an empirical epsilon lower bound."""
+    """Membership-inference audit: how well can an attacker tell training records apart?
+
+    Reports AUC, TPR at 1%, 0.1% and 0% FPR, the most exposed records and an empirical
+    epsilon lower bound.
+    """
     from probity.privacy import ATTACKS, membership_audit
     from probity.unlearning.config import load_xy
 
@@ -79,19 +109,36 @@ def privacy(
         Xp, yp, _, _ = load_xy(population, label, id_col, feats)
         pop = (Xp, yp)
     make = None
-    if attack in ("shadow", "lira", "lira-offline") and hasattr(est, "state") and \
-            hasattr(est, "forget"):
-        raise InputError(f"the {attack} attack retrains the model, which is not supported "
-                         "for a SISA directory", hint="use --attack loss or confidence")
+    if (
+        attack in ("shadow", "lira", "lira-offline")
+        and hasattr(est, "state")
+        and hasattr(est, "forget")
+    ):
+        raise InputError(
+            f"the {attack} attack retrains the model, which is not supported for a SISA directory",
+            hint="use --attack loss or confidence",
+        )
     with err_console.status(f"running the {attack} attack"):
-        res = membership_audit(est, (Xm, ym), (Xn, yn), attack=attack, make_model=make,
-                               population=pop, n_reference=n_reference,
-                               member_ids=ids_m, n_jobs=n_jobs, seed=seed)
+        res = membership_audit(
+            est,
+            (Xm, ym),
+            (Xn, yn),
+            attack=attack,
+            make_model=make,
+            population=pop,
+            n_reference=n_reference,
+            member_ids=ids_m,
+            n_jobs=n_jobs,
+            seed=seed,
+        )
     if report is not None:
         from probity.report import Report
 
-        rep = Report("Privacy audit", subtitle=f"{model.name}: {attack} attack, "
-                     f"{res.n_members} members vs {res.n_nonmembers} non-members")
+        rep = Report(
+            "Privacy audit",
+            subtitle=f"{model.name}: {attack} attack, "
+            f"{res.n_members} members vs {res.n_nonmembers} non-members",
+        )
         res.add_to_report(rep)
         rep.write(report)
     if json_out:
@@ -107,8 +154,12 @@ def privacy(
     t.add_row("members / non-members", f"{res.n_members} / {res.n_nonmembers}")
     console.print(t)
     if res.exposed:
-        console.print("most exposed: " + ", ".join(
-            f"{e['id']} (above {e['above_nonmembers']:.0%} of non-members)"
-            for e in res.exposed[:5]))
+        console.print(
+            "most exposed: "
+            + ", ".join(
+                f"{e['id']} (above {e['above_nonmembers']:.0%} of non-members)"
+                for e in res.exposed[:5]
+            )
+        )
     if report is not None:
         console.print(f"report written to {report}")

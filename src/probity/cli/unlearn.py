@@ -16,12 +16,20 @@ MODEL_HELP = "The SISA model directory (written by `probity unlearn train`)."
 
 @unlearn_app.command("train")
 def train(
-    config: Annotated[Path, typer.Option("--config", "-c", help="sisa.yaml: data, label, "
-                                         "estimator, shards, slices, aggregation, backend, out.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Model directory (overrides the "
-                                             "config's `out`).")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model "
-                                            "directory.")] = False,
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            help="sisa.yaml: data, label, estimator, shards, slices, aggregation, backend, out.",
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Model directory (overrides the config's `out`).")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing model directory.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Train a SISA ensemble: S shards x R slices with checkpoints, a manifest and a ledger."""
@@ -34,18 +42,31 @@ def train(
     target = out or (Path(cfg.out) if Path(cfg.out).is_absolute() else base / cfg.out)
     X, y, ids, feats = load_xy(data, cfg.label, cfg.id, cfg.features)
     est = make_estimator(cfg.estimator, cfg.params)
-    with err_console.status(f"training {cfg.shards} shards x {cfg.slices} slices on "
-                            f"{len(ids)} records ({cfg.backend})"):
-        model = SISAModel.train(est, X, y, target, ids=ids, shards=cfg.shards,
-                                slices=cfg.slices, aggregation=cfg.aggregation,
-                                backend=cfg.backend, n_jobs=cfg.n_jobs,
-                                random_state=cfg.random_state, overwrite=overwrite)
+    with err_console.status(
+        f"training {cfg.shards} shards x {cfg.slices} slices on {len(ids)} records ({cfg.backend})"
+    ):
+        model = SISAModel.train(
+            est,
+            X,
+            y,
+            target,
+            ids=ids,
+            shards=cfg.shards,
+            slices=cfg.slices,
+            aggregation=cfg.aggregation,
+            backend=cfg.backend,
+            n_jobs=cfg.n_jobs,
+            random_state=cfg.random_state,
+            overwrite=overwrite,
+        )
     st = model.status()
     if json_out:
         print_json({**st.to_dict(), "features": feats})
         return
-    console.print(f"trained {st.shards} shards x {st.slices} slices of {st.estimator} on "
-                  f"{st.records} records -> {st.model_dir}")
+    console.print(
+        f"trained {st.shards} shards x {st.slices} slices of {st.estimator} on "
+        f"{st.records} records -> {st.model_dir}"
+    )
 
 
 def _read_ids(path: Path) -> list[str]:
@@ -81,15 +102,24 @@ def _read_ids(path: Path) -> list[str]:
 @unlearn_app.command("forget")
 def forget(
     model: Annotated[Path, typer.Option("--model", "-m", help=MODEL_HELP)],
-    ids: Annotated[Path, typer.Option("--ids", help="File of record ids to forget: one per "
-                                      "line, a JSON list, or JSONL with an 'id' field.")],
+    ids: Annotated[
+        Path,
+        typer.Option(
+            "--ids",
+            help="File of record ids to forget: one per "
+            "line, a JSON list, or JSONL with an 'id' field.",
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why (stored in the certificate).")] = "",
-    cert_out: Annotated[Path | None, typer.Option("--certificate", help="Also write the "
-                                                  "signed certificate here.")] = None,
+    cert_out: Annotated[
+        Path | None, typer.Option("--certificate", help="Also write the signed certificate here.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Forget records: retrain only the affected shards from the last clean checkpoint, log
-    the request in the ledger and print a signed certificate."""
+    """Forget records: retrain only their shards, log the request, print a signed certificate.
+
+    Each affected shard restarts from the last checkpoint before its first affected slice.
+    """
     from probity.io import write_json_atomic
     from probity.unlearning import SISAModel
 
@@ -102,13 +132,17 @@ def forget(
     if json_out:
         print_json(res)
         return
-    console.print(f"forgot {res.forgotten} records; retrained shards "
-                  f"{ {int(k): v for k, v in res.retrained.items()} } (shard: first slice), "
-                  f"{res.records_retrained}/{res.records_total} record-visits "
-                  f"({res.records_retrained / max(res.records_total, 1):.1%} of full SISA "
-                  f"training) in {res.seconds:.2f} s")
-    console.print(f"certificate {res.request_id} signed by {res.certificate.key_id}; "
-                  f"ledger entry {res.ledger_entry[:16]}...")
+    console.print(
+        f"forgot {res.forgotten} records; retrained shards "
+        f"{ {int(k): v for k, v in res.retrained.items()} } (shard: first slice), "
+        f"{res.records_retrained}/{res.records_total} record-visits "
+        f"({res.records_retrained / max(res.records_total, 1):.1%} of full SISA "
+        f"training) in {res.seconds:.2f} s"
+    )
+    console.print(
+        f"certificate {res.request_id} signed by {res.certificate.key_id}; "
+        f"ledger entry {res.ledger_entry[:16]}..."
+    )
 
 
 @unlearn_app.command("status")
@@ -123,14 +157,19 @@ def status(
     if json_out:
         print_json(st)
         return
-    console.print(f"{st.model_dir}: {st.estimator}, {st.shards} shards x {st.slices} slices, "
-                  f"{st.records} records (per shard {st.records_per_shard}), aggregation "
-                  f"{st.aggregation}, manifest v{st.manifest_version}, "
-                  f"{st.forget_requests} forget requests")
+    console.print(
+        f"{st.model_dir}: {st.estimator}, {st.shards} shards x {st.slices} slices, "
+        f"{st.records} records (per shard {st.records_per_shard}), aggregation "
+        f"{st.aggregation}, manifest v{st.manifest_version}, "
+        f"{st.forget_requests} forget requests"
+    )
 
 
-ledger_app = typer.Typer(help="Verify the hash-chained forget ledger and certificates.",
-                         no_args_is_help=True, add_completion=False)
+ledger_app = typer.Typer(
+    help="Verify the hash-chained forget ledger and certificates.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 unlearn_app.add_typer(ledger_app, name="ledger")
 
 
@@ -139,8 +178,7 @@ def ledger_verify(
     model: Annotated[Path, typer.Option("--model", "-m", help=MODEL_HELP)],
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Check every ledger link, the head against the model state, the manifest hash and every
-    certificate's signature; exit 1 with the first problem found."""
+    """Verify the ledger chain, manifest hash and certificates; exit 1 on the first problem."""
     import json
 
     from probity.unlearning import SISAModel, verify_certificate
@@ -154,5 +192,7 @@ def ledger_verify(
     if json_out:
         print_json(out)
         return
-    console.print(f"ledger OK: {out['entries']} entries, head {out['head'][:16]}..., "
-                  f"manifest v{out['manifest_version']}, {len(certs)} certificates verified")
+    console.print(
+        f"ledger OK: {out['entries']} entries, head {out['head'][:16]}..., "
+        f"manifest v{out['manifest_version']}, {len(certs)} certificates verified"
+    )

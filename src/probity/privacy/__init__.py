@@ -34,6 +34,18 @@ def __getattr__(name: str) -> Any:  # lazy: dp imports torch
     raise AttributeError(name)
 
 
-__all__ = ["ATTACKS", "FPR_LEVELS", "AuditResult", "DPClassifier", "TorchClassifier",
-           "audit_scores", "auc", "empirical_epsilon", "epsilon_from_rates",
-           "membership_audit", "roc", "roc_figure", "tpr_at_fpr"]
+__all__ = [
+    "ATTACKS",
+    "FPR_LEVELS",
+    "AuditResult",
+    "DPClassifier",
+    "TorchClassifier",
+    "auc",
+    "audit_scores",
+    "empirical_epsilon",
+    "epsilon_from_rates",
+    "membership_audit",
+    "roc",
+    "roc_figure",
+    "tpr_at_fpr",
+]

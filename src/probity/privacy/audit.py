@@ -68,27 +68,43 @@ class AuditResult:
     nonmember_scores: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"attack": self.attack, "auc": self.auc, "tpr_at_fpr": dict(self.tpr_at_fpr),
-                "n_members": self.n_members, "n_nonmembers": self.n_nonmembers,
-                "epsilon": dict(self.epsilon), "roc": self.roc, "exposed": self.exposed,
-                "seconds": self.seconds, "details": S_plain(self.details)}
+        return {
+            "attack": self.attack,
+            "auc": self.auc,
+            "tpr_at_fpr": dict(self.tpr_at_fpr),
+            "n_members": self.n_members,
+            "n_nonmembers": self.n_nonmembers,
+            "epsilon": dict(self.epsilon),
+            "roc": self.roc,
+            "exposed": self.exposed,
+            "seconds": self.seconds,
+            "details": S_plain(self.details),
+        }
 
     def add_to_report(self, report: Any, title: str | None = None) -> Any:
         """Add a section (facts, log-scale ROC plot, exposed records) to a probity Report."""
         sec = report.section(title or f"Membership inference: {self.attack} attack")
-        sec.facts({"attack": self.attack, "members / non-members":
-                   f"{self.n_members} / {self.n_nonmembers}", "AUC": self.auc,
-                   **{f"TPR at {k} FPR": v for k, v in self.tpr_at_fpr.items()},
-                   "empirical epsilon (95% lower bound)": self.epsilon.get("epsilon_lb", 0.0),
-                   "seconds": self.seconds})
-        sec.figure(roc_figure([self]), caption="ROC on log-log axes; the diagonal is chance. "
-                   "Low-FPR behaviour is what matters for privacy.")
+        sec.facts(
+            {
+                "attack": self.attack,
+                "members / non-members": f"{self.n_members} / {self.n_nonmembers}",
+                "AUC": self.auc,
+                **{f"TPR at {k} FPR": v for k, v in self.tpr_at_fpr.items()},
+                "empirical epsilon (95% lower bound)": self.epsilon.get("epsilon_lb", 0.0),
+                "seconds": self.seconds,
+            }
+        )
+        sec.figure(
+            roc_figure([self]),
+            caption="ROC on log-log axes; the diagonal is chance. "
+            "Low-FPR behaviour is what matters for privacy.",
+        )
         if self.exposed:
             sec.table(self.exposed[:10], caption="Most exposed members (highest attack scores)")
         return sec
 
 
-def S_plain(d: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - tiny local helper
+def S_plain(d: dict[str, Any]) -> dict[str, Any]:
     from probity.types import _plain
 
     return _plain(d)
@@ -127,10 +143,18 @@ def _downsample_roc(fpr: np.ndarray, tpr: np.ndarray, k: int = 300) -> dict[str,
     return {"fpr": fpr[idx].tolist(), "tpr": tpr[idx].tolist()}
 
 
-def audit_scores(member_scores: Any, nonmember_scores: Any, *, attack: str = "scores",
-                 member_ids: Sequence[Any] | None = None, top: int = 10, delta: float = 0.0,
-                 seed: int = 0, seconds: float = 0.0, details: dict[str, Any] | None = None
-                 ) -> AuditResult:
+def audit_scores(
+    member_scores: Any,
+    nonmember_scores: Any,
+    *,
+    attack: str = "scores",
+    member_ids: Sequence[Any] | None = None,
+    top: int = 10,
+    delta: float = 0.0,
+    seed: int = 0,
+    seconds: float = 0.0,
+    details: dict[str, Any] | None = None,
+) -> AuditResult:
     """Metrics of an attack given its per-example scores (higher = more likely a member)."""
     m = M._scores("members", member_scores)
     n = M._scores("non-members", nonmember_scores)
@@ -141,15 +165,24 @@ def audit_scores(member_scores: Any, nonmember_scores: Any, *, attack: str = "sc
     order = np.argsort(-m, kind="mergesort")[:top]
     n_sorted = np.sort(n)
     pct = np.searchsorted(n_sorted, m[order], side="left") / n.size
-    exposed = [{"id": S_plain({"v": ids[i]})["v"], "score": float(m[i]),
-                "above_nonmembers": float(p)} for i, p in zip(order, pct, strict=True)]
+    exposed = [
+        {"id": S_plain({"v": ids[i]})["v"], "score": float(m[i]), "above_nonmembers": float(p)}
+        for i, p in zip(order, pct, strict=True)
+    ]
     return AuditResult(
-        attack=attack, auc=M.auc(fpr, tpr),
+        attack=attack,
+        auc=M.auc(fpr, tpr),
         tpr_at_fpr={_fpr_key(a): M.tpr_at_fpr(fpr, tpr, a) for a in FPR_LEVELS},
-        n_members=int(m.size), n_nonmembers=int(n.size),
+        n_members=int(m.size),
+        n_nonmembers=int(n.size),
         epsilon=M.empirical_epsilon(m, n, delta=delta, seed=seed),
-        roc=_downsample_roc(fpr, tpr), exposed=exposed, seconds=float(seconds),
-        details=details or {}, member_scores=m, nonmember_scores=n)
+        roc=_downsample_roc(fpr, tpr),
+        exposed=exposed,
+        seconds=float(seconds),
+        details=details or {},
+        member_scores=m,
+        nonmember_scores=n,
+    )
 
 
 def _factory(model: Any, make_model: Callable[[], Any] | None) -> Callable[[], Any]:
@@ -162,12 +195,20 @@ def _factory(model: Any, make_model: Callable[[], Any] | None) -> Callable[[], A
     except Exception as exc:
         raise InputError(
             f"cannot retrain a {type(model).__name__} for shadow/reference models",
-            hint="pass make_model=<function returning a fresh unfitted estimator>") from exc
+            hint="pass make_model=<function returning a fresh unfitted estimator>",
+        ) from exc
     return lambda: clone(model)
 
 
-def _fit_one(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, idx: np.ndarray,
-             Xq: np.ndarray, yq: np.ndarray, feats: bool) -> np.ndarray:
+def _fit_one(
+    make: Callable[[], Any],
+    X: np.ndarray,
+    y: np.ndarray,
+    idx: np.ndarray,
+    Xq: np.ndarray,
+    yq: np.ndarray,
+    feats: bool,
+) -> np.ndarray:
     est = make()
     est.fit(X[idx], y[idx])
     if feats:
@@ -175,9 +216,17 @@ def _fit_one(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, idx: np.ndar
     return S.logit_confidence(S.true_class_proba(est, Xq, yq))
 
 
-def _train_reference(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, n_models: int,
-                     seed: int, n_jobs: int, Xq: np.ndarray, yq: np.ndarray, feats: bool
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _train_reference(
+    make: Callable[[], Any],
+    X: np.ndarray,
+    y: np.ndarray,
+    n_models: int,
+    seed: int,
+    n_jobs: int,
+    Xq: np.ndarray,
+    yq: np.ndarray,
+    feats: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """Train ``n_models`` models on random halves of (X, y); return the in-mask (n_models, n)
     and the per-model outputs on the query records."""
     rng = np.random.default_rng(seed)
@@ -196,13 +245,20 @@ def _train_reference(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, n_mo
     else:
         from joblib import Parallel, delayed
 
-        outs = Parallel(n_jobs=n_jobs)(delayed(_fit_one)(make, X, y, idx, Xq, yq, feats)
-                                       for idx in jobs)
+        outs = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_one)(make, X, y, idx, Xq, yq, feats) for idx in jobs
+        )
     return masks, np.stack(outs)
 
 
-def _lira_scores(phi_target: np.ndarray, ref: np.ndarray, inmask: np.ndarray, *, online: bool,
-                 fixed_variance: bool) -> np.ndarray:
+def _lira_scores(
+    phi_target: np.ndarray,
+    ref: np.ndarray,
+    inmask: np.ndarray,
+    *,
+    online: bool,
+    fixed_variance: bool,
+) -> np.ndarray:
     from scipy.stats import norm
 
     out_mask = ~inmask
@@ -223,11 +279,21 @@ def _lira_scores(phi_target: np.ndarray, ref: np.ndarray, inmask: np.ndarray, *,
     return norm.logpdf(phi_target, mu_in, sd_in) - norm.logpdf(phi_target, mu_out, sd_out)
 
 
-def membership_audit(model: Any, members: tuple[Any, Any], nonmembers: tuple[Any, Any], *,
-                     attack: str = "loss", make_model: Callable[[], Any] | None = None,
-                     population: tuple[Any, Any] | None = None, n_reference: int = 16,
-                     member_ids: Sequence[Any] | None = None, n_jobs: int = 1,
-                     delta: float = 0.0, seed: int = 0, top: int = 10) -> AuditResult:
+def membership_audit(
+    model: Any,
+    members: tuple[Any, Any],
+    nonmembers: tuple[Any, Any],
+    *,
+    attack: str = "loss",
+    make_model: Callable[[], Any] | None = None,
+    population: tuple[Any, Any] | None = None,
+    n_reference: int = 16,
+    member_ids: Sequence[Any] | None = None,
+    n_jobs: int = 1,
+    delta: float = 0.0,
+    seed: int = 0,
+    top: int = 10,
+) -> AuditResult:
     """Attack ``model`` with records known to be members and non-members; return the metrics.
 
     ``members``/``nonmembers`` are ``(X, y)`` pairs. ``make_model`` returns a fresh unfitted
@@ -264,23 +330,44 @@ def membership_audit(model: Any, members: tuple[Any, Any], nonmembers: tuple[Any
         else:
             Xpool = np.concatenate([Xq, Xp])
             ypool = np.concatenate([yq, yp])
-            inmask, ref = _train_reference(make, Xpool, ypool, n_reference, seed, n_jobs,
-                                           Xq, yq, feats=False)
+            inmask, ref = _train_reference(
+                make, Xpool, ypool, n_reference, seed, n_jobs, Xq, yq, feats=False
+            )
             inmask = inmask[:, : Xq.shape[0]]
             phi = S.logit_confidence(S.true_class_proba(model, Xq, yq))
             fixed = n_reference < 32
             sc = _lira_scores(phi, ref, inmask, online=(attack == "lira"), fixed_variance=fixed)
-            sm, sn = sc[: Xm.shape[0]], sc[Xm.shape[0]:]
-            details["variance"] = "global (fewer than 32 reference models)" if fixed else "per-record"
+            sm, sn = sc[: Xm.shape[0]], sc[Xm.shape[0] :]
+            details["variance"] = (
+                "global (fewer than 32 reference models)" if fixed else "per-record"
+            )
             details["fitted"] = "per-record Gaussians from reference models; target labels unused"
         details["n_reference"] = n_reference
-    return audit_scores(sm, sn, attack=attack, member_ids=member_ids, top=top, delta=delta,
-                        seed=seed, seconds=time.perf_counter() - t0, details=details)
+    return audit_scores(
+        sm,
+        sn,
+        attack=attack,
+        member_ids=member_ids,
+        top=top,
+        delta=delta,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+        details=details,
+    )
 
 
-def _shadow(model: Any, make: Callable[[], Any], Xq: np.ndarray, yq: np.ndarray,
-            Xp: np.ndarray, yp: np.ndarray, n_members: int, n_shadow: int, seed: int,
-            n_jobs: int) -> tuple[np.ndarray, np.ndarray]:
+def _shadow(
+    model: Any,
+    make: Callable[[], Any],
+    Xq: np.ndarray,
+    yq: np.ndarray,
+    Xp: np.ndarray,
+    yp: np.ndarray,
+    n_members: int,
+    n_shadow: int,
+    seed: int,
+    n_jobs: int,
+) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -306,5 +393,4 @@ def _shadow(model: Any, make: Callable[[], Any], Xq: np.ndarray, yq: np.ndarray,
     return scores[:n_members], scores[n_members:]
 
 
-__all__ = ["ATTACKS", "FPR_LEVELS", "AuditResult", "audit_scores", "membership_audit",
-           "roc_figure"]
+__all__ = ["ATTACKS", "FPR_LEVELS", "AuditResult", "audit_scores", "membership_audit", "roc_figure"]

@@ -57,10 +57,17 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     given data (used by SISA slices).
     """
 
-    def __init__(self, hidden: tuple[int, ...] = (), epochs: int = 30, batch_size: int = 64,
-                 lr: float = 0.01, weight_decay: float = 0.0, optimizer: str = "adam",
-                 module_fn: Callable[[int, int], Any] | None = None,
-                 random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        hidden: tuple[int, ...] = (),
+        epochs: int = 30,
+        batch_size: int = 64,
+        lr: float = 0.01,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        module_fn: Callable[[int, int], Any] | None = None,
+        random_state: int | None = 0,
+    ) -> None:
         self.hidden = hidden
         self.epochs = epochs
         self.batch_size = batch_size
@@ -91,8 +98,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(classes)
         self.n_features_in_ = n_features
         k = len(self.classes_)
-        self.module_ = (self.module_fn(n_features, k) if self.module_fn is not None
-                        else _mlp(n_features, k, tuple(self.hidden)))
+        self.module_ = (
+            self.module_fn(n_features, k)
+            if self.module_fn is not None
+            else _mlp(n_features, k, tuple(self.hidden))
+        )
 
     def _make_optimizer(self, params: Any):
         torch = _torch()
@@ -123,7 +133,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         for _ in range(epochs):
             perm = torch.randperm(n, generator=gen)
             for i in range(0, n, bs):
-                b = perm[i:i + bs]
+                b = perm[i : i + bs]
                 self.optim_.zero_grad()
                 lossf(self.module_(Xt[b]), tt[b]).backward()
                 self.optim_.step()
@@ -161,11 +171,6 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         P = self.predict_proba(X)
         return self.classes_[np.argmax(P, axis=1)]
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("optim_", None)  # optimiser state is rebuilt on the next partial_fit
-        return state
-
 
 class DPClassifier(TorchClassifier):
     """:class:`TorchClassifier` trained with DP-SGD (Opacus) to a target ``(epsilon, delta)``.
@@ -177,15 +182,31 @@ class DPClassifier(TorchClassifier):
     sampling rate and steps. ``partial_fit`` is not offered: each call would spend budget.
     """
 
-    def __init__(self, epsilon: float = 8.0, delta: float | None = None,
-                 max_grad_norm: float = 1.0, accountant: str = "rdp",
-                 hidden: tuple[int, ...] = (), epochs: int = 20, batch_size: int = 64,
-                 lr: float = 0.05, weight_decay: float = 0.0, optimizer: str = "sgd",
-                 module_fn: Callable[[int, int], Any] | None = None,
-                 random_state: int | None = 0) -> None:
-        super().__init__(hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
-                         weight_decay=weight_decay, optimizer=optimizer, module_fn=module_fn,
-                         random_state=random_state)
+    def __init__(
+        self,
+        epsilon: float = 8.0,
+        delta: float | None = None,
+        max_grad_norm: float = 1.0,
+        accountant: str = "rdp",
+        hidden: tuple[int, ...] = (),
+        epochs: int = 20,
+        batch_size: int = 64,
+        lr: float = 0.05,
+        weight_decay: float = 0.0,
+        optimizer: str = "sgd",
+        module_fn: Callable[[int, int], Any] | None = None,
+        random_state: int | None = 0,
+    ) -> None:
+        super().__init__(
+            hidden=hidden,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            module_fn=module_fn,
+            random_state=random_state,
+        )
         self.epsilon = epsilon
         self.delta = delta
         self.max_grad_norm = max_grad_norm
@@ -208,19 +229,27 @@ class DPClassifier(TorchClassifier):
         if not 0 < delta < 1:
             raise InputError(f"delta={delta}; it must be in (0, 1) and should be below 1/n")
         self._build(Xa.shape[1], np.unique(ya))
-        ds = torch.utils.data.TensorDataset(torch.from_numpy(Xa),
-                                            torch.from_numpy(self._targets(ya)))
+        ds = torch.utils.data.TensorDataset(
+            torch.from_numpy(Xa), torch.from_numpy(self._targets(ya))
+        )
         gen = torch.Generator().manual_seed(0 if self.random_state is None else self.random_state)
-        loader = torch.utils.data.DataLoader(ds, batch_size=max(1, min(self.batch_size, n)),
-                                             shuffle=True, generator=gen)
+        loader = torch.utils.data.DataLoader(
+            ds, batch_size=max(1, min(self.batch_size, n)), shuffle=True, generator=gen
+        )
         optim = self._make_optimizer(self.module_.parameters())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Opacus warns about secure RNG and about hooks
             engine = PrivacyEngine(accountant=self.accountant, secure_mode=False)
             module, optim, loader = engine.make_private_with_epsilon(
-                module=self.module_, optimizer=optim, data_loader=loader,
-                target_epsilon=float(self.epsilon), target_delta=delta, epochs=self.epochs,
-                max_grad_norm=self.max_grad_norm, noise_generator=gen)
+                module=self.module_,
+                optimizer=optim,
+                data_loader=loader,
+                target_epsilon=float(self.epsilon),
+                target_delta=delta,
+                epochs=self.epochs,
+                max_grad_norm=self.max_grad_norm,
+                noise_generator=gen,
+            )
             lossf = torch.nn.CrossEntropyLoss()
             module.train()
             steps = 0
@@ -234,19 +263,28 @@ class DPClassifier(TorchClassifier):
                     steps += 1
             spent = float(engine.get_epsilon(delta))
         self.module_ = module._module if hasattr(module, "_module") else module
-        self.privacy_ = {"epsilon_target": float(self.epsilon), "epsilon_spent": spent,
-                         "delta": delta, "accountant": self.accountant,
-                         "noise_multiplier": float(optim.noise_multiplier),
-                         "max_grad_norm": float(self.max_grad_norm),
-                         "sample_rate": float(loader.sample_rate) if hasattr(loader, "sample_rate")
-                         else min(self.batch_size, n) / n,
-                         "steps": steps, "epochs": self.epochs, "n_train": n,
-                         "mechanism": "DP-SGD (Opacus, Poisson sampling)"}
+        self.privacy_ = {
+            "epsilon_target": float(self.epsilon),
+            "epsilon_spent": spent,
+            "delta": delta,
+            "accountant": self.accountant,
+            "noise_multiplier": float(optim.noise_multiplier),
+            "max_grad_norm": float(self.max_grad_norm),
+            "sample_rate": float(loader.sample_rate)
+            if hasattr(loader, "sample_rate")
+            else min(self.batch_size, n) / n,
+            "steps": steps,
+            "epochs": self.epochs,
+            "n_train": n,
+            "mechanism": "DP-SGD (Opacus, Poisson sampling)",
+        }
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> DPClassifier:
-        raise InputError("DPClassifier does not support partial_fit: every call would spend "
-                         "privacy budget; call fit once with the full epochs")
+        raise InputError(
+            "DPClassifier does not support partial_fit: every call would spend "
+            "privacy budget; call fit once with the full epochs"
+        )
 
 
 __all__ = ["DPClassifier", "TorchClassifier"]

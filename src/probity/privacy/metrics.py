@@ -16,15 +16,18 @@ from probity.errors import InputError
 def _scores(name: str, values: np.ndarray) -> np.ndarray:
     arr = np.asarray(values, dtype=float).ravel()
     if arr.size == 0:
-        raise InputError(f"{name}: no scores given; an audit needs at least one record of each kind")
+        raise InputError(
+            f"{name}: no scores given; an audit needs at least one record of each kind"
+        )
     if not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise InputError(f"{name}: score {bad} is {arr[bad]}; scores must be finite numbers")
     return arr
 
 
-def roc(member_scores: np.ndarray, nonmember_scores: np.ndarray
-        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roc(
+    member_scores: np.ndarray, nonmember_scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ROC curve of the rule "member when score >= t" over every distinct threshold t.
 
     Returns ``(fpr, tpr, thresholds)``, each of length k + 1 starting at (0, 0) with threshold
@@ -61,8 +64,9 @@ def tpr_at_fpr(fpr: np.ndarray, tpr: np.ndarray, target: float) -> float:
     return float(tpr[ok].max()) if ok.any() else 0.0
 
 
-def clopper_pearson(k: np.ndarray | int, n: int, alpha: float = 0.05
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def clopper_pearson(
+    k: np.ndarray | int, n: int, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided exact (Clopper-Pearson) ``1 - alpha`` interval of a binomial rate k / n."""
     from scipy.stats import beta
 
@@ -72,8 +76,9 @@ def clopper_pearson(k: np.ndarray | int, n: int, alpha: float = 0.05
     return np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
 
 
-def epsilon_from_rates(tpr: np.ndarray | float, fpr: np.ndarray | float, delta: float = 0.0
-                       ) -> np.ndarray:
+def epsilon_from_rates(
+    tpr: np.ndarray | float, fpr: np.ndarray | float, delta: float = 0.0
+) -> np.ndarray:
     """The epsilon implied by one (TPR, FPR) pair under (epsilon, delta)-DP.
 
     Any (eps, delta)-DP training satisfies TPR <= e^eps * FPR + delta and
@@ -85,13 +90,21 @@ def epsilon_from_rates(tpr: np.ndarray | float, fpr: np.ndarray | float, delta: 
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.log(np.clip(tpr - delta, 0, None) / fpr)
         b = np.log(np.clip(1 - fpr - delta, 0, None) / (1 - tpr))
-    out = np.fmax(np.nan_to_num(a, nan=0.0, posinf=np.inf, neginf=0.0),
-                  np.nan_to_num(b, nan=0.0, posinf=np.inf, neginf=0.0))
+    out = np.fmax(
+        np.nan_to_num(a, nan=0.0, posinf=np.inf, neginf=0.0),
+        np.nan_to_num(b, nan=0.0, posinf=np.inf, neginf=0.0),
+    )
     return np.maximum(out, 0.0)
 
 
-def empirical_epsilon(member_scores: np.ndarray, nonmember_scores: np.ndarray, *,
-                      delta: float = 0.0, alpha: float = 0.05, seed: int = 0) -> dict[str, float | None]:
+def empirical_epsilon(
+    member_scores: np.ndarray,
+    nonmember_scores: np.ndarray,
+    *,
+    delta: float = 0.0,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict[str, float | None]:
     """A one-sided ``1 - alpha`` empirical lower bound on epsilon (Jagielski et al. 2020).
 
     Honest by construction: the records are split at random into two halves; the threshold is
@@ -105,11 +118,16 @@ def empirical_epsilon(member_scores: np.ndarray, nonmember_scores: np.ndarray, *
     n = _scores("non-members", nonmember_scores)
     rng = np.random.default_rng(seed)
     mi, ni = rng.permutation(m.size), rng.permutation(n.size)
-    m_fit, m_ev = m[mi[: m.size // 2]], m[mi[m.size // 2:]]
-    n_fit, n_ev = n[ni[: n.size // 2]], n[ni[n.size // 2:]]
+    m_fit, m_ev = m[mi[: m.size // 2]], m[mi[m.size // 2 :]]
+    n_fit, n_ev = n[ni[: n.size // 2]], n[ni[n.size // 2 :]]
     if min(m_fit.size, m_ev.size, n_fit.size, n_ev.size) == 0:
-        return {"epsilon_lb": 0.0, "epsilon_point": 0.0, "threshold": math.inf, "alpha": alpha,
-                "delta": delta}
+        return {
+            "epsilon_lb": 0.0,
+            "epsilon_point": 0.0,
+            "threshold": math.inf,
+            "alpha": alpha,
+            "delta": delta,
+        }
     fpr, tpr, thr = roc(m_fit, n_fit)
     # choose the threshold whose Clopper-Pearson bound is largest on the fitting half (the
     # point estimate is infinite at every threshold with no false positive, so useless here)
@@ -121,14 +139,20 @@ def empirical_epsilon(member_scores: np.ndarray, nonmember_scores: np.ndarray, *
     fp = int((n_ev >= t).sum())
     tpr_lo, tpr_hi = clopper_pearson(tp, m_ev.size, 2 * alpha)
     fpr_lo, fpr_hi = clopper_pearson(fp, n_ev.size, 2 * alpha)
-    lb = max(float(epsilon_from_rates(tpr_lo, fpr_hi, delta)),
-             # the complementary direction: members below t look like non-members
-             float(epsilon_from_rates(1 - tpr_hi, 1 - fpr_lo, delta)))
+    lb = max(
+        float(epsilon_from_rates(tpr_lo, fpr_hi, delta)),
+        # the complementary direction: members below t look like non-members
+        float(epsilon_from_rates(1 - tpr_hi, 1 - fpr_lo, delta)),
+    )
     point = float(epsilon_from_rates(tp / m_ev.size, fp / n_ev.size, delta))
     # the point estimate is infinite when no held-out non-member passes the threshold
-    return {"epsilon_lb": lb, "epsilon_point": point if math.isfinite(point) else None,
-            "threshold": t, "alpha": alpha, "delta": delta}
+    return {
+        "epsilon_lb": lb,
+        "epsilon_point": point if math.isfinite(point) else None,
+        "threshold": t,
+        "alpha": alpha,
+        "delta": delta,
+    }
 
 
-__all__ = ["auc", "clopper_pearson", "empirical_epsilon", "epsilon_from_rates", "roc",
-           "tpr_at_fpr"]
+__all__ = ["auc", "clopper_pearson", "empirical_epsilon", "epsilon_from_rates", "roc", "tpr_at_fpr"]

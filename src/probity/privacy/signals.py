@@ -38,7 +38,9 @@ def predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
         try:
             P = np.asarray(model.predict_proba(X), dtype=float)
         except Exception as exc:  # a user model can fail in many ways
-            raise ModelError(f"the model's predict_proba failed: {type(exc).__name__}: {exc}") from exc
+            raise ModelError(
+                f"the model's predict_proba failed: {type(exc).__name__}: {exc}"
+            ) from exc
     else:
         # look at the class hierarchy first, so a plain object never pays for importing torch
         is_module = any(c.__module__.startswith("torch.nn") for c in type(model).__mro__)
@@ -48,7 +50,8 @@ def predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
                 "confidences cannot be computed",
                 hint="pass a classifier with predict_proba (e.g. LogisticRegression, "
                 "probity.privacy.TorchClassifier) or a torch module returning logits, "
-                "or audit its per-example scores with audit_scores()")
+                "or audit its per-example scores with audit_scores()",
+            )
         import torch
 
         model.eval()
@@ -85,7 +88,9 @@ def label_columns(model: Any, y: np.ndarray, n_classes: int) -> np.ndarray:
     try:
         idx = y.astype(int)
     except (TypeError, ValueError) as exc:
-        raise InputError("the model has no classes_, so labels must be integer class indices") from exc
+        raise InputError(
+            "the model has no classes_, so labels must be integer class indices"
+        ) from exc
     if (idx < 0).any() or (idx >= n_classes).any():
         raise InputError(f"labels must be in [0, {n_classes - 1}] for this model")
     return idx
@@ -118,5 +123,13 @@ def shadow_features(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.column_stack([logit_confidence(p), loss(p), P.max(axis=1), ent])
 
 
-__all__ = ["EPS", "as_arrays", "label_columns", "logit_confidence", "loss", "predict_proba",
-           "shadow_features", "true_class_proba"]
+__all__ = [
+    "EPS",
+    "as_arrays",
+    "label_columns",
+    "logit_confidence",
+    "loss",
+    "predict_proba",
+    "shadow_features",
+    "true_class_proba",
+]

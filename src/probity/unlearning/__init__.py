@@ -22,6 +22,17 @@ from probity.unlearning.sisa import (
 )
 from probity.unlearning.verify import ForgetAudit, forget_audit
 
-__all__ = ["FORMAT", "ForgetAudit", "ForgetResult", "ManifestEntry", "SISAModel", "SISAStatus",
-           "forget_audit", "ids_key", "record_hash", "sign_certificate", "verify_certificate",
-           "verify_ledger"]
+__all__ = [
+    "FORMAT",
+    "ForgetAudit",
+    "ForgetResult",
+    "ManifestEntry",
+    "SISAModel",
+    "SISAStatus",
+    "forget_audit",
+    "ids_key",
+    "record_hash",
+    "sign_certificate",
+    "verify_certificate",
+    "verify_ledger",
+]

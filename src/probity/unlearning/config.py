@@ -84,8 +84,9 @@ def make_estimator(name: str, params: dict[str, Any] | None = None) -> Any:
     raise InputError(f"unknown estimator {name!r}; choose one of {list(ESTIMATORS)}")
 
 
-def load_xy(path: str | Path, label: str, id_col: str | None = None,
-            features: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+def load_xy(
+    path: str | Path, label: str, id_col: str | None = None, features: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """Read a table; return (X float64, y, ids, feature names)."""
     import pandas as pd
 
@@ -98,8 +99,9 @@ def load_xy(path: str | Path, label: str, id_col: str | None = None,
         raise InputError(f"{path}: no id column {id_col!r}; columns are {list(df.columns)[:20]}")
     if features is None:
         skip = {label, id_col}
-        features = [c for c in df.columns if c not in skip
-                    and pd.api.types.is_numeric_dtype(df[c].dtype)]
+        features = [
+            c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c].dtype)
+        ]
         if not features:
             raise InputError(f"{path}: no numeric feature columns besides {label!r}")
     missing = [c for c in features if c not in df.columns]

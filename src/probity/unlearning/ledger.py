@@ -28,8 +28,9 @@ KEY_NAME = "unlearning-ed25519.pem"
 
 def canonical(data: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str).encode("utf-8")
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode("utf-8")
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -84,16 +85,20 @@ def verify_ledger(path: str | os.PathLike[str], head: str | None = None) -> dict
             raise TamperedError(f"{path}:{line}: ledger entry has no hash")
         body = {k: v for k, v in e.items() if k != "hash"}
         if e.get("seq") != i:
-            raise TamperedError(f"{path}:{line}: sequence number {e.get('seq')} where {i} was "
-                                "expected (a line was removed or reordered)")
+            raise TamperedError(
+                f"{path}:{line}: sequence number {e.get('seq')} where {i} was "
+                "expected (a line was removed or reordered)"
+            )
         if e.get("prev") != prev:
             raise TamperedError(f"{path}:{line}: chain broken (prev hash does not match line {i})")
         if sha256_hex(canonical(body)) != e["hash"]:
             raise TamperedError(f"{path}:{line}: entry was modified (hash mismatch)")
         prev = e["hash"]
     if head is not None and prev != head:
-        raise TamperedError(f"{path}: last entry hash {prev[:12]}... does not match the model "
-                            f"state's ledger head {head[:12]}... (entries were cut off or added)")
+        raise TamperedError(
+            f"{path}: last entry hash {prev[:12]}... does not match the model "
+            f"state's ledger head {head[:12]}... (entries were cut off or added)"
+        )
     return {"entries": len(entries), "head": prev, "ok": True}
 
 
@@ -109,15 +114,18 @@ def _load_key():
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except ValueError as exc:
-            raise CorruptIndexError(f"signing key {str(path)!r} cannot be read",
-                                    hint="restore it from backup or move it away to create a "
-                                    "new one (old certificates stay verifiable)") from exc
+            raise CorruptIndexError(
+                f"signing key {str(path)!r} cannot be read",
+                hint="restore it from backup or move it away to create a "
+                "new one (old certificates stay verifiable)",
+            ) from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise CorruptIndexError(f"signing key {str(path)!r} is not an Ed25519 key")
         return key
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     write_bytes_atomic(path, pem)
     os.chmod(path, 0o600)
     return key
@@ -132,17 +140,18 @@ def sign_certificate(kind: str, claims: dict[str, Any]) -> Certificate:
     from cryptography.hazmat.primitives import serialization
 
     key = _load_key()
-    pub = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                        serialization.PublicFormat.Raw)
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     key_id = "unlearning-" + sha256_hex(pub)[:16]
     claims = json.loads(canonical(claims))  # plain JSON values only
     sig = key.sign(_payload(kind, key_id, claims))
-    return Certificate(kind=kind, claims=claims, key_id=key_id, public_key=pub.hex(),
-                       signature=sig.hex())
+    return Certificate(
+        kind=kind, claims=claims, key_id=key_id, public_key=pub.hex(), signature=sig.hex()
+    )
 
 
-def verify_certificate(cert: Certificate | dict[str, Any], *,
-                       public_key: str | None = None) -> bool:
+def verify_certificate(
+    cert: Certificate | dict[str, Any], *, public_key: str | None = None
+) -> bool:
     """Verify a certificate's Ed25519 signature; raise :class:`TamperedError` when it fails.
 
     ``public_key`` (hex) pins the expected signer; without it the embedded key is used, which
@@ -158,10 +167,19 @@ def verify_certificate(cert: Certificate | dict[str, Any], *,
         pub = Ed25519PublicKey.from_public_bytes(bytes.fromhex(c.public_key))
         pub.verify(bytes.fromhex(c.signature), _payload(c.kind, c.key_id, c.claims))
     except (InvalidSignature, ValueError) as exc:
-        raise TamperedError("certificate signature does not verify (claims or signature "
-                            "were changed)") from exc
+        raise TamperedError(
+            "certificate signature does not verify (claims or signature were changed)"
+        ) from exc
     return True
 
 
-__all__ = ["GENESIS", "append_entry", "canonical", "read_ledger", "sha256_hex",
-           "sign_certificate", "verify_certificate", "verify_ledger"]
+__all__ = [
+    "GENESIS",
+    "append_entry",
+    "canonical",
+    "read_ledger",
+    "sha256_hex",
+    "sign_certificate",
+    "verify_certificate",
+    "verify_ledger",
+]

@@ -25,14 +25,25 @@ class ForgetAudit:
     audit: AuditResult
 
     def to_dict(self) -> dict[str, Any]:
-        return {"auc": self.auc, "mean_percentile": self.mean_percentile,
-                "still_listed": self.still_listed, "passed": self.passed,
-                "tolerance": self.tolerance, "audit": self.audit.to_dict()}
+        return {
+            "auc": self.auc,
+            "mean_percentile": self.mean_percentile,
+            "still_listed": self.still_listed,
+            "passed": self.passed,
+            "tolerance": self.tolerance,
+            "audit": self.audit.to_dict(),
+        }
 
 
-def forget_audit(model: Any, forgotten: tuple[Any, Any], nonmembers: tuple[Any, Any], *,
-                 ids: Sequence[Any] = (), tolerance: float = 0.15,
-                 attack: str = "loss") -> ForgetAudit:
+def forget_audit(
+    model: Any,
+    forgotten: tuple[Any, Any],
+    nonmembers: tuple[Any, Any],
+    *,
+    ids: Sequence[Any] = (),
+    tolerance: float = 0.15,
+    attack: str = "loss",
+) -> ForgetAudit:
     """Attack ``model`` with the forgotten records as "members" against true non-members.
 
     Passes when ``|AUC - 0.5| <= tolerance`` and no id in ``ids`` is still in the model's
@@ -47,8 +58,14 @@ def forget_audit(model: Any, forgotten: tuple[Any, Any], nonmembers: tuple[Any, 
         man = model.manifest()
         listed = [str(i) for i in ids if str(i) in man]
     passed = abs(res.auc - 0.5) <= tolerance and not listed
-    return ForgetAudit(auc=res.auc, mean_percentile=pct, still_listed=listed, passed=passed,
-                       tolerance=tolerance, audit=res)
+    return ForgetAudit(
+        auc=res.auc,
+        mean_percentile=pct,
+        still_listed=listed,
+        passed=passed,
+        tolerance=tolerance,
+        audit=res,
+    )
 
 
 __all__ = ["ForgetAudit", "forget_audit"]
