@@ -86,3 +86,34 @@ def test_cli_bad_input(tmp_path, capsys):
     assert main(["unlearn", "train", "--config", str(tmp_path / "bad2.yaml")]) == 2
     assert "no label column" in capsys.readouterr().err
     assert main(["unlearn", "status", "--model", str(tmp_path)]) == 2
+
+
+def test_audit_privacy_accepts_a_sisa_directory(tmp_path, capsys):
+    cfg = _write_data(tmp_path)
+    assert main(["unlearn", "train", "--config", str(cfg)]) == 0
+    df = pd.read_csv(tmp_path / "train.csv")
+    df.iloc[:50].to_csv(tmp_path / "members.csv", index=False)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3))
+    out = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
+        label=(X[:, 0] > 0).astype(int), rid=[f"x{i}" for i in range(50)]
+    )
+    out.to_csv(tmp_path / "non.csv", index=False)
+    capsys.readouterr()
+    args = [
+        "audit",
+        "privacy",
+        "--model",
+        str(tmp_path / "model"),
+        "--members",
+        str(tmp_path / "members.csv"),
+        "--nonmembers",
+        str(tmp_path / "non.csv"),
+        "--id",
+        "rid",
+    ]
+    assert main([*args, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert 0 <= res["auc"] <= 1 and res["n_members"] == 50
+    assert main([*args, "--attack", "lira"]) == 2
+    assert "SISA" in capsys.readouterr().err
