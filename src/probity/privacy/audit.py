@@ -4,8 +4,9 @@ Every attack turns each audited record into a score (higher = "more likely a mem
 metrics (:mod:`probity.privacy.metrics`) are computed from the scores of records whose
 membership the attack never saw:
 
-* ``loss`` / ``confidence`` (Yeom et al. 2018): the score is ``-loss`` or the true-class
-  probability. Nothing is fitted, so every record is a held-out record.
+* ``loss`` (Yeom et al. 2018): the score is ``-loss = ln p_y``; ``confidence`` (Salem et al.
+  2019): the top predicted probability, which needs no labels. Nothing is fitted, so every
+  record is a held-out record.
 * ``shadow`` (Shokri et al. 2017): shadow models are trained on random halves of a population
   (``population`` when given, else the audit pool); an attack classifier learns "in the
   shadow's training set" from the shadow models' outputs. It is **cross-fitted**: the score of
@@ -213,7 +214,7 @@ def _fit_one(
     est.fit(X[idx], y[idx])
     if feats:
         return S.shadow_features(est, Xq, yq)
-    return S.logit_confidence(S.true_class_proba(est, Xq, yq))
+    return S.logit_confidence(*S.true_class_split(est, Xq, yq))
 
 
 def _train_reference(
@@ -310,9 +311,12 @@ def membership_audit(
         raise InputError(f"members have {Xm.shape[1]} features but non-members {Xn.shape[1]}")
     details: dict[str, Any] = {}
     if attack in ("loss", "confidence"):
-        pm = S.true_class_proba(model, Xm, ym)
-        pn = S.true_class_proba(model, Xn, yn)
-        sm, sn = (-S.loss(pm), -S.loss(pn)) if attack == "loss" else (pm, pn)
+        if attack == "loss":
+            sm = -S.loss(*S.true_class_split(model, Xm, ym))
+            sn = -S.loss(*S.true_class_split(model, Xn, yn))
+        else:  # label-free: the top probability (Salem et al. 2019)
+            sm = S.predict_proba(model, Xm).max(axis=1)
+            sn = S.predict_proba(model, Xn).max(axis=1)
         details["fitted"] = "nothing (threshold-free scores)"
     else:
         if n_reference < 2:
@@ -334,7 +338,7 @@ def membership_audit(
                 make, Xpool, ypool, n_reference, seed, n_jobs, Xq, yq, feats=False
             )
             inmask = inmask[:, : Xq.shape[0]]
-            phi = S.logit_confidence(S.true_class_proba(model, Xq, yq))
+            phi = S.logit_confidence(*S.true_class_split(model, Xq, yq))
             fixed = n_reference < 32
             sc = _lira_scores(phi, ref, inmask, online=(attack == "lira"), fixed_variance=fixed)
             sm, sn = sc[: Xm.shape[0]], sc[Xm.shape[0] :]

@@ -13,9 +13,9 @@ import numpy as np
 
 from probity.errors import InputError, ModelError
 
-#: Probabilities are clipped to [EPS, 1 - EPS] before logs, so a 100%-sure model gives a
-#: large but finite loss and logit (about 27.6 in natural-log units). 1e-12 keeps 1 - EPS
-#: distinguishable from 1 in float64.
+#: Probabilities are floored at TINY before logs, so a 100%-sure model gives a large but
+#: finite loss and logit. EPS bounds p away from 1 only where no other-class mass is known.
+TINY = 1e-300
 EPS = 1e-12
 
 
@@ -96,35 +96,64 @@ def label_columns(model: Any, y: np.ndarray, n_classes: int) -> np.ndarray:
     return idx
 
 
+def true_class_split(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(p_y, rest)``: the probability of each record's true label and the summed probability
+    of the other labels, each floored at :data:`TINY`.
+
+    ``rest`` is summed from the other columns rather than computed as ``1 - p_y``, which keeps
+    its precision when the model is almost sure (``p_y = 1 - 1e-14``): exactly the records a
+    low-FPR attack is about.
+    """
+    return _split_from(predict_proba(model, X), model, y)
+
+
 def true_class_proba(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Probability the model gives each record's true label, clipped to [EPS, 1 - EPS]."""
-    P = predict_proba(model, X)
-    cols = label_columns(model, y, P.shape[1])
-    return np.clip(P[np.arange(len(cols)), cols], EPS, 1 - EPS)
+    """Probability the model gives each record's true label (floored at :data:`TINY`)."""
+    return true_class_split(model, X, y)[0]
 
 
-def loss(p_true: np.ndarray) -> np.ndarray:
-    """Cross-entropy loss ``-ln p_y`` (nats)."""
-    return -np.log(p_true)
+def log_p(p_true: np.ndarray, rest: np.ndarray | None = None) -> np.ndarray:
+    """``ln p_y``, computed as ``log1p(-rest)`` where ``p_y > 1/2`` for precision."""
+    if rest is None:
+        return np.log(np.maximum(p_true, TINY))
+    return np.where(p_true > 0.5, np.log1p(-np.minimum(rest, 0.5)), np.log(p_true))
 
 
-def logit_confidence(p_true: np.ndarray) -> np.ndarray:
-    """LiRA's statistic ``ln(p_y / (1 - p_y))``, roughly Gaussian across retrainings."""
-    return np.log(p_true) - np.log1p(-p_true)
+def loss(p_true: np.ndarray, rest: np.ndarray | None = None) -> np.ndarray:
+    """Cross-entropy loss ``-ln p_y`` (nats); pass ``rest`` for precision near ``p_y = 1``."""
+    return -log_p(p_true, rest)
+
+
+def logit_confidence(p_true: np.ndarray, rest: np.ndarray | None = None) -> np.ndarray:
+    """LiRA's statistic ``ln(p_y / (1 - p_y))`` (Carlini et al. use ``ln p_y - ln sum of the
+    others``, the same thing computed stably), roughly Gaussian across retrainings."""
+    if rest is None:
+        p = np.clip(p_true, TINY, 1 - EPS)
+        return np.log(p) - np.log1p(-p)
+    return log_p(p_true, rest) - np.log(rest)
 
 
 def shadow_features(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Features the shadow-model attack classifier sees: logit confidence, loss, the top
     probability and the entropy of the predicted distribution."""
-    P = np.clip(predict_proba(model, X), EPS, 1.0)
-    cols = label_columns(model, y, P.shape[1])
-    p = np.clip(P[np.arange(len(cols)), cols], EPS, 1 - EPS)
+    raw = predict_proba(model, X)
+    P = np.clip(raw, TINY, 1.0)
+    p, rest = _split_from(raw, model, y)
     ent = -(P * np.log(P)).sum(axis=1)
-    return np.column_stack([logit_confidence(p), loss(p), P.max(axis=1), ent])
+    return np.column_stack([logit_confidence(p, rest), loss(p, rest), P.max(axis=1), ent])
+
+
+def _split_from(P: np.ndarray, model: Any, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cols = label_columns(model, y, P.shape[1])
+    rows = np.arange(len(cols))
+    other = P.copy()
+    other[rows, cols] = 0.0
+    return np.maximum(P[rows, cols], TINY), np.maximum(other.sum(axis=1), TINY)
 
 
 __all__ = [
     "EPS",
+    "TINY",
     "as_arrays",
     "label_columns",
     "logit_confidence",
@@ -132,4 +161,5 @@ __all__ = [
     "predict_proba",
     "shadow_features",
     "true_class_proba",
+    "true_class_split",
 ]
