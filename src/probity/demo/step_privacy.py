@@ -51,13 +51,15 @@ def run(ctx: Any) -> dict[str, Any]:
         overwrite=True,
     )
     before = membership_audit(model, (C[:8], cy[:8]), (C[8:], cy[8:]), attack="loss")
-    res = model.forget(ids[300:], reason="demo: data subject request")
+    res = model.forget([ids[300]], reason="demo: data subject request")  # one record
+    model.forget(ids[301:], reason="demo: batch request")  # the other canaries
     after = membership_audit(model, (C[:8], cy[:8]), (C[8:], cy[8:]), attack="loss")
     verify_certificate(res.certificate)
     ledger = model.verify_ledger()
     ctx.say(
         f"SISA (3 shards x 2 slices): canaries' attack AUC {before.auc:.2f} before forgetting, "
-        f"{after.auc:.2f} after; retrained {len(res.retrained)} of 3 shards; "
+        f"{after.auc:.2f} after; forgetting {ids[300]} retrained {len(res.retrained)} of 3 "
+        "shards; "
         f"certificate signed by {res.certificate.key_id}, ledger OK ({ledger['entries']} "
         "entries)"
     )
@@ -76,7 +78,7 @@ def run(ctx: Any) -> dict[str, Any]:
             "empirical epsilon (95% lower bound, LiRA)": lira.epsilon["epsilon_lb"],
             "canaries: attack AUC before forget": before.auc,
             "canaries: attack AUC after forget": after.auc,
-            "shards retrained": str(sorted(res.retrained)),
+            f"shards retrained to forget {ids[300]}": str(sorted(res.retrained)),
             "still in manifest": any(i in model.manifest() for i in ids[300:]),
         }
     )
