@@ -54,6 +54,7 @@ def main() -> None:
     ap.add_argument("--context", type=int, default=128)
     ap.add_argument("--vocab", type=int, default=2048)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is reproducible)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
 
@@ -63,7 +64,7 @@ def main() -> None:
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     text, plays = load_plays()
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -122,7 +123,7 @@ def main() -> None:
         opt.step()
         sched.step()
         loss_val = loss.item()
-        if step % 200 == 0:
+        if step % 50 == 0:
             print(f"step {step} loss {loss_val:.3f} ({time.time() - t0:.0f}s)", flush=True)
     model.eval()
     with torch.no_grad():

@@ -136,6 +136,11 @@ def build_tiny_model(
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny GPT-2-style model saved to a temp dir (built once per test run)."""
     pytest.importorskip("transformers")
+    import torch
+
+    # One thread: tiny matrices gain nothing from two, and on a busy machine torch's thread
+    # pool can make each call tens of times slower.
+    torch.set_num_threads(1)
     return build_tiny_model(tmp_path_factory.mktemp("tiny-lm"))
 
 

@@ -105,9 +105,9 @@ class HFModel:
         dtype: str | None = None,
     ) -> HFModel:
         """Load a model and tokenizer with ``from_pretrained`` (see :func:`load_model`)."""
+        ref, local_only = resolve_model_path(name_or_path)  # fails fast, before heavy imports
         torch = require("torch", "hf")
         transformers = require("transformers", "hf")
-        ref, local_only = resolve_model_path(name_or_path)
         kw: dict[str, Any] = {}
         if dtype is not None:
             if not hasattr(torch, dtype):

@@ -189,7 +189,7 @@ class WatermarkScheme:
             watermarked=bool(n > 0 and p <= fpr),
             fpr=fpr,
             window=window,
-            marks=tuple(int(m) for m in marks.tolist()),
+            marks=tuple(marks.astype(np.int64).tolist()),
             statistic=stat,
             params=self.public_params(),
         )

@@ -1,0 +1,288 @@
+"""``probity cite``: extract and verify references, manage the verified database, ground answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from probity.cli._groups import cite_app
+from probity.cli._output import FILE_HELP, JSON_HELP, console, err_console, print_json, progress
+from probity.errors import InputError
+
+db_app = typer.Typer(
+    help="Import, count and list the records of the verified citation database.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cite_app.add_typer(db_app, name="db")
+
+_DB_HELP = "Citation database file (default: <probity home>/citations.db)."
+_COLOURS = {"verified": "green", "incomplete": "yellow"}
+
+
+def _open_db(path: Path | None, *, must_exist: bool = True):
+    from probity.citations import CitationDB
+
+    db = CitationDB(path, create=not must_exist)
+    return db
+
+
+@cite_app.command("verify")
+def verify(
+    text: Annotated[
+        str | None, typer.Argument(help="Text with references ('-' reads stdin).")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help=FILE_HELP)] = None,
+    bib: Annotated[
+        Path | None, typer.Option("--bib", help="A BibTeX file: verify every entry.")
+    ] = None,
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Extract every reference from TEXT (or --file, or a --bib file) and verify it against the
+    local database. Each gets a verdict (verified, not_found, author_mismatch, year_mismatch,
+    venue_mismatch, bad_identifier, incomplete), the evidence and the closest record. Exit
+    code 0 even when references fail: read the verdicts (or --json)."""
+    from probity.citations import Reference, verify_references
+    from probity.citations._importers import read_entries
+
+    if bib is not None:
+        if text is not None or file is not None:
+            raise InputError("give TEXT, --file or --bib, not several")
+        if not bib.exists():
+            raise InputError(f"no such file: {bib}")
+        refs = [
+            Reference(
+                title=r["title"],
+                authors=tuple(r["authors"]),
+                year=r["year"],
+                venue=r["venue"],
+                doi=r["doi"],
+                arxiv=r["arxiv"],
+                url=r["url"],
+                raw=r.get("key") or "",
+                kind="bibtex",
+            )
+            for _, r, _ in read_entries(bib, "bibtex")
+            if r is not None
+        ]
+        source: object = refs
+    else:
+        from probity.cli._output import text_argument
+
+        source = text_argument(text, file, what="text")
+    database = _open_db(db, must_exist=True)
+    try:
+        if len(database) == 0:
+            raise InputError(
+                f"the citation database {database.path} is empty, so nothing can be verified",
+                hint="import records: probity cite db import FILE",
+            )
+        verdicts = verify_references(source, database)  # type: ignore[arg-type]
+    finally:
+        database.close()
+    if json_out:
+        print_json({"references": [v.to_dict() for v in verdicts], "summary": _summary(verdicts)})
+        return
+    if not verdicts:
+        console.print("no references found")
+        return
+    from rich.table import Table
+
+    t = Table("#", "verdict", "conf", "reference", "evidence")
+    for i, v in enumerate(verdicts, 1):
+        ref = v.reference
+        label = ref.title or ref.doi or ref.arxiv or ", ".join(ref.authors) or ref.raw[:60]
+        colour = _COLOURS.get(v.verdict, "red")
+        t.add_row(
+            str(i),
+            f"[{colour}]{v.verdict}[/]",
+            f"{v.confidence:.2f}",
+            f"{label[:70]} ({ref.year or '?'})",
+            "\n".join(v.evidence)[:400],
+        )
+    console.print(t)
+    console.print(" ".join(f"{k}: {n}" for k, n in _summary(verdicts).items() if n))
+
+
+def _summary(verdicts) -> dict[str, int]:
+    from probity.citations import VERDICTS
+
+    return {k: sum(v.verdict == k for v in verdicts) for k in VERDICTS}
+
+
+@db_app.command("import")
+def db_import(
+    files: Annotated[
+        list[Path], typer.Argument(help="BibTeX, CSL-JSON, JSONL or DBLP XML files (.gz/.zst too).")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="bibtex | csl-json | jsonl | dblp (default: from the file name)."
+        ),
+    ] = None,
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Import verified records. Streams the file; importing twice adds nothing, an interrupted
+    import resumes, and malformed entries are skipped and reported (nothing else is lost)."""
+    database = _open_db(db, must_exist=False)
+    reports = []
+    try:
+        with progress() as bar:
+            for f in files:
+                task = bar.add_task(f"importing {f.name}", total=None)
+                rep = database.import_file(
+                    f, fmt, progress=lambda n, t=task: bar.update(t, completed=n)
+                )
+                reports.append(rep)
+    finally:
+        database.close()
+    if json_out:
+        print_json({"imports": [r.to_dict() for r in reports]})
+        return
+    for r in reports:
+        console.print(
+            f"{r.path}: read {r.read}, added {r.added}, already present "
+            f"{r.duplicates}, skipped {r.skipped}"
+            + (f" (resumed after {r.resumed_from})" if r.resumed_from else "")
+            + f" in {r.seconds:.1f}s"
+        )
+        for rej in r.rejects[:10]:
+            err_console.print(f"  skipped entry {rej['position']}: {rej['reason']}", markup=False)
+        if len(r.rejects) > 10:
+            err_console.print(f"  ... and {len(r.rejects) - 10} more skipped", markup=False)
+
+
+@db_app.command("stats")
+def db_stats(
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Count the records (with DOI, with arXiv id, venues, years) and the file size."""
+    database = _open_db(db, must_exist=db is not None)
+    try:
+        st = database.stats()
+    finally:
+        database.close()
+    if json_out:
+        print_json(st)
+        return
+    console.print(
+        f"{st.path}: {st.records} records ({st.with_doi} with DOI, {st.with_arxiv} "
+        f"with arXiv id), {st.venues} venues, years {st.year_min}-{st.year_max}, "
+        f"{st.bytes / 1e6:.1f} MB"
+    )
+    for i in st.imports:
+        console.print(
+            f"  imported {i['path']} ({i['format']}, {i['entries']} entries"
+            f"{'' if i['finished'] else ', unfinished'})"
+        )
+
+
+@db_app.command("list")
+def db_list(
+    query: Annotated[str | None, typer.Argument(help="Only records whose title matches.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many records.")] = 20,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many.")] = 0,
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """List records (in import order, or the best title matches for QUERY)."""
+    database = _open_db(db, must_exist=db is not None)
+    try:
+        recs = database.list(limit=limit, offset=offset, query=query)
+    finally:
+        database.close()
+    if json_out:
+        print_json({"records": [r.to_dict() for r in recs]})
+        return
+    for r in recs:
+        authors = ", ".join(r.authors[:3]) + (" et al" if len(r.authors) > 3 else "")
+        console.print(
+            f"[bold]{r.title}[/] ({r.year}) {authors}. {r.venue or ''}"
+            + (f" doi:{r.doi}" if r.doi else ""),
+            highlight=False,
+        )
+
+
+@cite_app.command("ground")
+def ground_cmd(
+    corpus: Annotated[
+        Path,
+        typer.Option(
+            "--corpus", help="Folder of .txt/.md files or a JSONL file with a 'text' field."
+        ),
+    ],
+    answer: Annotated[
+        str | None, typer.Argument(help="The answer to ground ('-' reads stdin).")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help=FILE_HELP)] = None,
+    nli: Annotated[
+        str | None,
+        typer.Option(
+            "--nli", help="Local NLI model folder (transformers); default: lexical overlap."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", min=0.0, max=1.0, help="Support needed to count as supported."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Split ANSWER into sentences and attribute each to the corpus passages that support it:
+    supported, unsupported (related passages, no support) or no_evidence."""
+    from probity.citations import ground
+    from probity.cli._output import text_argument
+
+    text = text_argument(answer, file, what="answer")
+    res = ground(text, corpus, threshold=threshold, nli_model=nli)
+    if json_out:
+        print_json(res)
+        return
+    colours = {"supported": "green", "unsupported": "red", "no_evidence": "yellow"}
+    for s in res.sentences:
+        src = f" <- {s.passages[0].doc}" if s.passages and s.status == "supported" else ""
+        console.print(
+            f"[{colours[s.status]}]{s.status:>11}[/] {s.support:.2f} {s.text}{src}", highlight=False
+        )
+    console.print(
+        f"supported: {res.supported_fraction:.0%} of {len(res.sentences)} sentences ({res.method})"
+    )
+
+
+@db_app.command("calibrate")
+def db_calibrate(
+    cases: Annotated[
+        int, typer.Option("--cases", min=20, help="Synthetic citations to fit on.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Fit the confidence calibration (Platt scaling per verdict group) on noisy and corrupted
+    citations generated from the database's own records, and store it in the database."""
+    from probity.citations import calibrate
+
+    database = _open_db(db, must_exist=db is not None)
+    try:
+        if len(database) < 10:
+            raise InputError(
+                f"the citation database {database.path} has {len(database)} "
+                "records; calibration needs at least 10",
+                hint="import records first: probity cite db import FILE",
+            )
+        out = calibrate(database, n=cases, seed=seed)
+    finally:
+        database.close()
+    if json_out:
+        print_json(out)
+        return
+    console.print(
+        f"calibrated on {out['cases']} synthetic citations: Brier score "
+        f"{out['brier_before']:.3f} -> {out['brier_after']:.3f}"
+    )

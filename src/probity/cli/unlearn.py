@@ -1,0 +1,198 @@
+"""``probity unlearn``: train SISA ensembles, forget records, verify the ledger, show status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from probity.cli._groups import unlearn_app
+from probity.cli._output import JSON_HELP, console, err_console, print_json
+from probity.errors import InputError
+
+MODEL_HELP = "The SISA model directory (written by `probity unlearn train`)."
+
+
+@unlearn_app.command("train")
+def train(
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            help="sisa.yaml: data, label, estimator, shards, slices, aggregation, backend, out.",
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Model directory (overrides the config's `out`).")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing model directory.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Train a SISA ensemble: S shards x R slices with checkpoints, a manifest and a ledger."""
+    from probity.unlearning import SISAModel
+    from probity.unlearning.config import load_sisa_config, load_xy, make_estimator
+
+    cfg = load_sisa_config(config)
+    base = config.resolve().parent
+    data = Path(cfg.data) if Path(cfg.data).is_absolute() else base / cfg.data
+    target = out or (Path(cfg.out) if Path(cfg.out).is_absolute() else base / cfg.out)
+    X, y, ids, feats = load_xy(data, cfg.label, cfg.id, cfg.features)
+    est = make_estimator(cfg.estimator, cfg.params)
+    with err_console.status(
+        f"training {cfg.shards} shards x {cfg.slices} slices on {len(ids)} records ({cfg.backend})"
+    ):
+        model = SISAModel.train(
+            est,
+            X,
+            y,
+            target,
+            ids=ids,
+            shards=cfg.shards,
+            slices=cfg.slices,
+            aggregation=cfg.aggregation,
+            backend=cfg.backend,
+            n_jobs=cfg.n_jobs,
+            random_state=cfg.random_state,
+            overwrite=overwrite,
+        )
+    st = model.status()
+    if json_out:
+        print_json({**st.to_dict(), "features": feats})
+        return
+    console.print(
+        f"trained {st.shards} shards x {st.slices} slices of {st.estimator} on "
+        f"{st.records} records -> {st.model_dir}"
+    )
+
+
+def _read_ids(path: Path) -> list[str]:
+    from probity.io import read_text
+
+    text = read_text(path).strip()
+    if not text:
+        raise InputError(f"{path}: no ids in the file")
+    if text.startswith("["):
+        import json
+
+        try:
+            return [str(v) for v in json.loads(text)]
+        except ValueError as exc:
+            raise InputError(f"{path}: invalid JSON list of ids") from exc
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            import json
+
+            obj = json.loads(line)
+            if "id" not in obj:
+                raise InputError(f"{path}: JSON line without an 'id' field: {line[:80]}")
+            out.append(str(obj["id"]))
+        else:
+            out.append(line)
+    return out
+
+
+@unlearn_app.command("forget")
+def forget(
+    model: Annotated[Path, typer.Option("--model", "-m", help=MODEL_HELP)],
+    ids: Annotated[
+        Path,
+        typer.Option(
+            "--ids",
+            help="File of record ids to forget: one per "
+            "line, a JSON list, or JSONL with an 'id' field.",
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (stored in the certificate).")] = "",
+    cert_out: Annotated[
+        Path | None, typer.Option("--certificate", help="Also write the signed certificate here.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Forget records: retrain only their shards, log the request, print a signed certificate.
+
+    Each affected shard restarts from the last checkpoint before its first affected slice.
+    """
+    from probity.io import write_json_atomic
+    from probity.unlearning import SISAModel
+
+    m = SISAModel.open(model)
+    wanted = _read_ids(ids)
+    with err_console.status(f"forgetting {len(wanted)} records"):
+        res = m.forget(wanted, reason=reason)
+    if cert_out is not None:
+        write_json_atomic(cert_out, res.certificate.to_dict())
+    if json_out:
+        print_json(res)
+        return
+    console.print(
+        f"forgot {res.forgotten} records; retrained shards "
+        f"{ {int(k): v for k, v in res.retrained.items()} } (shard: first slice), "
+        f"{res.records_retrained}/{res.records_total} record-visits "
+        f"({res.records_retrained / max(res.records_total, 1):.1%} of full SISA "
+        f"training) in {res.seconds:.2f} s"
+    )
+    console.print(
+        f"certificate {res.request_id} signed by {res.certificate.key_id}; "
+        f"ledger entry {res.ledger_entry[:16]}..."
+    )
+
+
+@unlearn_app.command("status")
+def status(
+    model: Annotated[Path, typer.Option("--model", "-m", help=MODEL_HELP)],
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Show shards, records per shard, manifest version and forget requests of a model."""
+    from probity.unlearning import SISAModel
+
+    st = SISAModel.open(model).status()
+    if json_out:
+        print_json(st)
+        return
+    console.print(
+        f"{st.model_dir}: {st.estimator}, {st.shards} shards x {st.slices} slices, "
+        f"{st.records} records (per shard {st.records_per_shard}), aggregation "
+        f"{st.aggregation}, manifest v{st.manifest_version}, "
+        f"{st.forget_requests} forget requests"
+    )
+
+
+ledger_app = typer.Typer(
+    help="Verify the hash-chained forget ledger and certificates.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+unlearn_app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    model: Annotated[Path, typer.Option("--model", "-m", help=MODEL_HELP)],
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Verify the ledger chain, manifest hash and certificates; exit 1 on the first problem."""
+    import json
+
+    from probity.unlearning import SISAModel, verify_certificate
+
+    m = SISAModel.open(model)
+    out = m.verify_ledger()
+    certs = sorted((m.model_dir / "certificates").glob("*.json"))
+    for c in certs:
+        verify_certificate(json.loads(c.read_text("utf-8")))
+    out["certificates"] = len(certs)
+    if json_out:
+        print_json(out)
+        return
+    console.print(
+        f"ledger OK: {out['entries']} entries, head {out['head'][:16]}..., "
+        f"manifest v{out['manifest_version']}, {len(certs)} certificates verified"
+    )

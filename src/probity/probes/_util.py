@@ -1,0 +1,27 @@
+"""Small helpers shared by the probe modules."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+
+def clean(value: Any) -> Any:
+    """JSON-ready copy: dataclasses to dicts, numpy scalars to Python, NaN/inf to ``None``."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: clean(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def f(x: Any) -> float:
+    """A plain float (from numpy or Python)."""
+    return float(x)

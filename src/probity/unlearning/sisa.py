@@ -1,0 +1,822 @@
+"""SISA training (Bourtoule et al. 2021): Sharded, Isolated, Sliced, Aggregated.
+
+The training records are split at random into ``shards`` disjoint shards, each shard into
+``slices`` slices. One model per shard is trained slice by slice: after slice r the model has
+seen slices 0..r and is saved as a checkpoint keyed by the SHA-256 of the ids it has seen.
+Predictions aggregate the shard models (mean of probabilities, or a majority vote).
+
+Forgetting a record touches only its shard: training restarts from the last checkpoint
+before the first affected slice, on the retained records of that and later slices. Old
+checkpoints that saw a forgotten record are deleted. For an incremental estimator (one with
+``partial_fit``: SGDClassifier, MLPClassifier, Probity's TorchClassifier) the expected cost of
+one deletion is about ``(R + 1) / (2 R S)`` of a full retraining; an estimator that can only be
+refit is refit once on its shard's retained records (``1 / S``), so only its last checkpoint
+is kept.
+
+State lives in one model directory: ``state.json`` (the commit point, replaced atomically),
+immutable manifest versions ``manifests/vNNNN.jsonl`` (id -> shard, slice, content hash),
+per-shard data ``data/``, checkpoints ``checkpoints/``, the hash-chained ``ledger.jsonl`` and
+signed certificates ``certificates/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import pickle
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from probity.errors import CorruptIndexError, InputError, ModelError, UnknownKeyError
+from probity.io import write_bytes_atomic, write_json_atomic
+from probity.types import Certificate
+from probity.unlearning import ledger as L
+
+Aggregation = Literal["mean_proba", "vote"]
+Backend = Literal["joblib", "ray", "serial"]
+FORMAT = "probity-sisa/1"
+#: A forget retraining fewer records than this runs in-process unless a backend is passed.
+PARALLEL_MIN_RECORDS = 50_000
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+def record_hash(x: np.ndarray, y: Any) -> str:
+    """SHA-256 of a record's features (as float64 bytes) and label: the manifest's content hash."""
+    h = hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes())
+    h.update(b"|" + repr(y.item() if hasattr(y, "item") else y).encode())
+    return h.hexdigest()
+
+
+def ids_key(shard: int, slice_: int, ids: Sequence[str], fingerprint: str) -> str:
+    """Checkpoint key: SHA-256 over the estimator fingerprint, position and sorted seen ids."""
+    h = hashlib.sha256(f"{fingerprint}|{shard}|{slice_}|".encode())
+    for i in sorted(ids):
+        h.update(i.encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+class _Constant:
+    """Stand-in model for a shard whose records all share one label (or that is empty)."""
+
+    def __init__(self, classes: np.ndarray, label: Any | None) -> None:
+        self.classes_ = np.asarray(classes)
+        self.label = label
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        P = np.zeros((len(X), len(self.classes_)))
+        if self.label is None:
+            P[:] = 1.0 / len(self.classes_)
+        else:
+            P[:, int(np.flatnonzero(self.classes_ == self.label)[0])] = 1.0
+        return P
+
+
+def _dump(obj: Any) -> bytes:
+    buf = io.BytesIO()
+    pickle.dump(obj, buf, protocol=pickle.HIGHEST_PROTOCOL)
+    return buf.getvalue()
+
+
+def _ckpt_path(root: Path, shard: int, slice_: int, key: str) -> Path:
+    return root / "checkpoints" / f"s{shard:03d}" / f"r{slice_:03d}-{key[:20]}.pkl"
+
+
+def _train_shard(
+    root: str,
+    shard: int,
+    start: int,
+    estimator_bytes: bytes,
+    classes: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    ids: np.ndarray,
+    slice_of: np.ndarray,
+    n_slices: int,
+    incremental: bool,
+    fingerprint: str,
+) -> list[str | None]:
+    """Train one shard from slice ``start`` to the last; write checkpoints; return their keys
+    for slices ``start..R-1`` (None where nothing was saved). Runs in a worker process."""
+    rootp = Path(root)
+    keys: list[str | None] = []
+    est: Any = None
+    if incremental and start > 0:
+        seen = ids[slice_of < start].tolist()
+        prev_key = ids_key(shard, start - 1, seen, fingerprint)
+        path = _ckpt_path(rootp, shard, start - 1, prev_key)
+        if seen:
+            if not path.exists():
+                raise CorruptIndexError(f"checkpoint {path} is missing; retrain the model")
+            with open(path, "rb") as fh:
+                est = pickle.load(fh)
+    for r in range(start, n_slices):
+        upto = slice_of <= r
+        seen = ids[upto].tolist()
+        key = ids_key(shard, r, seen, fingerprint)
+        last = r == n_slices - 1
+        if not incremental and not last:
+            keys.append(None)  # refit estimators keep only the final checkpoint
+            continue
+        Xr, yr = X[upto], y[upto]
+        labels = np.unique(yr)
+        if len(yr) == 0:  # every record so far was forgotten
+            model: Any = _Constant(classes, None) if last else None
+            est = None
+        elif not incremental and len(labels) < 2:  # a refit needs two classes
+            model = _Constant(classes, labels[0])
+        else:
+            if est is None or not incremental:
+                est = pickle.loads(estimator_bytes)
+                if incremental:
+                    _scale_epochs(est, n_slices)
+            if incremental:
+                # SISA trains slice r on the union of slices 0..r, from checkpoint r-1;
+                # classes= lets partial_fit accept a slice that lacks a class
+                est.partial_fit(Xr, yr, classes=classes)
+            else:
+                est.fit(Xr, yr)
+            model = est
+        if model is None:
+            keys.append(None)
+            continue
+        write_bytes_atomic(_ckpt_path(rootp, shard, r, key), _dump(model))
+        keys.append(key)
+    return keys
+
+
+def _scale_epochs(est: Any, n_slices: int) -> None:
+    """SISA's epoch budget (Bourtoule et al. 2021, section V): slice r trains on slices 0..r,
+    so with e epochs per slice a shard would cost e * (R + 1) / 2 passes over its data. For
+    estimators with an ``epochs`` parameter (Probity's TorchClassifier) each slice gets
+    ``max(1, round(2 e / (R + 1)))`` epochs, keeping a shard's cost near e passes."""
+    try:
+        params = est.get_params(deep=False)
+    except Exception:
+        return
+    if isinstance(params.get("epochs"), int) and n_slices > 1:
+        est.set_params(epochs=max(1, round(2 * params["epochs"] / (n_slices + 1))))
+
+
+def _run_shards(jobs: list[dict[str, Any]], backend: str, n_jobs: int) -> list[list[str | None]]:
+    if backend == "serial" or n_jobs == 1 or len(jobs) == 1:
+        return [_train_shard(**j) for j in jobs]
+    if backend == "joblib":
+        from joblib import Parallel, delayed
+
+        return list(Parallel(n_jobs=n_jobs)(delayed(_train_shard)(**j) for j in jobs))
+    if backend == "ray":
+        from probity.errors import require
+
+        ray = require("ray", "ray")
+        if not ray.is_initialized():
+            ray.init(
+                num_cpus=max(1, n_jobs),
+                include_dashboard=False,
+                log_to_driver=False,
+                ignore_reinit_error=True,
+            )
+        remote = ray.remote(_train_shard)
+        return list(ray.get([remote.remote(**j) for j in jobs]))
+    raise InputError(f"backend {backend!r}; choose 'joblib', 'ray' or 'serial'")
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """Where one training record lives: its shard, slice and content hash."""
+
+    id: str
+    shard: int
+    slice: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "shard": self.shard, "slice": self.slice, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    """The outcome of one forget request.
+
+    ``retrained`` maps each affected shard to the first slice retrained; ``records_retrained``
+    counts the (record, slice) training visits redone, ``records_total`` those of a full SISA
+    retraining, so ``records_retrained / records_total`` is the work fraction.
+    """
+
+    request_id: str
+    forgotten: int
+    retrained: dict[int, int]
+    records_retrained: int
+    records_total: int
+    checkpoints_deleted: int
+    manifest_version: int
+    seconds: float
+    ledger_entry: str
+    certificate: Certificate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "forgotten": self.forgotten,
+            "retrained": {str(k): v for k, v in self.retrained.items()},
+            "records_retrained": self.records_retrained,
+            "records_total": self.records_total,
+            "checkpoints_deleted": self.checkpoints_deleted,
+            "manifest_version": self.manifest_version,
+            "seconds": self.seconds,
+            "ledger_entry": self.ledger_entry,
+            "certificate": self.certificate.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class SISAStatus:
+    """A summary of a SISA model directory."""
+
+    model_dir: str
+    shards: int
+    slices: int
+    records: int
+    records_per_shard: list[int]
+    aggregation: str
+    estimator: str
+    incremental: bool
+    manifest_version: int
+    forget_requests: int
+    ledger_head: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+class SISAModel:
+    """A SISA ensemble stored in a model directory. Create with :meth:`train`, reopen with
+    :meth:`open`; ``predict``/``predict_proba`` aggregate the shard models; :meth:`forget`
+    unlearns records."""
+
+    def __init__(self, model_dir: Path, state: dict[str, Any]) -> None:
+        self.model_dir = Path(model_dir)
+        self.state = state
+        self._models: dict[int, Any] = {}
+        self._manifest: dict[str, ManifestEntry] | None = None
+
+    # ---- properties
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.asarray(self.state["classes"])
+
+    @property
+    def n_shards(self) -> int:
+        return int(self.state["config"]["shards"])
+
+    @property
+    def n_slices(self) -> int:
+        return int(self.state["config"]["slices"])
+
+    # ---- training
+    @classmethod
+    def train(
+        cls,
+        estimator: Any,
+        X: Any,
+        y: Any,
+        model_dir: str | os.PathLike[str],
+        *,
+        ids: Sequence[Any] | None = None,
+        shards: int = 5,
+        slices: int = 3,
+        aggregation: str = "mean_proba",
+        backend: str = "joblib",
+        n_jobs: int = 1,
+        incremental: bool | None = None,
+        random_state: int = 0,
+        overwrite: bool = False,
+    ) -> SISAModel:
+        """Train a SISA ensemble of clones of ``estimator`` and save it under ``model_dir``.
+
+        ``shards`` S >= 1 and ``slices`` R >= 1; ``aggregation`` "mean_proba" or "vote";
+        ``backend`` "joblib" (processes), "ray" or "serial" with ``n_jobs`` workers;
+        ``incremental`` None = use ``partial_fit`` when the estimator has it. ``ids`` are the
+        records' identifiers (strings; default the row numbers). The directory is written
+        next to its final place and renamed in one step; an existing one needs ``overwrite``.
+        """
+        from sklearn.base import clone
+
+        Xa = np.asarray(X, dtype=np.float64)
+        ya = np.asarray(y).ravel()
+        if Xa.ndim != 2 or Xa.shape[0] == 0:
+            raise InputError(f"expected a non-empty 2-D feature table, got shape {Xa.shape}")
+        if ya.shape[0] != Xa.shape[0]:
+            raise InputError(f"{Xa.shape[0]} feature rows but {ya.shape[0]} labels")
+        if not np.isfinite(Xa).all():
+            raise InputError("features contain NaN or infinity; impute or drop them first")
+        n = Xa.shape[0]
+        id_arr = np.array([str(i) for i in (range(n) if ids is None else ids)], dtype=object)
+        if id_arr.shape[0] != n:
+            raise InputError(f"{id_arr.shape[0]} ids for {n} records")
+        uniq, counts = np.unique(id_arr.astype(str), return_counts=True)
+        if (counts > 1).any():
+            raise InputError(
+                f"record id {uniq[counts > 1][0]!r} appears more than once; ids must be unique"
+            )
+        if not 1 <= shards <= n:
+            raise InputError(
+                f"shards={shards}; it must be between 1 and the number of records ({n})"
+            )
+        if slices < 1:
+            raise InputError(f"slices={slices}; it must be at least 1")
+        if aggregation not in ("mean_proba", "vote"):
+            raise InputError(f"aggregation {aggregation!r}; choose 'mean_proba' or 'vote'")
+        if backend not in ("joblib", "ray", "serial"):
+            raise InputError(f"backend {backend!r}; choose 'joblib', 'ray' or 'serial'")
+        if not hasattr(estimator, "fit"):
+            raise InputError(
+                f"{type(estimator).__name__} has no fit method; pass a "
+                "scikit-learn-style classifier"
+            )
+        try:
+            template = clone(estimator)
+        except Exception as exc:
+            raise InputError(f"cannot clone {type(estimator).__name__}: {exc}") from exc
+        if not hasattr(template, "predict_proba") and aggregation == "mean_proba":
+            raise InputError(
+                f"{type(estimator).__name__} has no predict_proba, which "
+                "aggregation='mean_proba' needs",
+                hint="use aggregation='vote'",
+            )
+        inc = hasattr(template, "partial_fit") if incremental is None else bool(incremental)
+        if inc and not hasattr(template, "partial_fit"):
+            raise InputError(f"incremental=True but {type(estimator).__name__} has no partial_fit")
+        est_bytes = _dump(template)
+        fingerprint = L.sha256_hex(est_bytes)[:16]
+        classes = np.unique(ya)
+
+        target = Path(model_dir)
+        if target.exists() and not overwrite:
+            raise InputError(
+                f"model directory {str(target)!r} already exists",
+                hint="choose another --out or pass overwrite",
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        try:
+            rng = np.random.default_rng(random_state)
+            perm = rng.permutation(n)
+            shard_of = np.empty(n, dtype=int)
+            slice_of = np.empty(n, dtype=int)
+            for s, part in enumerate(np.array_split(perm, shards)):
+                shard_of[part] = s
+                for r, sl in enumerate(np.array_split(part, slices)):
+                    slice_of[sl] = r
+            write_bytes_atomic(tmp / "estimator.pkl", est_bytes)
+            entries = [
+                ManifestEntry(
+                    str(id_arr[i]), int(shard_of[i]), int(slice_of[i]), record_hash(Xa[i], ya[i])
+                )
+                for i in range(n)
+            ]
+            shard_state = []
+            jobs = []
+            for s in range(shards):
+                sel = np.flatnonzero(shard_of == s)
+                data_file = cls._write_shard_data(
+                    tmp, s, Xa[sel], ya[sel], id_arr[sel], slice_of[sel]
+                )
+                shard_state.append({"data": data_file, "n": int(sel.size)})
+                jobs.append(
+                    dict(
+                        root=str(tmp),
+                        shard=s,
+                        start=0,
+                        estimator_bytes=est_bytes,
+                        classes=classes,
+                        X=Xa[sel],
+                        y=ya[sel],
+                        ids=id_arr[sel],
+                        slice_of=slice_of[sel],
+                        n_slices=slices,
+                        incremental=inc,
+                        fingerprint=fingerprint,
+                    )
+                )
+            t0 = time.perf_counter()
+            results = _run_shards(jobs, backend, n_jobs)
+            for s, keys in enumerate(results):
+                shard_state[s]["checkpoints"] = keys
+            manifest_file, manifest_sha = cls._write_manifest(tmp, 0, entries)
+            state = {
+                "format": FORMAT,
+                "created": _now(),
+                "config": {
+                    "shards": shards,
+                    "slices": slices,
+                    "aggregation": aggregation,
+                    "backend": backend,
+                    "n_jobs": n_jobs,
+                    "incremental": inc,
+                    "random_state": random_state,
+                    "estimator": type(estimator).__name__,
+                    "estimator_params": _params(estimator),
+                    "fingerprint": fingerprint,
+                },
+                "classes": classes.tolist(),
+                "n_features": int(Xa.shape[1]),
+                "shards": shard_state,
+                "manifest": {"version": 0, "file": manifest_file, "sha256": manifest_sha},
+                "train_seconds": time.perf_counter() - t0,
+            }
+            entry = L.append_entry(
+                tmp / "ledger.jsonl",
+                {
+                    "event": "train",
+                    "time": state["created"],
+                    "records": n,
+                    "shards": shards,
+                    "slices": slices,
+                    "manifest_sha256": manifest_sha,
+                },
+            )
+            state["ledger_head"] = entry["hash"]
+            state["forget_requests"] = 0
+            write_json_atomic(tmp / "state.json", state)
+            if target.exists():
+                old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls(target, state)
+
+    @staticmethod
+    def _write_shard_data(
+        root: Path, shard: int, X: np.ndarray, y: np.ndarray, ids: np.ndarray, slice_of: np.ndarray
+    ) -> str:
+        digest = L.sha256_hex("\n".join(sorted(ids.astype(str).tolist())))[:16]
+        rel = f"data/s{shard:03d}-{digest}.npz"
+        buf = io.BytesIO()
+        np.savez(buf, X=X, y=y, ids=ids.astype(str), slice_of=slice_of)
+        write_bytes_atomic(root / rel, buf.getvalue())
+        return rel
+
+    @staticmethod
+    def _write_manifest(root: Path, version: int, entries: list[ManifestEntry]) -> tuple[str, str]:
+        rel = f"manifests/v{version:04d}.jsonl"
+        path = root / rel
+        if path.exists():
+            raise CorruptIndexError(f"manifest {path} already exists; manifests are immutable")
+        # one JSON object per line, built directly (json.dumps per record is 3x slower and
+        # the manifest is rewritten on every forget)
+        text = "".join(
+            f'{{"id": {_json_str(e.id)}, "shard": {e.shard}, '
+            f'"slice": {e.slice}, "sha256": "{e.sha256}"}}\n'
+            for e in entries
+        )
+        data = text.encode("utf-8")
+        write_bytes_atomic(path, data)
+        return rel, L.sha256_hex(data)
+
+    # ---- loading
+    @classmethod
+    def open(cls, model_dir: str | os.PathLike[str]) -> SISAModel:
+        """Open a SISA model directory written by :meth:`train`."""
+        root = Path(model_dir)
+        sp = root / "state.json"
+        if not sp.exists():
+            raise InputError(
+                f"{str(root)!r} is not a SISA model directory (no state.json)",
+                hint="train one with `probity unlearn train --config sisa.yaml`",
+            )
+        try:
+            state = json.loads(sp.read_text("utf-8"))
+        except ValueError as exc:
+            raise CorruptIndexError(f"{sp} is not valid JSON") from exc
+        if state.get("format") != FORMAT:
+            raise CorruptIndexError(f"{sp}: unknown format {state.get('format')!r}")
+        return cls(root, state)
+
+    def manifest(self) -> dict[str, ManifestEntry]:
+        """The current manifest: record id -> :class:`ManifestEntry` (hash-checked)."""
+        if self._manifest is None:
+            from probity.io import iter_jsonl
+
+            m = self.state["manifest"]
+            path = self.model_dir / m["file"]
+            if not path.exists():
+                raise CorruptIndexError(f"manifest {path} is missing")
+            if L.sha256_hex(path.read_bytes()) != m["sha256"]:
+                from probity.errors import TamperedError
+
+                raise TamperedError(f"manifest {path} does not match the hash in state.json")
+            self._manifest = {o["id"]: ManifestEntry(**o) for _, o in iter_jsonl(path)}
+            # iter_jsonl is used (not a faster bulk parse) so a damaged line is reported with
+            # its line number
+        return self._manifest
+
+    def _shard_model(self, s: int) -> Any:
+        if s not in self._models:
+            keys = self.state["shards"][s]["checkpoints"]
+            key = keys[-1] if keys else None
+            if key is None:
+                self._models[s] = None
+            else:
+                path = _ckpt_path(self.model_dir, s, self.n_slices - 1, key)
+                if not path.exists():
+                    raise CorruptIndexError(f"checkpoint {path} is missing")
+                with open(path, "rb") as fh:
+                    self._models[s] = pickle.load(fh)
+        return self._models[s]
+
+    # ---- prediction
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Aggregated class probabilities, columns in ``classes_`` order.
+
+        mean_proba: the mean over shard models of their probabilities; vote: the fraction of
+        shard models predicting each class. Shards left without records are skipped.
+        """
+        Xa = np.asarray(X, dtype=np.float64)
+        if Xa.ndim != 2 or Xa.shape[1] != self.state["n_features"]:
+            raise InputError(
+                f"expected {self.state['n_features']} features per row, got shape {Xa.shape}"
+            )
+        classes = self.classes_
+        total = np.zeros((Xa.shape[0], len(classes)))
+        used = 0
+        vote = self.state["config"]["aggregation"] == "vote"
+        for s in range(self.n_shards):
+            model = self._shard_model(s)
+            if model is None or (isinstance(model, _Constant) and model.label is None):
+                continue
+            cols = np.searchsorted(classes, np.asarray(model.classes_))
+            if vote:
+                pred = np.asarray(model.predict(Xa))
+                total[np.arange(len(pred)), np.searchsorted(classes, pred)] += 1.0
+            else:
+                total[:, cols] += np.asarray(model.predict_proba(Xa), dtype=float)
+            used += 1
+        if used == 0:
+            raise ModelError("every shard is empty: all records were forgotten")
+        return total / used
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy on (X, y)."""
+        return float(np.mean(self.predict(X) == np.asarray(y).ravel()))
+
+    # ---- forgetting
+    def forget(
+        self,
+        ids: Sequence[Any],
+        *,
+        reason: str = "",
+        backend: str | None = None,
+        n_jobs: int | None = None,
+    ) -> ForgetResult:
+        """Remove records ``ids`` and their influence; returns a :class:`ForgetResult` with a
+        signed certificate. Unknown ids raise :class:`UnknownKeyError` and change nothing."""
+        t0 = time.perf_counter()
+        want = list(dict.fromkeys(str(i) for i in ids))
+        if not want:
+            raise InputError("no ids given to forget")
+        manifest = self.manifest()
+        missing = [i for i in want if i not in manifest]
+        if missing:
+            raise UnknownKeyError(
+                f"{len(missing)} of {len(want)} ids are not in the manifest "
+                f"(e.g. {', '.join(repr(m) for m in missing[:5])}); nothing was forgotten",
+                hint="they were never trained on or were already forgotten; see "
+                "`probity unlearn status`",
+            )
+        cfg = self.state["config"]
+        R = self.n_slices
+        inc = bool(cfg["incremental"])
+        est_bytes = (self.model_dir / "estimator.pkl").read_bytes()
+        classes = self.classes_
+        by_shard: dict[int, list[str]] = {}
+        for i in want:
+            by_shard.setdefault(manifest[i].shard, []).append(i)
+        first = {s: min(manifest[i].slice for i in lst) for s, lst in by_shard.items()}
+        new_shards = [dict(sh) for sh in self.state["shards"]]
+        stale: list[Path] = []
+        jobs = []
+        records_retrained = 0
+        for s, start in sorted(first.items()):
+            sh = self.state["shards"][s]
+            with np.load(self.model_dir / sh["data"], allow_pickle=False) as z:
+                X, y, sid, slice_of = z["X"], z["y"], z["ids"], z["slice_of"]
+            keep = ~np.isin(sid, np.array(by_shard[s], dtype=str))
+            X, y, sid, slice_of = X[keep], y[keep], sid[keep].astype(object), slice_of[keep]
+            new_shards[s]["data"] = self._write_shard_data(self.model_dir, s, X, y, sid, slice_of)
+            new_shards[s]["n"] = int(keep.sum())
+            if new_shards[s]["data"] != sh["data"]:
+                stale.append(self.model_dir / sh["data"])
+            begin = start if inc else 0
+            for r in range(begin, R):
+                k = sh["checkpoints"][r]
+                if k is not None:
+                    stale.append(_ckpt_path(self.model_dir, s, r, k))
+            records_retrained += (
+                int(sum((slice_of <= r).sum() for r in range(begin, R))) if inc else int(keep.sum())
+            )
+            jobs.append(
+                (
+                    s,
+                    begin,
+                    dict(
+                        root=str(self.model_dir),
+                        shard=s,
+                        start=begin,
+                        estimator_bytes=est_bytes,
+                        classes=classes,
+                        X=X,
+                        y=y,
+                        ids=sid,
+                        slice_of=slice_of,
+                        n_slices=R,
+                        incremental=inc,
+                        fingerprint=cfg["fingerprint"],
+                    ),
+                )
+            )
+        # starting worker processes costs ~1 s; below this much work a forget runs in-process
+        work = sum(int(j["X"].shape[0]) for _, _, j in jobs)
+        chosen = backend or cfg["backend"]
+        if backend is None and work < PARALLEL_MIN_RECORDS:
+            chosen = "serial"
+        results = _run_shards([j for _, _, j in jobs], chosen, n_jobs or cfg["n_jobs"])
+        deleted_keys = []
+        for (s, begin, _), keys in zip(jobs, results, strict=True):
+            old = self.state["shards"][s]["checkpoints"]
+            new_shards[s]["checkpoints"] = list(old[:begin]) + list(keys)
+            deleted_keys += [k for k in old[begin:] if k is not None and k not in keys]
+        forgotten = set(want)
+        version = int(self.state["manifest"]["version"]) + 1
+        entries = [e for i, e in manifest.items() if i not in forgotten]
+        mfile, msha = self._write_manifest(self.model_dir, version, entries)
+        request_id = uuid.uuid4().hex
+        now = _now()
+        total_visits = sum(int(sh["n"]) for sh in self.state["shards"]) * (R if inc else 1)
+        claims = {
+            "request_id": request_id,
+            "time": now,
+            "reason": reason,
+            "model_dir": str(self.model_dir.resolve()),
+            "model_format": FORMAT,
+            "forgotten": len(want),
+            "ids_sha256": sorted(L.sha256_hex(i) for i in want),
+            "records_sha256": sorted(manifest[i].sha256 for i in want),
+            "retrained": {
+                str(s): {
+                    "from_slice": (b if inc else 0),
+                    "slices": R - (b if inc else 0),
+                    "records_after": new_shards[s]["n"],
+                }
+                for s, b, _ in jobs
+            },
+            "checkpoints_deleted": sorted(deleted_keys),
+            "manifest_before": self.state["manifest"]["sha256"],
+            "manifest_after": msha,
+            "manifest_version": version,
+            "method": "SISA: affected shards retrained from the last checkpoint before the "
+            "first affected slice; stale checkpoints and data deleted",
+        }
+        entry = L.append_entry(
+            self.model_dir / "ledger.jsonl",
+            {
+                "event": "forget",
+                **{
+                    k: claims[k]
+                    for k in (
+                        "request_id",
+                        "time",
+                        "forgotten",
+                        "ids_sha256",
+                        "records_sha256",
+                        "retrained",
+                        "checkpoints_deleted",
+                        "manifest_before",
+                        "manifest_after",
+                    )
+                },
+            },
+        )
+        claims["ledger_entry"] = entry["hash"]
+        cert = L.sign_certificate("unlearning", claims)
+        write_json_atomic(self.model_dir / "certificates" / f"{request_id}.json", cert.to_dict())
+        new_state = dict(self.state)
+        new_state["shards"] = new_shards
+        new_state["manifest"] = {"version": version, "file": mfile, "sha256": msha}
+        new_state["ledger_head"] = entry["hash"]
+        new_state["forget_requests"] = int(self.state.get("forget_requests", 0)) + 1
+        write_json_atomic(self.model_dir / "state.json", new_state)  # the commit point
+        for p in stale:  # after the commit: nothing references them any more
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        self.state = new_state
+        self._models.clear()
+        self._manifest = {e.id: e for e in entries}
+        return ForgetResult(
+            request_id=request_id,
+            forgotten=len(want),
+            retrained={s: (b if inc else 0) for s, b, _ in jobs},
+            records_retrained=records_retrained,
+            records_total=total_visits,
+            checkpoints_deleted=len(deleted_keys),
+            manifest_version=version,
+            seconds=time.perf_counter() - t0,
+            ledger_entry=entry["hash"],
+            certificate=cert,
+        )
+
+    # ---- verification and status
+    def verify_ledger(self) -> dict[str, Any]:
+        """Verify the ledger chain, its head against the state, and the manifest hash."""
+        out = L.verify_ledger(self.model_dir / "ledger.jsonl", head=self.state["ledger_head"])
+        self._manifest = None
+        self.manifest()
+        return {**out, "manifest_version": self.state["manifest"]["version"]}
+
+    def status(self) -> SISAStatus:
+        cfg = self.state["config"]
+        per = [int(sh["n"]) for sh in self.state["shards"]]
+        return SISAStatus(
+            model_dir=str(self.model_dir),
+            shards=self.n_shards,
+            slices=self.n_slices,
+            records=sum(per),
+            records_per_shard=per,
+            aggregation=cfg["aggregation"],
+            estimator=cfg["estimator"],
+            incremental=bool(cfg["incremental"]),
+            manifest_version=int(self.state["manifest"]["version"]),
+            forget_requests=int(self.state.get("forget_requests", 0)),
+            ledger_head=self.state["ledger_head"],
+            extra={
+                "classes": self.state["classes"],
+                "train_seconds": round(self.state.get("train_seconds", 0.0), 3),
+            },
+        )
+
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:@/ +-]*")
+
+
+def _json_str(value: str) -> str:
+    """JSON string literal; ids of plain characters skip json.dumps (the common case)."""
+    if _PLAIN_ID.fullmatch(value):
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _params(est: Any) -> dict[str, Any]:
+    try:
+        params = est.get_params(deep=False)
+    except Exception:
+        return {}
+    return {k: v for k, v in params.items() if isinstance(v, int | float | str | bool | None)}
+
+
+__all__ = [
+    "FORMAT",
+    "ForgetResult",
+    "ManifestEntry",
+    "SISAModel",
+    "SISAStatus",
+    "ids_key",
+    "record_hash",
+]
