@@ -53,7 +53,7 @@ def run(ctx: Any) -> dict[str, Any]:
         return {"skipped": str(exc)}
     fpr = 0.01
     # 100 new tokens: as long as the human calibration passages (scores grow with length)
-    params = GenerationParams(max_new_tokens=100, temperature=0.8, seed=3)
+    params = GenerationParams(max_new_tokens=100, temperature=0.7, seed=3)
     plain = PROMPT + model.generate([PROMPT], params)[0].text
     key = new_key("demo-provenance", save=False)  # a throwaway key: nothing is stored
     scheme = make_scheme("kgw", key)
@@ -61,8 +61,8 @@ def run(ctx: Any) -> dict[str, Any]:
     det = ZeroShotDetector("fast-detectgpt", model)
     det.calibration = find_calibration("fast-detectgpt", det.models)
     labels = (
-        "watermarked generation (demo key)",
-        "plain generation by the demo model",
+        "watermarked generation (demo key, T=0.7)",
+        "plain generation by the demo model (T=0.7)",
         "Shakespeare (Richard III)",
     )
     reports = provenance(

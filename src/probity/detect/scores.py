@@ -37,10 +37,20 @@ def scored_length(model: Any, max_tokens: int) -> int:
     return min(max_tokens, window) if window else max_tokens
 
 
+def _encode(model: Any, text: str, limit: int) -> list[int]:
+    """The first ``limit`` token ids of ``text``. Texts longer than the model's window are
+    truncated here on purpose, so transformers' "sequence is longer than the maximum" warning
+    (meant for feeding the whole sequence to the model) is switched off for this tokenizer."""
+    warned = getattr(getattr(model, "tokenizer", None), "deprecation_warnings", None)
+    if isinstance(warned, dict):
+        warned["sequence-length-is-longer-than-the-specified-maximum"] = True
+    return list(model.encode(text))[:limit]
+
+
 def _batch_ids(model: Any, texts: Sequence[str], max_tokens: int) -> tuple[Any, Any, list[int]]:
     torch = require("torch", "hf")
     limit = scored_length(model, max_tokens)
-    encoded = [model.encode(t)[:limit] for t in texts]
+    encoded = [_encode(model, t, limit) for t in texts]
     lengths = [len(e) for e in encoded]
     width = max(max(lengths), 2)
     pad = model.eos_token_id if model.eos_token_id is not None else 0
@@ -65,7 +75,7 @@ def _log_probs(model: Any, ids: Any, mask: Any) -> Any:
 def token_counts(model: Any, texts: Sequence[str], max_tokens: int = 512) -> list[int]:
     """How many tokens of each text a detector scores (the first token has no context)."""
     limit = scored_length(model, max_tokens)
-    return [max(0, min(len(model.encode(t)), limit) - 1) for t in texts]
+    return [max(0, len(_encode(model, t, limit)) - 1) for t in texts]
 
 
 def fast_detectgpt_scores(
