@@ -124,6 +124,11 @@ def detect_command(
             raise InputError(f"{jsonl} holds no records")
     else:
         texts = [text_argument(text, file)]
+    if key:
+        from probity.watermark import load_key
+
+        for k in key:  # an unknown key fails before the model is loaded
+            load_key(k)
     from probity.lm import load_model
 
     lm = load_model(model)
