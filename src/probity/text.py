@@ -66,9 +66,11 @@ def tokenize(text: str, *, punctuation: bool = False) -> Tokens:
     if text.isascii():
         # Fast path, same result: on ASCII, NFKC is the identity and case-folding is lower().
         found = list(rx.finditer(text.lower()))
-        return Tokens([m.group() for m in found],
-                      np.fromiter((m.start() for m in found), dtype=np.int64, count=len(found)),
-                      np.fromiter((m.end() for m in found), dtype=np.int64, count=len(found)))
+        return Tokens(
+            [m.group() for m in found],
+            np.fromiter((m.start() for m in found), dtype=np.int64, count=len(found)),
+            np.fromiter((m.end() for m in found), dtype=np.int64, count=len(found)),
+        )
     words: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

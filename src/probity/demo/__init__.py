@@ -10,6 +10,7 @@ nothing else. A failing step is reported as failed (with the error) and the tour
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from probity.errors import ProbityError
+from probity.home import ENV_VAR
 from probity.report import Report
 
 
@@ -63,6 +65,20 @@ def run_demo(
     """Run every step, write ``out_dir/report.html`` and return a summary per step."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # The tour writes keys, indexes, databases and logs: keep them in OUT/home, never in the
+    # user's own Probity home.
+    previous_home = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str((out / "home").resolve())
+    try:
+        return _run(out, quick=quick, quiet=quiet)
+    finally:
+        if previous_home is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = previous_home
+
+
+def _run(out: Path, *, quick: bool, quiet: bool) -> dict[str, Any]:
     console = Console(stderr=quiet)
     report = Report(
         "Probity demo", subtitle="A tour of every capability on embedded defaults, offline."
