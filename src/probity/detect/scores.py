@@ -85,6 +85,7 @@ def fast_detectgpt_scores(
 
     Texts shorter than 2 tokens get NaN.
     """
+    torch = require("torch", "hf")
     out = np.full(len(texts), np.nan)
     for start in range(0, len(texts), batch_size):
         chunk = list(texts[start : start + batch_size])
@@ -93,9 +94,9 @@ def fast_detectgpt_scores(
         target = ids[:, 1:]
         valid = mask[:, 1:].bool()
         ll = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
-        p = logp.exp()
-        mu = (p * logp).sum(-1)
-        s2 = (p * logp.square()).sum(-1) - mu.square()
+        plogp = logp.exp() * logp  # one (B, L, V) temporary, reused for both moments
+        mu = plogp.sum(-1)
+        s2 = torch.linalg.vecdot(plogp, logp) - mu.square()
         num = ((ll - mu) * valid).sum(-1)
         den = (s2 * valid).sum(-1).clamp_min(1e-12).sqrt()
         scores = (num / den).numpy()
