@@ -1,0 +1,147 @@
+"""One provenance report per text: watermark proof first, then zero-shot evidence.
+
+A Probity watermark found with a key is *proof* of generation by that key's model (with an
+exact p-value and a signed certificate). Zero-shot detection is *evidence* with a calibrated
+false-positive rate and known blind spots. The report says plainly which one it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from probity.detect.detector import LIMITS, ZeroShotDetector, ZeroShotResult
+from probity.errors import InputError
+from probity.text import text_digest
+
+
+@dataclass(frozen=True)
+class ProvenanceReport:
+    """Provenance of one text. ``kind`` is ``proof`` (a watermark was detected), ``evidence``
+    (zero-shot says machine-likely), or ``none`` (neither)."""
+
+    text_sha256: str
+    kind: str
+    conclusion: str
+    watermark: tuple[dict[str, Any], ...] = ()
+    certificate: dict[str, Any] | None = None
+    zero_shot: ZeroShotResult | None = None
+    limits: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text_sha256": self.text_sha256,
+            "kind": self.kind,
+            "conclusion": self.conclusion,
+            "watermark": list(self.watermark),
+            "certificate": self.certificate,
+            "zero_shot": self.zero_shot.to_dict() if self.zero_shot else None,
+            "limits": list(self.limits),
+        }
+
+
+def _schemes(keys: Sequence[Any], scheme_params: dict[str, Any] | None) -> list[tuple[Any, Any]]:
+    """Load each key once and build its scheme (``scheme_params``: ``{"scheme": "kgw", ...}``;
+    ``None`` values mean the scheme's default)."""
+    from probity.watermark import load_key, make_scheme
+
+    params = {k: v for k, v in (scheme_params or {}).items() if v is not None}
+    name = params.pop("scheme", "kgw")
+    out = []
+    for ref in keys:
+        key = load_key(ref)
+        out.append((key, make_scheme(name, key, **params)))
+    return out
+
+
+def _watermark_checks(
+    text: str, schemes: list[tuple[Any, Any]], tokenizer: Any, fpr: float, windowed: bool
+) -> tuple[list[dict[str, Any]], Any]:
+    """Detect under every key; certify the first key whose verdict is ``watermarked``."""
+    from probity.watermark import certify, detect_text
+
+    results: list[dict[str, Any]] = []
+    proof = None
+    if not text.strip():
+        return results, None
+    for key, scheme in schemes:
+        det = detect_text(text, scheme, tokenizer, fpr=fpr, windowed=windowed)
+        entry = {"key_id": key.key_id, **det.to_dict()}
+        entry.pop("marks", None)  # per-token marks: large, and in the certificate's counts
+        results.append(entry)
+        if det.watermarked and proof is None:
+            proof = certify(det, key, text)
+    return results, proof
+
+
+def provenance(
+    texts: Sequence[str],
+    *,
+    keys: Sequence[Any] = (),
+    detector: ZeroShotDetector | None = None,
+    tokenizer: Any = None,
+    watermark_fpr: float = 1e-4,
+    zero_shot_fpr: float = 0.01,
+    scheme_params: dict[str, Any] | None = None,
+    windowed: bool = False,
+) -> list[ProvenanceReport]:
+    """Check each text for a Probity watermark under each key, then run the zero-shot detector.
+
+    ``keys``: key ids, names, key files or :class:`~probity.watermark.WatermarkKey` objects
+    (the secret key is needed to detect and to sign the certificate). ``tokenizer`` is the
+    watermarking model's tokenizer (an ``HFModel``, a transformers tokenizer or a model path;
+    default: the detector's model). ``scheme_params`` are the watermark settings used at
+    generation (``{"scheme": "kgw", "gamma": 0.25, "context_width": 1, ...}``); defaults are
+    the scheme's defaults. ``watermark_fpr`` is the watermark verdict's false-positive rate
+    (the exact binomial/Gamma p-value must be at most it); ``windowed`` looks for the best
+    watermarked window (Bonferroni-corrected) in partly edited or mixed text.
+    """
+    texts = list(texts)
+    schemes = _schemes(keys, scheme_params) if keys else []
+    if schemes and tokenizer is None:
+        if detector is None:
+            raise InputError(
+                "checking watermark keys needs the watermarking model's tokenizer",
+                hint="pass tokenizer= (the model or its path)",
+            )
+        tokenizer = detector.model
+    zs = detector.detect(texts, fpr=zero_shot_fpr) if detector is not None else [None] * len(texts)
+    reports = []
+    for text, z in zip(texts, zs, strict=True):
+        marks, proof = ([], None)
+        if schemes:
+            marks, proof = _watermark_checks(text, schemes, tokenizer, watermark_fpr, windowed)
+        if proof is not None:
+            hit = next(m for m in marks if m.get("watermarked"))
+            kind = "proof"
+            conclusion = (
+                f"Watermarked: generated by the model holding key {hit['key_id']} "
+                f"(p = {hit['p_value']:.3g}, false-positive rate {watermark_fpr:g}). "
+                "This is proof; the certificate can be verified with the public key."
+            )
+            cert = proof.to_dict()
+        elif z is not None and z.verdict == "machine-likely":
+            kind, cert = "evidence", None
+            conclusion = (
+                f"No watermark found{' for the given keys' if keys else ''}. Zero-shot "
+                f"{z.method} evidence suggests machine generation (p = {z.p_value:.3g} "
+                f"against {z.calibration_source}). This is evidence, not proof."
+            )
+        else:
+            kind, cert = "none", None
+            why = {
+                "too-short": "the text is too short for zero-shot detection",
+                "uncalibrated": "the zero-shot detector is not calibrated on human text",
+                "no-evidence": "the zero-shot score is within the range of human text",
+            }
+            reason = why.get(z.verdict, "") if z is not None else "no zero-shot detector was run"
+            conclusion = (
+                f"No watermark found{' for the given keys' if keys else ''} and no "
+                f"zero-shot evidence of machine generation ({reason}). This does not "
+                "prove a person wrote it."
+            )
+        reports.append(
+            ProvenanceReport(text_digest(text), kind, conclusion, tuple(marks), cert, z, LIMITS)
+        )
+    return reports
