@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier
@@ -55,12 +53,9 @@ def test_record_trained_found_leaking_forgotten_not_leaking(tmp_path):
     assert model.score(X, y) > 0.9
 
 
-@pytest.mark.skipif(
-    os.environ.get("PROBITY_TEST_RAY") != "1",
-    reason="Ray start-up takes ~10 s; set PROBITY_TEST_RAY=1 to run",
-)
+@pytest.mark.slow
 def test_ray_backend(tmp_path):
-    import ray
+    ray = pytest.importorskip("ray")
 
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
