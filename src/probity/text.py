@@ -25,6 +25,8 @@ _WORD = r"\w+(?:['’]\w+)*"
 _WORD_RE = re.compile(_WORD)
 _WORD_OR_PUNCT_RE = re.compile(_WORD + r"|[^\w\s]")
 _SPACE_RE = re.compile(r"\s+")
+# ASCII characters that are not word characters, mapped to a space (fast path of words())
+_ASCII_NONWORD = str.maketrans({i: " " for i in range(128) if not (chr(i).isalnum() or i == 95)})
 
 U64 = np.uint64
 _MASK = (1 << 64) - 1
@@ -61,6 +63,12 @@ def tokenize(text: str, *, punctuation: bool = False) -> Tokens:
     With ``punctuation=True`` each punctuation character is a token too.
     """
     rx = _WORD_OR_PUNCT_RE if punctuation else _WORD_RE
+    if text.isascii():
+        # Fast path, same result: on ASCII, NFKC is the identity and case-folding is lower().
+        found = list(rx.finditer(text.lower()))
+        return Tokens([m.group() for m in found],
+                      np.fromiter((m.start() for m in found), dtype=np.int64, count=len(found)),
+                      np.fromiter((m.end() for m in found), dtype=np.int64, count=len(found)))
     words: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -73,6 +81,10 @@ def tokenize(text: str, *, punctuation: bool = False) -> Tokens:
 
 def words(text: str) -> list[str]:
     """Normalised word tokens of ``text`` (no offsets)."""
+    if text.isascii():  # same result, faster: NFKC is the identity on ASCII
+        if "'" not in text:  # no apostrophes: tokens are the runs of [a-z0-9_]
+            return text.lower().translate(_ASCII_NONWORD).split()
+        return _WORD_RE.findall(text.lower())
     return [normalize_token(w) for w in _WORD_RE.findall(text)]
 
 
