@@ -106,6 +106,7 @@ def test_curate_dedup(tmp_path, corpus, rng, capsys):
     src = _write_jsonl(tmp_path / "in.jsonl", recs)
     with open(src, "a") as fh:
         fh.write("{not json\n")
+        fh.write('{"id": "e", "body": "no text field"}\n')
     out = tmp_path / "out.jsonl"
     assert (
         main(
@@ -126,7 +127,7 @@ def test_curate_dedup(tmp_path, corpus, rng, capsys):
     data = json.loads(capsys.readouterr().out)
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["a", "d"]
     assert data["counts"] == {"exact_duplicate": 1, "near_duplicate": 1}
-    assert len(data["rejected"]) == 1 and data["rejected"][0]["line"] == 5
+    assert [r["line"] for r in data["rejected"]] == [5, 6]
     report = json.loads((tmp_path / "out.jsonl.dedup.json").read_text())
     assert report["total"] == 4 and len(report["removals"]) == 2
     assert main(["curate", "dedup", "--input", str(src), "--output", str(src)]) == 2

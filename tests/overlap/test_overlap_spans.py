@@ -56,3 +56,19 @@ def test_save_load_mmap_and_corruption(tmp_path, corpus):
 def test_bad_n():
     with pytest.raises(InputError):
         SpanIndex(n=1)
+
+
+def test_run_copied_from_two_overlapping_sources_is_split(rng):
+    x, y, z = make_doc(rng, 40), make_doc(rng, 30), make_doc(rng, 40)
+    idx = SpanIndex.build([("A", f"{x} {y}"), ("B", f"{y} {z}"), ("C", make_doc(rng, 80))], n=10)
+    hits = idx.query(f"{x} {y} {z}")
+    assert [h.doc for h in hits] == ["A", "B"]
+    assert hits[0].tokens == 70 and (hits[0].doc_token_start, hits[0].doc_token_end) == (0, 70)
+    assert hits[1].end == len(f"{x} {y} {z}") and hits[1].doc_token_end == 70
+
+
+def test_boilerplate_in_many_documents_is_attributed_to_the_first(rng):
+    common = make_doc(rng, 30)
+    idx = SpanIndex.build([make_doc(rng, 20) + " " + common for _ in range(300)], n=10)
+    hits = idx.query("intro words " + common + " outro words")
+    assert len(hits) == 1 and hits[0].doc == "0" and hits[0].sources == 300

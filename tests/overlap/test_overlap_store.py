@@ -113,3 +113,34 @@ def test_empty_input_and_bad_params():
         OverlapIndex.build("e", [("a", "b")], threshold=2.0)
     with pytest.raises(InputError):
         OverlapIndex.build("e", [("a", "b")], kind="image")
+
+
+def test_sigkill_during_build_never_leaves_a_half_index(corpus, probity_home, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    OverlapIndex.build("killed", _records(corpus[:7]), ngram=12)
+    src = tmp_path / "big.jsonl"
+    src.write_text(
+        "".join(f'{{"id": "k{i}", "text": "{corpus[i % 60]} {i}"}}\n' for i in range(3000))
+    )
+    code = (
+        "import sys; from probity.cli import main; "
+        f"sys.exit(main(['overlap', 'index', 'build', '--name', 'killed', '--input', "
+        f"{str(src)!r}, '--ngram', '12', '--force', '--json']))"
+    )
+    env = {**os.environ, "PROBITY_HOME": str(probity_home), "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    idx = OverlapIndex.open("killed")  # the old index or the complete new one, never a mix
+    assert len(idx.ids) in (7, 3000)
+    assert idx.stats().documents == len(idx.ids)
+    OverlapIndex.build("killed", _records(corpus), ngram=12, overwrite=True)
+    assert not list(indexes_dir().glob(".killed.*"))

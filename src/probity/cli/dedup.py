@@ -56,10 +56,11 @@ def dedup(
 ) -> None:
     """Keep one representative (the earliest record) per exact or near-duplicate cluster and
     cap repeated spans. Every input record is either written to OUTPUT or listed in the report
-    with its reason and representative; unreadable lines are listed as rejected."""
+    with its reason and representative; unreadable lines and lines without the text field are
+    listed as rejected."""
     from probity.cli._output import track
     from probity.errors import InputError
-    from probity.io import RejectSink, iter_jsonl, write_json_atomic, write_jsonl
+    from probity.io import Reject, RejectSink, iter_jsonl, write_json_atomic, write_jsonl
     from probity.overlap import dedup_records
 
     if input.resolve() == output.resolve():
@@ -69,8 +70,11 @@ def dedup(
     for lineno, obj in track(
         iter_jsonl(input, rejects=rejects), "reading records", enabled=not json_out
     ):
-        if field not in obj:
-            raise InputError(f"{input}:{lineno}: no field {field!r} (fields: {sorted(obj)[:10]})")
+        if field not in obj or not isinstance(obj[field], str):
+            rejects.add(
+                Reject(str(input), lineno, f"no text field {field!r} (fields: {sorted(obj)[:10]})")
+            )
+            continue
         records.append(
             {"_id": str(obj.get(id_field, lineno)), "_text": str(obj[field]), "_rec": obj}
         )

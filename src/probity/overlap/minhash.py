@@ -24,6 +24,7 @@ one shingle (all its tokens).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -119,32 +120,43 @@ class MinHasher:
         out = np.empty((len(texts), self.num_perm), dtype=U64)
         for lo in range(0, len(texts), batch):
             chunk = texts[lo : lo + batch]
-            out[lo : lo + len(chunk)] = self.signatures_from_hashes(self._batch_shingles(chunk))
+            flat, doc = self._batch_flat(chunk)
+            out[lo : lo + len(chunk)] = self._from_flat(flat, doc, len(chunk))
         return out
 
-    def _batch_shingles(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Shingle hashes of many texts with one hashing and one n-gram pass for the batch.
+    def _batch_flat(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Shingle hashes of many texts and the document of each, in one pass for the batch.
 
         ``ngram_hashes`` of a window depends only on the window's tokens, so hashing the
         concatenated token stream and dropping windows that cross a document boundary gives
-        exactly the per-document values.
+        exactly the per-document values. A document shorter than ``ngram`` tokens (but not
+        empty) contributes one shingle of all its tokens.
         """
         toks = [words(t) for t in texts]
-        lens = np.fromiter((len(t) for t in toks), dtype=np.int64, count=len(toks))
-        flat = hash_strings([w for t in toks for w in t])
+        lens = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+        th = hash_strings(list(chain.from_iterable(toks)))
         n = self.ngram
         ends = np.cumsum(lens)
-        starts = ends - lens
-        grams = ngram_hashes(flat, n)
-        out: list[np.ndarray] = []
-        for s, e, ln in zip(starts.tolist(), ends.tolist(), lens.tolist(), strict=True):
-            if ln >= n:
-                out.append(grams[s : e - n + 1])
-            elif ln:
-                out.append(ngram_hashes(flat[s:e], ln))
-            else:
-                out.append(np.empty(0, dtype=U64))
-        return out
+        grams = ngram_hashes(th, n)
+        doc_of = np.repeat(np.arange(len(toks), dtype=np.int64), lens)[: len(grams)]
+        valid = np.arange(len(grams)) + n <= ends[doc_of]
+        flat, doc = grams[valid], doc_of[valid]
+        short = np.nonzero((lens > 0) & (lens < n))[0]
+        if len(short):
+            extra = [
+                ngram_hashes(th[ends[d] - lens[d] : ends[d]], int(lens[d]))[0]
+                for d in short.tolist()
+            ]
+            flat = np.concatenate([flat, np.asarray(extra, dtype=U64)])
+            doc = np.concatenate([doc, short])
+            order = np.argsort(doc, kind="stable")
+            flat, doc = flat[order], doc[order]
+        return flat, doc
+
+    def _from_flat(self, flat: np.ndarray, doc: np.ndarray, n: int) -> np.ndarray:
+        if self.scheme == "oph":
+            return self._oph(flat, doc, n)
+        return self._kperm(flat, np.bincount(doc, minlength=n).astype(np.int64), n)
 
     def signature(self, text: str) -> np.ndarray:
         """The signature of one text, shape ``(num_perm,)``."""
@@ -159,10 +171,7 @@ class MinHasher:
             if n
             else np.empty(0, dtype=U64)
         )
-        doc = np.repeat(np.arange(n, dtype=np.int64), lens)
-        if self.scheme == "oph":
-            return self._oph(flat, doc, n)
-        return self._kperm(flat, lens, n)
+        return self._from_flat(flat, np.repeat(np.arange(n, dtype=np.int64), lens), n)
 
     # -- schemes -----------------------------------------------------------------------------
 

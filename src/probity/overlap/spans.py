@@ -130,8 +130,9 @@ class SpanIndex:
     def query(self, text: str, *, min_tokens: int | None = None) -> list[SpanMatch]:
         """Maximal spans of ``text`` found verbatim (>= ``n`` tokens) in the indexed corpus.
 
-        ``min_tokens`` (>= n) drops shorter matches. Each span names the document that
-        continues the match longest (ties: the lowest row).
+        ``min_tokens`` (>= n) drops shorter matches. A run of matching windows copied from
+        several places is split into one span per source (see :meth:`_attribute`), so the
+        answer is attribution span by span.
         """
         toks = tokenize(text)
         if len(toks) < self.n or len(self.keys) == 0:
@@ -142,42 +143,59 @@ class SpanIndex:
         hit = right > left
         out: list[SpanMatch] = []
         for s, e in zip(*maximal_runs(hit), strict=True):
-            tok_len = int(e - s) + self.n - 1
-            if min_tokens is not None and tok_len < min_tokens:
-                continue
-            doc_row, doc_pos, count = self._best_source(q, left, right, int(s), int(e))
-            a, b = int(toks.starts[s]), int(toks.ends[s + tok_len - 1])
-            out.append(
-                SpanMatch(
-                    a, b, tok_len, self.ids[doc_row], doc_pos, doc_pos + tok_len, text[a:b], count
+            for w0, w1, row, dpos, count in self._attribute(left, right, int(s), int(e)):
+                tok_len = w1 - w0 + self.n  # windows w0..w1 inclusive
+                if min_tokens is not None and tok_len < min_tokens:
+                    continue
+                a, b = int(toks.starts[w0]), int(toks.ends[w0 + tok_len - 1])
+                out.append(
+                    SpanMatch(a, b, tok_len, self.ids[row], dpos, dpos + tok_len, text[a:b], count)
                 )
-            )
         return out
 
-    def _best_source(
-        self, q: np.ndarray, left: np.ndarray, right: np.ndarray, s: int, e: int
-    ) -> tuple[int, int, int]:
-        """The (row, start position) among the run's first-window hits continuing longest."""
-        lo, hi = int(left[s]), int(right[s])
-        cand_rows = np.asarray(self.docs[lo:hi], dtype=np.int64)
-        cand_pos = np.asarray(self.pos[lo:hi], dtype=np.int64)
-        best = (int(cand_rows.min()), int(cand_pos[np.argmin(cand_rows)]), 0)
-        if hi - lo == 1:
-            return best[0], best[1], 1
-        best_len = -1
-        # follow each candidate along the run (few candidates: a long n-gram is rarely shared)
-        for r, p in sorted(zip(cand_rows[:64].tolist(), cand_pos[:64].tolist(), strict=True)):
-            length = 1
-            while s + length < e:
-                w = s + length
-                seg_d = self.docs[int(left[w]) : int(right[w])]
-                seg_p = self.pos[int(left[w]) : int(right[w])]
-                if not np.any((seg_d == r) & (seg_p == p + length)):
-                    break
-                length += 1
-            if length > best_len:
-                best, best_len = (r, p, 0), length
-        return best[0], best[1], hi - lo
+    def _attribute(
+        self, left: np.ndarray, right: np.ndarray, s: int, e: int, cap: int = 256
+    ) -> list[tuple[int, int, int, int, int]]:
+        """Split the run of matching windows ``[s, e)`` into segments copied from one place.
+
+        Every index entry of a window is a (document, position); it continues the copy of the
+        previous window when the same document has the next position, so entries sharing
+        ``(document, position - window)`` and consecutive windows form one source run. Greedily
+        from ``s``: take the source run covering the current window that reaches furthest
+        (ties: the lowest document row), emit it, continue after it. Returns
+        ``(first window, last window, row, source token start, documents at the first window)``.
+        At most ``cap`` entries per window are considered (an n-gram shared by more documents
+        is boilerplate; its first ``cap`` occurrences are enough to attribute it).
+        """
+        lo = left[s:e].astype(np.int64)
+        hi = np.minimum(right[s:e], left[s:e] + cap).astype(np.int64)
+        counts = hi - lo
+        which = np.repeat(np.arange(s, e, dtype=np.int64), counts)
+        starts = np.cumsum(counts) - counts
+        idx = np.arange(int(counts.sum())) - np.repeat(starts, counts) + np.repeat(lo, counts)
+        doc = np.asarray(self.docs[idx], dtype=np.int64)
+        diag = np.asarray(self.pos[idx], dtype=np.int64) - which
+        order = np.lexsort((which, diag, doc))
+        doc, diag, which = doc[order], diag[order], which[order]
+        new_run = np.ones(len(doc), dtype=bool)
+        new_run[1:] = (
+            (doc[1:] != doc[:-1]) | (diag[1:] != diag[:-1]) | (which[1:] != which[:-1] + 1)
+        )
+        first = np.nonzero(new_run)[0]
+        r_start = which[first]
+        r_end = np.maximum.reduceat(which, first)
+        r_doc, r_diag = doc[first], diag[first]
+        segments = []
+        w = s
+        while w < e:
+            cover = np.nonzero((r_start <= w) & (r_end >= w))[0]
+            best = cover[np.lexsort((r_doc[cover], -r_end[cover]))[0]]
+            end = int(r_end[best])
+            segments.append(
+                (w, end, int(r_doc[best]), int(r_diag[best]) + w, int(right[w] - left[w]))
+            )
+            w = end + 1
+        return segments
 
     # -- persistence -------------------------------------------------------------------------
 
