@@ -69,9 +69,11 @@ def make_corpus(path: Path, n: int, seed: int = 0) -> tuple[set[str], int]:
 
 def job_yaml(tmp: Path, stages: str, out: str, executor: str = "local") -> Path:
     p = tmp / f"{out}.yaml"
-    p.write_text(f"inputs: [corpus.jsonl.gz]\nid_field: id\nstages:\n{stages}"
-                 f"output: {{path: {out}, format: jsonl, shard_size: 100000}}\n"
-                 f"options: {{chunk_size: 5000, executor: {executor}, workers: 1}}\n")
+    p.write_text(
+        f"inputs: [corpus.jsonl.gz]\nid_field: id\nstages:\n{stages}"
+        f"output: {{path: {out}, format: jsonl, shard_size: 100000}}\n"
+        f"options: {{chunk_size: 5000, executor: {executor}, workers: 1}}\n"
+    )
     return p
 
 
@@ -104,15 +106,31 @@ def datatrove(tmp: Path) -> tuple[float, set[str]]:
     t0 = time.perf_counter()
     for step in (
         [JsonlReader(str(src)), MinhashDedupSignature(output_folder=str(d / "sigs"), config=cfg)],
-        [MinhashDedupBuckets(input_folder=str(d / "sigs"), output_folder=str(d / "buckets"), config=cfg)],
-        [MinhashDedupCluster(input_folder=str(d / "buckets"), output_folder=str(d / "remove"), config=cfg)],
-        [JsonlReader(str(src)), MinhashDedupFilter(input_folder=str(d / "remove"),
-                                                   exclusion_writer=JsonlWriter(str(d / "removed"))),
-         JsonlWriter(str(d / "out"))],
+        [
+            MinhashDedupBuckets(
+                input_folder=str(d / "sigs"), output_folder=str(d / "buckets"), config=cfg
+            )
+        ],
+        [
+            MinhashDedupCluster(
+                input_folder=str(d / "buckets"), output_folder=str(d / "remove"), config=cfg
+            )
+        ],
+        [
+            JsonlReader(str(src)),
+            MinhashDedupFilter(
+                input_folder=str(d / "remove"), exclusion_writer=JsonlWriter(str(d / "removed"))
+            ),
+            JsonlWriter(str(d / "out")),
+        ],
     ):
         tasks = cfg.num_buckets if isinstance(step[0], MinhashDedupBuckets) else 1
-        LocalPipelineExecutor(pipeline=step, tasks=tasks, workers=1,
-                              logging_dir=str(d / f"logs{time.perf_counter_ns()}")).run()
+        LocalPipelineExecutor(
+            pipeline=step,
+            tasks=tasks,
+            workers=1,
+            logging_dir=str(d / f"logs{time.perf_counter_ns()}"),
+        ).run()
     secs = time.perf_counter() - t0
     removed: set[str] = set()
     for f in (d / "removed").rglob("*.jsonl.gz"):
@@ -155,24 +173,37 @@ def main() -> None:
             ("dedup precision", prec_o, prec_d, prec_o / prec_d),
         ]
         try:
-            full = ("  - normalize\n  - {name: scrub_pii, action: redact}\n  - dedup_exact\n"
-                    "  - {name: dedup_near, threshold: 0.8}\n")
+            full = (
+                "  - normalize\n  - {name: scrub_pii, action: redact}\n  - dedup_exact\n"
+                "  - {name: dedup_near, threshold: 0.8}\n"
+            )
             t_full, rep = ours(tmp, full, "full")
             changed = next(s for s in rep.stages if s["name"] == "scrub_pii")["changed"]
-            rows.append(("full pipeline docs/s (1 worker, with PII scrub)", n / t_full, float("nan"), float("nan")))
+            rows.append(
+                (
+                    "full pipeline docs/s (1 worker, with PII scrub)",
+                    n / t_full,
+                    float("nan"),
+                    float("nan"),
+                )
+            )
             rows.append(("records with PII redacted", changed, float("nan"), float("nan")))
         except Exception as exc:  # the guard's pii scanner may be absent in a partial install
             print(f"full pipeline skipped: {exc}")
         if not args.no_ray:
             t_ray, _ = ours(tmp, dedup, "ray", executor="ray", workers=2)
-            same = all((tmp / "ray" / f).read_bytes() == (tmp / "ours" / f).read_bytes()
-                       for f in ("part-00000.jsonl", "dropped.jsonl"))
+            same = all(
+                (tmp / "ray" / f).read_bytes() == (tmp / "ours" / f).read_bytes()
+                for f in ("part-00000.jsonl", "dropped.jsonl")
+            )
             rows.append(("ray executor (2 CPUs) vs local: time", t_ray, t_ours, t_ours / t_ray))
             rows.append(("ray output byte-identical to local", float(same), 1.0, float(same)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"machine: {os.cpu_count()} cpus, python {platform.python_version()}, numpy "
-          f"{np.__version__}; {n} documents, {len(truth)} planted duplicates")
+    print(
+        f"machine: {os.cpu_count()} cpus, python {platform.python_version()}, numpy "
+        f"{np.__version__}; {n} documents, {len(truth)} planted duplicates"
+    )
     print(f"{'case':52} {'ours':>12} {'peer':>12} {'ratio':>8}")
     for case, o, p, r in rows:
         print(f"{case:52} {o:12.4g} {p:12.4g} {r:8.3g}")

@@ -173,8 +173,16 @@ _STAGE_CACHE: dict[str, Any] = {}
 
 
 def _stages_for(specs: tuple[tuple[str, str], ...], text_field: str) -> list[Any]:
-    key = json.dumps([specs, text_field])
+    """The built stages of a segment, cached per process (scanners and indexes load once).
+
+    The key includes the Probity home, so a stage that opened an index in one home is never
+    reused for a job in another; only the most recent few segments are kept."""
+    from probity.home import home
+
+    key = json.dumps([specs, text_field, str(home())])
     if key not in _STAGE_CACHE:
+        while len(_STAGE_CACHE) >= 8:
+            _STAGE_CACHE.pop(next(iter(_STAGE_CACHE)))
         _STAGE_CACHE[key] = [build_map_stage(n, text_field, json.loads(o)) for n, o in specs]
     return _STAGE_CACHE[key]
 

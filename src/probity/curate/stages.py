@@ -121,7 +121,8 @@ class FilterToxicity(MapStage):
         self.threshold = float(options.pop("threshold", 0.8))
         if not 0 < self.threshold <= 1:
             raise InputError(f"filter_toxicity threshold must be in (0, 1], got {self.threshold}")
-        options.setdefault("threshold", min(self.threshold, 0.5))
+        # the scanner reports scores >= min_score; this stage applies its own threshold
+        options.setdefault("min_score", min(self.threshold, 0.5))
         self.scanner = create_scanner("toxicity", **options)
         self.ctx = ScanContext(direction="input", policy="curate")
 
@@ -136,7 +137,10 @@ class FilterToxicity(MapStage):
 
 class DropProtected(MapStage):
     """Drop records that overlap a protected-content index (``index: NAME`` in the Probity home):
-    verbatim spans, near-duplicates or code clones."""
+    verbatim spans (at least the index's ``ngram`` tokens, or ``min_tokens``), near-duplicates
+    (Jaccard >= the index threshold, or ``threshold``) or code clones. The reason lists what was
+    found and the first protected document, e.g. ``protected:verbatim:book-7``. Blank records
+    are kept (there is nothing to compare)."""
 
     name = "drop_protected"
 
@@ -144,19 +148,43 @@ class DropProtected(MapStage):
         super().__init__(text_field, **options)
         from probity.overlap import OverlapIndex
 
-        name = options.get("index")
+        opts = dict(options)
+        name = opts.pop("index", None)
         if not name:
             raise InputError(
                 "drop_protected needs 'index: NAME' (see `probity overlap index build`)"
             )
-        self.index = OverlapIndex.load(name)
+        mt = opts.pop("min_tokens", None)
+        thr = opts.pop("threshold", None)
+        if opts:
+            raise InputError(f"unknown option(s) for drop_protected: {sorted(opts)}")
+        self.min_tokens = int(mt) if mt is not None else None
+        self.threshold = float(thr) if thr is not None else None
+        self.index = OverlapIndex.open(str(name))
 
     def process(self, records: Sequence[Record]) -> list[Outcome]:
         out: list[Outcome] = []
         for r in records:
-            rep = self.index.check(r[self.text_field]).to_dict()
-            kinds = [k for k in ("verbatim", "near_duplicates", "code_clones") if rep.get(k)]
-            out.append((None, "protected:" + ",".join(kinds)) if kinds else (r, ""))
+            text = r[self.text_field]
+            if not text.strip():
+                out.append((r, ""))
+                continue
+            rep = self.index.check(text, min_tokens=self.min_tokens, threshold=self.threshold)
+            if not rep.found:
+                out.append((r, ""))
+                continue
+            kinds, first = [], ""
+            if rep.verbatim:
+                kinds.append("verbatim")
+                first = first or rep.verbatim[0].doc
+            if rep.near_duplicates:
+                kinds.append("near_duplicate")
+                first = first or rep.near_duplicates[0].doc
+            if rep.code_clones:
+                kinds.append("code_clone")
+                first = first or rep.code_clones[0].doc
+            reason = "protected:" + ",".join(kinds) + (f":{first}" if first else "")
+            out.append((None, reason))
         return out
 
 
@@ -201,7 +229,12 @@ MAP_STAGE_CLASSES: dict[str, type[MapStage]] = {
 
 
 def build_map_stage(name: str, text_field: str, options: dict[str, Any]) -> MapStage:
-    return MAP_STAGE_CLASSES[name](text_field, **dict(options))
+    """Build stage ``name``; an option the stage (or its scanner) does not take is an
+    ``InputError`` naming the stage."""
+    try:
+        return MAP_STAGE_CLASSES[name](text_field, **dict(options))
+    except TypeError as exc:
+        raise InputError(f"bad option(s) for stage {name} {sorted(options)}: {exc}") from exc
 
 
 def global_decisions(

@@ -16,8 +16,32 @@ def run(ctx: Any) -> dict[str, Any]:
     work = ctx.out_dir / "curate"
     work.mkdir(parents=True, exist_ok=True)
     rng = random.Random(0)
-    words = ("the old river ran past the quiet city where bakers and pilots met each morning "
-             "to trade stories about rain sun letters and gardens").split()
+    words = [
+        "the",
+        "old",
+        "river",
+        "ran",
+        "past",
+        "the",
+        "quiet",
+        "city",
+        "where",
+        "bakers",
+        "and",
+        "pilots",
+        "met",
+        "each",
+        "morning",
+        "to",
+        "trade",
+        "stories",
+        "about",
+        "rain",
+        "sun",
+        "letters",
+        "and",
+        "gardens",
+    ]
     docs = []
     for i in range(200 if ctx.quick else 1000):
         text = " ".join(rng.choice(words) for _ in range(40))
@@ -25,8 +49,12 @@ def run(ctx: Any) -> dict[str, Any]:
         if i % 9 == 0:
             docs.append({"id": f"doc{i}-copy", "text": text.upper()})
         if i % 13 == 0:
-            docs.append({"id": f"doc{i}-pii", "text": text + " Mail jane.doe@example.com or call "
-                                                               "+1 415 555 0132."})
+            docs.append(
+                {
+                    "id": f"doc{i}-pii",
+                    "text": text + " Mail jane.doe@example.com or call +1 415 555 0132.",
+                }
+            )
     with open(work / "corpus.jsonl", "w", encoding="utf-8") as fh:
         for d in docs:
             fh.write(json.dumps(d) + "\n")
@@ -34,20 +62,44 @@ def run(ctx: Any) -> dict[str, Any]:
         "inputs: [corpus.jsonl]\nid_field: id\nstages:\n  - normalize\n"
         "  - {name: scrub_pii, action: redact}\n  - dedup_exact\n"
         "  - {name: dedup_near, threshold: 0.8}\n"
-        "output: {path: out, format: parquet, shard_size: 5000}\n")
+        "output: {path: out, format: parquet, shard_size: 5000}\n"
+    )
     cfg, base = load_job(work / "job.yaml")
     rep = run_job(cfg, base)
     html = write_html(rep, work / "out" / "report.html")
-    ctx.say(f"{rep.records_read} records in, {rep.records_out} out, {rep.dropped} dropped "
-            f"(each with its stage and reason in dropped.jsonl); accounted: {rep.accounted}")
+    ctx.say(
+        f"{rep.records_read} records in, {rep.records_out} out, {rep.dropped} dropped "
+        f"(each with its stage and reason in dropped.jsonl); accounted: {rep.accounted}"
+    )
     for st in rep.stages:
-        ctx.say(f"  {st['name']:12} {st['records_in']:>5} -> {st['records_out']:<5} "
-                f"changed {st['changed']}, {dict(list(st['reasons'].items())[:3])}")
+        ctx.say(
+            f"  {st['name']:12} {st['records_in']:>5} -> {st['records_out']:<5} "
+            f"changed {st['changed']}, {dict(list(st['reasons'].items())[:3])}"
+        )
     sec = ctx.report.section(TITLE)
-    sec.facts({"records in": rep.records_read, "records out": rep.records_out,
-               "dropped": rep.dropped, "accounted": rep.accounted,
-               "stage report": str(html.relative_to(ctx.out_dir))})
-    sec.table([{"stage": s["name"], "in": s["records_in"], "out": s["records_out"],
-                "changed": s["changed"]} for s in rep.stages])
-    return {"records_in": rep.records_read, "records_out": rep.records_out,
-            "dropped": rep.dropped, "accounted": rep.accounted}
+    sec.facts(
+        {
+            "records in": rep.records_read,
+            "records out": rep.records_out,
+            "dropped": rep.dropped,
+            "accounted": rep.accounted,
+            "stage report": str(html.relative_to(ctx.out_dir)),
+        }
+    )
+    sec.table(
+        [
+            {
+                "stage": s["name"],
+                "in": s["records_in"],
+                "out": s["records_out"],
+                "changed": s["changed"],
+            }
+            for s in rep.stages
+        ]
+    )
+    return {
+        "records_in": rep.records_read,
+        "records_out": rep.records_out,
+        "dropped": rep.dropped,
+        "accounted": rep.accounted,
+    }
