@@ -3,9 +3,12 @@
 The stages are cut into *segments*: runs of map stages, each followed by at most one global
 stage. A map segment processes the corpus chunk by chunk (``chunk_size`` records), in worker
 processes (local) or Ray tasks (ray); a global stage sees the surviving records of the whole
-corpus and drops duplicates with the overlap engine. Both executors call the same chunk
-function and the same global decision, and the output is written by one writer in input order,
-so their outputs are byte-identical.
+corpus and drops duplicates with the overlap engine. ``dedup_near`` computes its MinHash
+signatures and LSH band keys chunk by chunk on the same workers (Ray tasks with ``ray``); the
+band buckets, the exact-Jaccard check of candidates and the connected components run on the
+driver, deterministically. Both executors call the same chunk functions and the same global
+decision, and the output is written by one writer in input order, so their outputs are
+byte-identical.
 
 Every finished unit (a chunk of a segment, or a global stage) is written atomically into
 ``OUTPUT/.work/`` and recorded in a manifest; a job killed mid-run resumes where it stopped.
@@ -262,8 +265,8 @@ class LocalExecutor:
 
     def map_chunks(
         self,
-        fn: Callable[[list[Record]], dict[str, Any]],
-        chunks: Iterator[tuple[int, list[Record]]],
+        fn: Callable[[list[Any]], dict[str, Any]],
+        chunks: Iterator[tuple[int, list[Any]]],
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         if self.workers <= 1:
             for j, chunk in chunks:
@@ -285,7 +288,8 @@ class LocalExecutor:
 
 class RayExecutor:
     """Chunks as Ray Data items processed with ``map_batches`` (one chunk per task), collected
-    in chunk order. ``address`` joins an existing cluster; otherwise Ray starts locally."""
+    in chunk order: the map stages' chunks and ``dedup_near``'s signature chunks. ``address``
+    joins an existing cluster; otherwise Ray starts locally with ``workers`` CPUs."""
 
     name = "ray"
 
@@ -304,8 +308,8 @@ class RayExecutor:
 
     def map_chunks(
         self,
-        fn: Callable[[list[Record]], dict[str, Any]],
-        chunks: Iterator[tuple[int, list[Record]]],
+        fn: Callable[[list[Any]], dict[str, Any]],
+        chunks: Iterator[tuple[int, list[Any]]],
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         import ray.data
 
@@ -451,6 +455,8 @@ def run_job(
                         [r[cfg.text_field] for r in recs],
                         st_cfg.options,
                         cfg.options.seed,
+                        map_chunks=ex.map_chunks,  # dedup_near's MinHash runs on the workers
+                        chunk_size=cfg.options.chunk_size,
                     )
                     secs = time.perf_counter() - t0
                     drop_ids = {d[0]: d for d in drops}

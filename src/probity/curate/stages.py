@@ -7,7 +7,11 @@ built inside each worker process, so they need not be picklable.
 
 *Global* stages see the whole corpus (``dedup_exact``, ``dedup_near``, ``cap_repeats``) and
 decide which records to drop with the overlap engine's deterministic deduplication: in every
-cluster the record that comes first in input order is kept.
+cluster the record that comes first in input order is kept. ``dedup_near`` is split so that a
+cluster can do the expensive part: MinHash signatures and band keys per chunk on the executor's
+workers (:class:`SignatureFn`), then band buckets, exact-Jaccard verification and connected
+components on the driver (:func:`near_dedup`), with the same decisions as
+``probity.overlap.dedup_records`` (tested).
 """
 
 from __future__ import annotations
@@ -237,24 +241,212 @@ def build_map_stage(name: str, text_field: str, options: dict[str, Any]) -> MapS
         raise InputError(f"bad option(s) for stage {name} {sorted(options)}: {exc}") from exc
 
 
-def global_decisions(
-    name: str, ids: Sequence[str], texts: Sequence[str], options: dict[str, Any], seed: int = 0
+# --- global stages ---------------------------------------------------------------------------
+
+#: ``map_chunks(fn, iterator of (j, chunk))`` -> iterator of ``(j, fn(chunk))`` in any order; the
+#: executors in :mod:`probity.curate.pipeline` provide it (worker processes or Ray tasks).
+ChunkMapper = Callable[[Callable[[Any], dict[str, Any]], Any], Any]
+
+_HASHERS: dict[tuple[int, int, int], Any] = {}
+
+
+def _hasher(num_perm: int, ngram: int, seed: int) -> Any:
+    from probity.overlap import MinHasher
+
+    key = (num_perm, ngram, seed)
+    if key not in _HASHERS:
+        _HASHERS[key] = MinHasher(num_perm, ngram, seed)
+    return _HASHERS[key]
+
+
+class SignatureFn:
+    """Picklable chunk function: MinHash signatures and LSH band keys of a chunk of texts.
+
+    Runs where the executor puts it (a worker process, a Ray task). A document's signature
+    depends only on its own shingles (``MinHasher.signatures`` batches without mixing
+    documents), so cutting the corpus into chunks gives exactly the signatures of one pass.
+    Arrays travel as little-endian uint64 bytes in base64 (JSON-safe for the Ray executor).
+    """
+
+    def __init__(self, num_perm: int, ngram: int, seed: int, bands: int, rows: int) -> None:
+        self.num_perm, self.ngram, self.seed = num_perm, ngram, seed
+        self.bands, self.rows = bands, rows
+
+    def __call__(self, texts: list[str]) -> dict[str, Any]:
+        import base64
+
+        from probity.overlap import band_keys
+
+        sigs = _hasher(self.num_perm, self.ngram, self.seed).signatures(texts)
+        keys = band_keys(sigs, self.bands, self.rows)
+        return {
+            "n": len(texts),
+            "sigs": base64.b64encode(sigs.astype("<u8").tobytes()).decode("ascii"),
+            "keys": base64.b64encode(keys.astype("<u8").tobytes()).decode("ascii"),
+        }
+
+
+def distributed_signatures(
+    texts: Sequence[str], fn: SignatureFn, map_chunks: ChunkMapper | None, chunk_size: int
+) -> tuple[Any, Any]:
+    """Signatures ``(n, num_perm)`` and band keys ``(n, bands)`` of ``texts``, computed chunk by
+    chunk through ``map_chunks`` (in this process when it is None) and assembled in order."""
+    import base64
+
+    import numpy as np
+
+    n = len(texts)
+    sigs = np.empty((n, fn.num_perm), dtype=np.uint64)
+    keys = np.empty((n, fn.bands), dtype=np.uint64)
+    chunks = (
+        (j, list(texts[lo : lo + chunk_size])) for j, lo in enumerate(range(0, n, chunk_size))
+    )
+    results = map_chunks(fn, chunks) if map_chunks is not None else ((j, fn(c)) for j, c in chunks)
+    done = 0
+    for j, res in results:
+        lo, m = j * chunk_size, int(res["n"])
+        sig = np.frombuffer(base64.b64decode(res["sigs"]), dtype="<u8").reshape(m, fn.num_perm)
+        key = np.frombuffer(base64.b64decode(res["keys"]), dtype="<u8").reshape(m, fn.bands)
+        sigs[lo : lo + m] = sig
+        keys[lo : lo + m] = key
+        done += m
+    if done != n:  # pragma: no cover - an executor lost a chunk
+        raise InputError(f"signature step returned {done} of {n} records")
+    return sigs, keys
+
+
+def near_pairs(
+    texts: Sequence[str],
+    sigs: Any,
+    keys: Any,
+    threshold: float,
+    hasher: Any,
+    max_group: int = 64,
+) -> list[tuple[int, int, float]]:
+    """Candidate pairs from equal band keys, re-checked with the exact Jaccard of shingle sets:
+    ``(i, j, jaccard)`` with ``i < j`` and Jaccard >= ``threshold``, in ascending ``(i, j)``.
+
+    The same rule as ``probity.overlap.near_duplicate_pairs`` (one stable sort per band; a
+    bucket larger than ``max_group`` links only its first member and neighbours in order), but
+    on signatures and band keys computed elsewhere (worker processes, Ray tasks). Runs on the
+    driver, deterministically, so both executors give the same pairs.
+    """
+    import numpy as np
+
+    from probity.overlap import EMPTY, exact_jaccard
+
+    n = len(texts)
+    if n < 2:
+        return []
+    nonempty = ~(sigs == EMPTY).all(axis=1)
+    pairs_i: list[Any] = []
+    pairs_j: list[Any] = []
+    for b in range(keys.shape[1]):
+        col = keys[:, b]
+        order = np.argsort(col, kind="stable")
+        order = order[nonempty[order]]
+        sk = col[order]
+        if len(sk) < 2:
+            continue
+        starts = np.concatenate([[0], np.nonzero(sk[1:] != sk[:-1])[0] + 1])
+        sizes = np.diff(np.concatenate([starts, [len(sk)]]))
+        for st, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+            members = np.sort(order[st : st + size])
+            if size <= max_group:
+                ii, jj = np.triu_indices(size, 1)
+                pairs_i.append(members[ii])
+                pairs_j.append(members[jj])
+            else:
+                pairs_i.append(np.concatenate([np.full(size - 1, members[0]), members[1:-1]]))
+                pairs_j.append(np.concatenate([members[1:], members[2:]]))
+    if not pairs_i:
+        return []
+    code = np.unique(np.concatenate(pairs_i) * n + np.concatenate(pairs_j))
+    shingles: dict[int, Any] = {}
+    out: list[tuple[int, int, float]] = []
+    for i, j in zip((code // n).tolist(), (code % n).tolist(), strict=True):
+        a = shingles.get(i)
+        if a is None:
+            a = shingles[i] = hasher.shingles(texts[i])
+        c = shingles.get(j)
+        if c is None:
+            c = shingles[j] = hasher.shingles(texts[j])
+        jac = exact_jaccard(a, c)
+        if jac >= threshold:
+            out.append((i, j, jac))
+    return out
+
+
+def near_dedup(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    *,
+    threshold: float = 0.8,
+    ngram: int = 5,
+    num_perm: int = 128,
+    seed: int = 1,
+    map_chunks: ChunkMapper | None = None,
+    chunk_size: int = 2000,
 ) -> list[tuple[str, str, str, float]]:
-    """Run a global stage: ``(id, reason, representative, score)`` for each record to drop."""
+    """Near-duplicate removal over the whole corpus: MinHash signatures and band keys per chunk
+    (distributed through ``map_chunks``), then on the driver candidate pairs, exact Jaccard and
+    connected components; every cluster keeps its first record in input order. Returns
+    ``(id, "near_duplicate", representative id, Jaccard that linked it)`` per removed record,
+    in input order: the decisions of ``probity.overlap.dedup_records(exact=False, near=...)``.
+    """
+    from probity.overlap import clusters_from_pairs, lsh_params
+
+    if not 0.0 < threshold <= 1.0:
+        raise InputError(f"dedup_near threshold must be in (0, 1], got {threshold}")
+    hasher = _hasher(num_perm, ngram, seed)  # validates the parameters
+    if len(texts) < 2:
+        return []
+    # candidates are re-checked exactly, so favour recall (as the overlap engine does)
+    bands, rows = lsh_params(min(threshold, 0.99), num_perm, 0.1, 0.9)
+    fn = SignatureFn(num_perm, ngram, seed, bands, rows)
+    sigs, keys = distributed_signatures(texts, fn, map_chunks, chunk_size)
+    pairs = near_pairs(texts, sigs, keys, threshold, hasher)
+    labels = clusters_from_pairs(len(texts), pairs)
+    best: dict[int, float] = {}
+    for _a, b, jac in pairs:  # the Jaccard that linked each member (for the report)
+        best[b] = max(best.get(b, 0.0), jac)
+    return [
+        (ids[i], "near_duplicate", ids[rep], best.get(i, threshold))
+        for i, rep in enumerate(labels.tolist())
+        if rep != i
+    ]
+
+
+def global_decisions(
+    name: str,
+    ids: Sequence[str],
+    texts: Sequence[str],
+    options: dict[str, Any],
+    seed: int = 0,
+    *,
+    map_chunks: ChunkMapper | None = None,
+    chunk_size: int = 2000,
+) -> list[tuple[str, str, str, float]]:
+    """Run a global stage: ``(id, reason, representative, score)`` for each record to drop.
+
+    ``dedup_near`` computes its MinHash signatures through ``map_chunks`` (the executor's worker
+    processes or Ray tasks); everything else runs here, deterministically.
+    """
     from probity.overlap import dedup_records
 
     opts = dict(options)
     if name == "dedup_exact":
         kw: dict[str, Any] = dict(exact=True, near=None, max_repeats=None)
     elif name == "dedup_near":
-        kw = dict(
-            exact=False,
-            near=float(opts.pop("threshold", 0.8)),
-            max_repeats=None,
-            shingle=int(opts.pop("ngram", 5)),
+        near_kw = dict(
+            threshold=float(opts.pop("threshold", 0.8)),
+            ngram=int(opts.pop("ngram", 5)),
             num_perm=int(opts.pop("num_perm", 128)),
             seed=int(opts.pop("seed", 1)),
         )
+        if opts:
+            raise InputError(f"unknown option(s) for {name}: {sorted(opts)}")
+        return near_dedup(ids, texts, map_chunks=map_chunks, chunk_size=chunk_size, **near_kw)
     elif name == "cap_repeats":
         kw = dict(
             exact=False,
