@@ -45,3 +45,23 @@ def test_near_dedup_matches_the_overlap_engine():
         assert got == want
         assert len(got) >= 10  # at least the verbatim copies were found
     assert near_dedup(["a"], ["only one"]) == []
+
+
+def test_pairs_in_small_chunks_out_of_order_equal_the_overlap_engine():
+    from probity.curate.stages import near_pairs
+    from probity.overlap import lsh_params, near_duplicate_pairs
+
+    _, texts = _corpus()
+    hasher = MinHasher(128, 5, 1)
+    bands, rows = lsh_params(0.8, 128, 0.1, 0.9)
+    sigs, keys = distributed_signatures(texts, SignatureFn(128, 5, 1, bands, rows), None, 50)
+    calls = []
+
+    def reversed_mapper(fn, chunks):  # an executor that finishes chunks in reverse order
+        done = [(j, fn(c)) for j, c in chunks]
+        calls.append(len(done))
+        return reversed(done)
+
+    got = near_pairs(texts, sigs, keys, 0.8, hasher, map_chunks=reversed_mapper, chunk_size=3)
+    assert calls and calls[0] > 3  # several chunks of pairs went through the mapper
+    assert got == near_duplicate_pairs(texts, 0.8, hasher=hasher)

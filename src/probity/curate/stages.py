@@ -322,18 +322,23 @@ def near_pairs(
     threshold: float,
     hasher: Any,
     max_group: int = 64,
+    *,
+    map_chunks: ChunkMapper | None = None,
+    chunk_size: int = 20_000,
 ) -> list[tuple[int, int, float]]:
     """Candidate pairs from equal band keys, re-checked with the exact Jaccard of shingle sets:
     ``(i, j, jaccard)`` with ``i < j`` and Jaccard >= ``threshold``, in ascending ``(i, j)``.
 
     The same rule as ``probity.overlap.near_duplicate_pairs`` (one stable sort per band; a
     bucket larger than ``max_group`` links only its first member and neighbours in order), but
-    on signatures and band keys computed elsewhere (worker processes, Ray tasks). Runs on the
-    driver, deterministically, so both executors give the same pairs.
+    on signatures and band keys computed elsewhere (worker processes, Ray tasks). The buckets
+    are formed on the driver; the exact Jaccard of the candidates is computed in chunks of
+    ``chunk_size`` pairs through ``map_chunks`` (:class:`JaccardFn`); both are deterministic,
+    so both executors give the same pairs.
     """
     import numpy as np
 
-    from probity.overlap import EMPTY, exact_jaccard
+    from probity.overlap import EMPTY
 
     n = len(texts)
     if n < 2:
@@ -362,19 +367,54 @@ def near_pairs(
     if not pairs_i:
         return []
     code = np.unique(np.concatenate(pairs_i) * n + np.concatenate(pairs_j))
-    shingles: dict[int, Any] = {}
-    out: list[tuple[int, int, float]] = []
-    for i, j in zip((code // n).tolist(), (code % n).tolist(), strict=True):
-        a = shingles.get(i)
-        if a is None:
-            a = shingles[i] = hasher.shingles(texts[i])
-        c = shingles.get(j)
-        if c is None:
-            c = shingles[j] = hasher.shingles(texts[j])
-        jac = exact_jaccard(a, c)
-        if jac >= threshold:
-            out.append((i, j, jac))
-    return out
+    pi, pj = (code // n).tolist(), (code % n).tolist()
+    # Exact Jaccard of the candidates, chunk by chunk of pairs on the workers; each chunk
+    # carries the texts it needs. The results come back per chunk and are put in pair order.
+    fn = JaccardFn(hasher.num_perm, hasher.ngram, hasher.seed)
+    step = max(1, chunk_size)
+
+    def chunks() -> Any:
+        for j, lo in enumerate(range(0, len(pi), step)):
+            a, b = pi[lo : lo + step], pj[lo : lo + step]
+            rows = sorted(set(a) | set(b))
+            local = {r: k for k, r in enumerate(rows)}
+            yield (
+                j,
+                [
+                    [texts[r] for r in rows],
+                    [[local[x], local[y]] for x, y in zip(a, b, strict=True)],
+                ],
+            )
+
+    results = (
+        map_chunks(fn, chunks()) if map_chunks is not None else ((j, fn(c)) for j, c in chunks())
+    )
+    jac = [0.0] * len(pi)
+    done = 0
+    for j, res in results:
+        jac[j * step : j * step + len(res["jaccard"])] = res["jaccard"]
+        done += len(res["jaccard"])
+    if done != len(pi):  # pragma: no cover - an executor lost a chunk
+        raise InputError(f"Jaccard step returned {done} of {len(pi)} candidate pairs")
+    return [(i, k, x) for i, k, x in zip(pi, pj, jac, strict=True) if x >= threshold]
+
+
+class JaccardFn:
+    """Picklable chunk function: exact Jaccard of the shingle sets of candidate pairs.
+
+    A chunk is ``[texts, [[a, b], ...]]`` (indices into its own ``texts``); the answer is
+    ``{"jaccard": [float, ...]}`` in pair order (floats survive JSON exactly)."""
+
+    def __init__(self, num_perm: int, ngram: int, seed: int) -> None:
+        self.num_perm, self.ngram, self.seed = num_perm, ngram, seed
+
+    def __call__(self, chunk: list[Any]) -> dict[str, Any]:
+        from probity.overlap import exact_jaccard
+
+        texts, pairs = chunk
+        hasher = _hasher(self.num_perm, self.ngram, self.seed)
+        shingles = [hasher.shingles(t) for t in texts]
+        return {"jaccard": [exact_jaccard(shingles[a], shingles[b]) for a, b in pairs]}
 
 
 def near_dedup(
@@ -388,9 +428,16 @@ def near_dedup(
     map_chunks: ChunkMapper | None = None,
     chunk_size: int = 2000,
 ) -> list[tuple[str, str, str, float]]:
-    """Near-duplicate removal over the whole corpus: MinHash signatures and band keys per chunk
-    (distributed through ``map_chunks``), then on the driver candidate pairs, exact Jaccard and
-    connected components; every cluster keeps its first record in input order. Returns
+    """Near-duplicate removal over the whole corpus, the cluster-friendly way:
+
+    1. MinHash signatures and LSH band keys per chunk of ``chunk_size`` records, through
+       ``map_chunks`` (worker processes or Ray tasks);
+    2. band buckets on the driver (one stable sort per band) -> candidate pairs;
+    3. exact Jaccard of the candidates' shingle sets in chunks of pairs, through ``map_chunks``;
+    4. connected components on the driver; every cluster keeps its first record in input order.
+
+    Every step is deterministic and independent of the chunking, so the result is the same on
+    every executor and worker count. Returns
     ``(id, "near_duplicate", representative id, Jaccard that linked it)`` per removed record,
     in input order: the decisions of ``probity.overlap.dedup_records(exact=False, near=...)``.
     """
@@ -405,7 +452,9 @@ def near_dedup(
     bands, rows = lsh_params(min(threshold, 0.99), num_perm, 0.1, 0.9)
     fn = SignatureFn(num_perm, ngram, seed, bands, rows)
     sigs, keys = distributed_signatures(texts, fn, map_chunks, chunk_size)
-    pairs = near_pairs(texts, sigs, keys, threshold, hasher)
+    pairs = near_pairs(
+        texts, sigs, keys, threshold, hasher, map_chunks=map_chunks, chunk_size=10 * chunk_size
+    )
     labels = clusters_from_pairs(len(texts), pairs)
     best: dict[int, float] = {}
     for _a, b, jac in pairs:  # the Jaccard that linked each member (for the report)
