@@ -55,12 +55,17 @@ def run(ctx: Any) -> dict[str, Any]:
                     "text": text + " Mail jane.doe@example.com or call +1 415 555 0132.",
                 }
             )
+        if i % 97 == 0:
+            docs.append(
+                {"id": f"doc{i}-toxic", "text": "you are a worthless idiot, shut up. " + text}
+            )
     with open(work / "corpus.jsonl", "w", encoding="utf-8") as fh:
         for d in docs:
             fh.write(json.dumps(d) + "\n")
     (work / "job.yaml").write_text(
         "inputs: [corpus.jsonl]\nid_field: id\nstages:\n  - normalize\n"
-        "  - {name: scrub_pii, action: redact}\n  - dedup_exact\n"
+        "  - {name: scrub_pii, action: redact}\n  - {name: filter_toxicity, threshold: 0.8}\n"
+        "  - dedup_exact\n"
         "  - {name: dedup_near, threshold: 0.8}\n"
         "output: {path: out, format: parquet, shard_size: 5000}\n"
     )
@@ -73,7 +78,7 @@ def run(ctx: Any) -> dict[str, Any]:
     )
     for st in rep.stages:
         ctx.say(
-            f"  {st['name']:12} {st['records_in']:>5} -> {st['records_out']:<5} "
+            f"  {st['name']:16} {st['records_in']:>5} -> {st['records_out']:<5} "
             f"changed {st['changed']}, {dict(list(st['reasons'].items())[:3])}"
         )
     sec = ctx.report.section(TITLE)
@@ -86,6 +91,16 @@ def run(ctx: Any) -> dict[str, Any]:
             "stage report": str(html.relative_to(ctx.out_dir)),
         }
     )
+    from probity.report import new_figure
+
+    fig, ax = new_figure(6.5, 2.6)
+    names = [st["name"] for st in rep.stages]
+    ax.barh(names, [st["records_in"] for st in rep.stages], color="#c8d6ea", label="in")
+    ax.barh(names, [st["records_out"] for st in rep.stages], color="#2c5ea8", label="out")
+    ax.invert_yaxis()
+    ax.set_xlabel("records")
+    ax.legend(loc="lower right")
+    sec.figure(fig, caption="Records into and out of each stage (changed records stay in)")
     sec.table(
         [
             {
