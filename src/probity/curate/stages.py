@@ -452,8 +452,9 @@ def near_dedup(
     bands, rows = lsh_params(min(threshold, 0.99), num_perm, 0.1, 0.9)
     fn = SignatureFn(num_perm, ngram, seed, bands, rows)
     sigs, keys = distributed_signatures(texts, fn, map_chunks, chunk_size)
+    # a chunk of `chunk_size` pairs carries at most 2 * chunk_size texts, like a map chunk
     pairs = near_pairs(
-        texts, sigs, keys, threshold, hasher, map_chunks=map_chunks, chunk_size=10 * chunk_size
+        texts, sigs, keys, threshold, hasher, map_chunks=map_chunks, chunk_size=chunk_size
     )
     labels = clusters_from_pairs(len(texts), pairs)
     best: dict[int, float] = {}
