@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from probity.curate.stages import SignatureFn, distributed_signatures, near_dedup
+from probity.errors import InputError
 from probity.overlap import MinHasher, band_keys, dedup_records
 
 
@@ -41,10 +43,14 @@ def test_near_dedup_matches_the_overlap_engine():
     for thr in (0.5, 0.8, 0.95):
         ref = dedup_records(list(zip(ids, texts, strict=True)), exact=False, near=thr)
         want = [(r.id, r.reason, r.representative, r.score) for r in ref.removed]
-        got = near_dedup(ids, texts, threshold=thr, chunk_size=13)
-        assert got == want
+        got = near_dedup(ids, texts, threshold=thr, chunk_size=13, recall_weight=0.9)
+        assert got == want  # the overlap engine's LSH bands: the same decisions
+        more = near_dedup(ids, texts, threshold=thr, chunk_size=13)  # recall-heavier bands
+        assert {g[0] for g in more} >= {g[0] for g in want}
         assert len(got) >= 10  # at least the verbatim copies were found
     assert near_dedup(["a"], ["only one"]) == []
+    with pytest.raises(InputError, match="recall_weight"):
+        near_dedup(ids, texts, recall_weight=1.0)
 
 
 def test_pairs_in_small_chunks_out_of_order_equal_the_overlap_engine():
