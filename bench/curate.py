@@ -275,7 +275,12 @@ def main() -> None:
         for st in rep.stages:
             if st["seconds"]:
                 rows.append(
-                    (f"  stage {st['name']}: records/s", st["records_per_second"], nan, nan)
+                    (
+                        f"  stage {st['name']}: records per wall-second",
+                        st["records_per_second"],
+                        nan,
+                        nan,
+                    )
                 )
         rows.append(("full pipeline: records with PII redacted", changed, nan, nan))
         if not args.no_ray:
@@ -298,7 +303,16 @@ def main() -> None:
     )
     print(f"{'case':58} {'ours':>12} {'peer':>12} {'ratio':>8}")
     for case, o, p, r in rows:
-        print(f"{case:58} {o:12.4g} {p:12.4g} {r:8.3g}")
+        print(f"{case:58} {_fmt(o)} {_fmt(p)} {r:8.3g}")
+
+
+def _fmt(x: float) -> str:
+    """Counts as integers, fractions in [0, 1] with 5 decimals, rates with 4 significant digits."""
+    if x == x and float(x).is_integer() and abs(x) >= 2:
+        return f"{int(x):12d}"
+    if x == x and 0 <= x <= 1:
+        return f"{x:12.5f}"
+    return f"{x:12.4g}"
 
 
 if __name__ == "__main__":

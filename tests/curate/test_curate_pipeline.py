@@ -173,7 +173,10 @@ def test_ray_executor_output_is_byte_identical(tmp_path):
     stages = "  - normalize\n  - dedup_exact\n  - {name: dedup_near, threshold: 0.8}\n"
     cfg, base = load_job(write_job(tmp_path, stages, out="local"))
     run_job(cfg, base)
-    cfg2, base2 = load_job(write_job(tmp_path, stages, out="ray"))
+    ray_job = write_job(tmp_path, stages, out="ray")
+    # small chunks: more chunks than one submission window (8), so windows are stitched too
+    ray_job.write_text(ray_job.read_text().replace("chunk_size: 20", "chunk_size: 7"))
+    cfg2, base2 = load_job(ray_job)
     rep = run_job(cfg2, base2, executor="ray", workers=1)
     assert rep.executor == "ray"
     assert _output(tmp_path / "ray") == _output(tmp_path / "local")

@@ -288,8 +288,11 @@ class LocalExecutor:
 
 class RayExecutor:
     """Chunks as Ray Data items processed with ``map_batches`` (one chunk per task), collected
-    in chunk order: the map stages' chunks and ``dedup_near``'s signature chunks. ``address``
-    joins an existing cluster; otherwise Ray starts locally with ``workers`` CPUs."""
+    in chunk order: the map stages' chunks and ``dedup_near``'s signature and Jaccard chunks.
+    Chunks are submitted in windows of ``4 x`` the cluster's CPUs (at least 8), so the driver
+    holds a bounded number of chunks in flight. ``address`` joins an existing cluster;
+    otherwise Ray starts locally with ``workers`` CPUs (and is shut down at the end; a Ray
+    session started by the caller is left running)."""
 
     name = "ray"
 
@@ -297,25 +300,35 @@ class RayExecutor:
         from probity.errors import require
 
         self.ray = require("ray", "ray")
-        if not self.ray.is_initialized():
+        self._started = not self.ray.is_initialized()
+        if self._started:
             kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address:
                 kw["address"] = address
             else:
                 kw["num_cpus"] = workers
             self.ray.init(**kw)
-        self._started = True
+        cpus = int(self.ray.cluster_resources().get("CPU", workers))
+        self.window = max(8, 4 * cpus)
 
     def map_chunks(
         self,
         fn: Callable[[list[Any]], dict[str, Any]],
         chunks: Iterator[tuple[int, list[Any]]],
     ) -> Iterator[tuple[int, dict[str, Any]]]:
-        import ray.data
+        items: list[dict[str, Any]] = []
+        for j, chunk in chunks:
+            items.append({"j": j, "payload": json.dumps(chunk)})
+            if len(items) >= self.window:
+                yield from self._run(fn, items)
+                items = []
+        if items:
+            yield from self._run(fn, items)
 
-        items = [{"j": j, "payload": json.dumps(chunk)} for j, chunk in chunks]
-        if not items:
-            return
+    def _run(
+        self, fn: Callable[[list[Any]], dict[str, Any]], items: list[dict[str, Any]]
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        import ray.data
 
         def run(batch: dict[str, Any]) -> dict[str, Any]:
             outs = [json.dumps(fn(json.loads(p))) for p in batch["payload"]]
@@ -329,7 +342,8 @@ class RayExecutor:
             yield int(row["j"]), json.loads(str(row["out"]))
 
     def close(self) -> None:
-        self.ray.shutdown()
+        if self._started:
+            self.ray.shutdown()
 
 
 def make_executor(name: str, workers: int, address: str | None = None) -> Any:
