@@ -1,0 +1,625 @@
+"""Run a curation job on the local executor (default) or on Ray, with identical output.
+
+The stages are cut into *segments*: runs of map stages, each followed by at most one global
+stage. A map segment processes the corpus chunk by chunk (``chunk_size`` records), in worker
+processes (local) or Ray tasks (ray); a global stage sees the surviving records of the whole
+corpus and drops duplicates with the overlap engine. ``dedup_near`` computes its MinHash
+signatures and LSH band keys chunk by chunk on the same workers (Ray tasks with ``ray``); the
+band buckets, the exact-Jaccard check of candidates and the connected components run on the
+driver, deterministically. Both executors call the same chunk functions and the same global
+decision, and the output is written by one writer in input order, so their outputs are
+byte-identical.
+
+Every finished unit (a chunk of a segment, or a global stage) is written atomically into
+``OUTPUT/.work/`` and recorded in a manifest; a job killed mid-run resumes where it stopped.
+Every input record ends up in the output, in ``dropped.jsonl`` (stage and reason), or in
+``rejects.jsonl`` (unreadable line); the report checks that the three add up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from probity.curate.job import GLOBAL_STAGES, JobConfig, StageConfig, resolve_inputs
+from probity.curate.stages import Record, build_map_stage, global_decisions
+from probity.errors import InputError
+from probity.io import Manifest, Reject, RejectSink, atomic_write, iter_jsonl, write_jsonl
+
+ID = "_id"
+EXAMPLES = 3
+
+
+@dataclass
+class StageStats:
+    """What one stage did: records in and out, drops by reason, rewrites, time and examples."""
+
+    name: str
+    records_in: int = 0
+    records_out: int = 0
+    changed: int = 0
+    seconds: float = 0.0
+    reasons: Counter[str] = field(default_factory=Counter)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    cluster_sizes: Counter[int] = field(default_factory=Counter)
+
+    def merge(self, other: dict[str, Any]) -> None:
+        self.records_in += other["records_in"]
+        self.records_out += other["records_out"]
+        self.changed += other["changed"]
+        self.seconds += other["seconds"]
+        self.reasons.update(other["reasons"])
+        room = EXAMPLES - len(self.examples)
+        if room > 0:
+            self.examples.extend(other["examples"][:room])
+        self.cluster_sizes.update({int(k): v for k, v in other.get("cluster_sizes", {}).items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "records_in": self.records_in,
+            "records_out": self.records_out,
+            "dropped": self.records_in - self.records_out,
+            "changed": self.changed,
+            "seconds": round(self.seconds, 4),
+            "records_per_second": round(self.records_in / self.seconds, 1)
+            if self.seconds
+            else None,
+            "reasons": dict(sorted(self.reasons.items())),
+            "examples": self.examples,
+            "cluster_sizes": {str(k): v for k, v in sorted(self.cluster_sizes.items())},
+        }
+
+
+@dataclass(frozen=True)
+class CurationReport:
+    """The run's accounting. ``accounted`` is True when input = output + dropped + rejected."""
+
+    fingerprint: str
+    executor: str
+    inputs: tuple[str, ...]
+    records_read: int
+    rejected: int
+    records_out: int
+    dropped: int
+    stages: tuple[dict[str, Any], ...]
+    outputs: tuple[str, ...]
+    sidecars: dict[str, str]
+    seconds: float
+    resumed_units: int = 0
+
+    @property
+    def accounted(self) -> bool:
+        return self.records_read == self.records_out + self.dropped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "executor": self.executor,
+            "inputs": list(self.inputs),
+            "records_read": self.records_read,
+            "rejected": self.rejected,
+            "records_out": self.records_out,
+            "dropped": self.dropped,
+            "accounted": self.accounted,
+            "stages": list(self.stages),
+            "outputs": list(self.outputs),
+            "sidecars": self.sidecars,
+            "seconds": round(self.seconds, 3),
+            "resumed_units": self.resumed_units,
+        }
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_records(
+    files: Sequence[Path], text_field: str, id_field: str | None, rejects: RejectSink
+) -> Iterator[Record]:
+    """Stream records with a stable ``_id``; unreadable ones go to ``rejects`` with the reason."""
+    seen: set[str] = set()
+    for path in files:
+        suffixes = "".join(path.suffixes).lower()
+        if ".parquet" in suffixes:
+            import pyarrow.parquet as pq
+
+            try:
+                pf = pq.ParquetFile(path)
+            except Exception as exc:  # pyarrow raises several types for damaged files
+                raise InputError(f"cannot read Parquet file {str(path)!r}: {exc}") from exc
+            rows: Iterator[tuple[int, dict[str, Any]]] = (
+                (i, r)
+                for i, r in enumerate((row for b in pf.iter_batches() for row in b.to_pylist()), 1)
+            )
+        else:
+            rows = iter_jsonl(path, rejects=rejects)
+        for n, rec in rows:
+            text = rec.get(text_field)
+            if not isinstance(text, str):
+                why = (
+                    f"no text field {text_field!r}"
+                    if text is None
+                    else f"field {text_field!r} is {type(text).__name__}, not text"
+                )
+                rejects.add(Reject(str(path), n, why))
+                continue
+            rid = str(rec[id_field]) if id_field and id_field in rec else f"{path.name}:{n}"
+            if rid in seen:
+                rejects.add(Reject(str(path), n, f"duplicate id {rid!r}"))
+                continue
+            seen.add(rid)
+            yield {**rec, ID: rid}
+
+
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for r in records:
+        chunk.append(r)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# --- the chunk function (shared by both executors) --------------------------------------------
+
+_STAGE_CACHE: dict[str, Any] = {}
+
+
+def _stages_for(specs: tuple[tuple[str, str], ...], text_field: str) -> list[Any]:
+    """The built stages of a segment, cached per process (scanners and indexes load once).
+
+    The key includes the Probity home, so a stage that opened an index in one home is never
+    reused for a job in another; only the most recent few segments are kept."""
+    from probity.home import home
+
+    key = json.dumps([specs, text_field, str(home())])
+    if key not in _STAGE_CACHE:
+        while len(_STAGE_CACHE) >= 8:
+            _STAGE_CACHE.pop(next(iter(_STAGE_CACHE)))
+        _STAGE_CACHE[key] = [build_map_stage(n, text_field, json.loads(o)) for n, o in specs]
+    return _STAGE_CACHE[key]
+
+
+def process_chunk(
+    specs: tuple[tuple[str, str], ...], text_field: str, records: list[Record], sidecar_text: bool
+) -> dict[str, Any]:
+    """Apply a run of map stages to one chunk; returns kept records, drops and per-stage stats."""
+    stages = _stages_for(specs, text_field)
+    current = records
+    dropped: list[dict[str, Any]] = []
+    stats = []
+    for stage in stages:
+        t0 = time.perf_counter()
+        outcomes = stage.process(current)
+        secs = time.perf_counter() - t0
+        kept: list[Record] = []
+        reasons: Counter[str] = Counter()
+        examples: list[dict[str, Any]] = []
+        changed = 0
+        for before, (after, reason) in zip(current, outcomes, strict=True):
+            if after is None:
+                reasons[reason] += 1
+                entry = {"id": before[ID], "stage": stage.name, "reason": reason}
+                if sidecar_text:
+                    entry["text"] = before[text_field]
+                dropped.append(entry)
+                if len(examples) < EXAMPLES:
+                    examples.append(
+                        {
+                            "id": before[ID],
+                            "action": "dropped",
+                            "reason": reason,
+                            "before": before[text_field][:200],
+                        }
+                    )
+                continue
+            after = {**after, ID: before[ID]}
+            if reason == "changed":
+                changed += 1
+                if len(examples) < EXAMPLES:
+                    examples.append(
+                        {
+                            "id": before[ID],
+                            "action": "changed",
+                            "before": before[text_field][:200],
+                            "after": after[text_field][:200],
+                        }
+                    )
+            kept.append(after)
+        stats.append(
+            {
+                "name": stage.name,
+                "records_in": len(current),
+                "records_out": len(kept),
+                "changed": changed,
+                "seconds": secs,
+                "reasons": dict(reasons),
+                "examples": examples,
+            }
+        )
+        current = kept
+    return {"kept": current, "dropped": dropped, "stats": stats}
+
+
+# --- executors ------------------------------------------------------------------------------
+
+
+class LocalExecutor:
+    """Chunks in ``workers`` processes (in this process when ``workers == 1``), in order, with
+    at most ``2 * workers`` chunks in flight so memory stays bounded."""
+
+    name = "local"
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+
+    def map_chunks(
+        self,
+        fn: Callable[[list[Any]], dict[str, Any]],
+        chunks: Iterator[tuple[int, list[Any]]],
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        if self.workers <= 1:
+            for j, chunk in chunks:
+                yield j, fn(chunk)
+            return
+        with ProcessPoolExecutor(self.workers) as pool:
+            pending: list[tuple[int, Future[dict[str, Any]]]] = []
+            for j, chunk in chunks:
+                pending.append((j, pool.submit(fn, chunk)))
+                if len(pending) >= 2 * self.workers:
+                    k, fut = pending.pop(0)
+                    yield k, fut.result()
+            for k, fut in pending:
+                yield k, fut.result()
+
+    def close(self) -> None:
+        pass
+
+
+class RayExecutor:
+    """Chunks as Ray Data items processed with ``map_batches`` (one chunk per task), collected
+    in chunk order: the map stages' chunks and ``dedup_near``'s signature and Jaccard chunks.
+    Chunks are submitted in windows of ``4 x`` the cluster's CPUs (at least 8), so the driver
+    holds a bounded number of chunks in flight. ``address`` joins an existing cluster;
+    otherwise Ray starts locally with ``workers`` CPUs (and is shut down at the end; a Ray
+    session started by the caller is left running)."""
+
+    name = "ray"
+
+    def __init__(self, workers: int = 2, address: str | None = None) -> None:
+        from probity.errors import require
+
+        self.ray = require("ray", "ray")
+        self._started = not self.ray.is_initialized()
+        if self._started:
+            kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            if address:
+                kw["address"] = address
+            else:
+                kw["num_cpus"] = workers
+            self.ray.init(**kw)
+        cpus = int(self.ray.cluster_resources().get("CPU", workers))
+        self.window = max(8, 4 * cpus)
+
+    def map_chunks(
+        self,
+        fn: Callable[[list[Any]], dict[str, Any]],
+        chunks: Iterator[tuple[int, list[Any]]],
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        items: list[dict[str, Any]] = []
+        for j, chunk in chunks:
+            items.append({"j": j, "payload": json.dumps(chunk)})
+            if len(items) >= self.window:
+                yield from self._run(fn, items)
+                items = []
+        if items:
+            yield from self._run(fn, items)
+
+    def _run(
+        self, fn: Callable[[list[Any]], dict[str, Any]], items: list[dict[str, Any]]
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        import ray.data
+
+        def run(batch: dict[str, Any]) -> dict[str, Any]:
+            outs = [json.dumps(fn(json.loads(p))) for p in batch["payload"]]
+            return {"j": batch["j"], "out": outs}
+
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True
+        ds = ray.data.from_items(items, override_num_blocks=len(items))
+        rows = ds.map_batches(run, batch_size=1, batch_format="numpy").take_all()
+        for row in sorted(rows, key=lambda r: int(r["j"])):
+            yield int(row["j"]), json.loads(str(row["out"]))
+
+    def close(self) -> None:
+        if self._started:
+            self.ray.shutdown()
+
+
+def make_executor(name: str, workers: int, address: str | None = None) -> Any:
+    if name == "ray":
+        return RayExecutor(workers, address)
+    if name == "local":
+        return LocalExecutor(workers)
+    raise InputError(f"unknown executor {name!r}; use local or ray")
+
+
+# --- the job --------------------------------------------------------------------------------
+
+
+def _segments(stages: Sequence[StageConfig]) -> list[tuple[str, list[StageConfig]]]:
+    segs: list[tuple[str, list[StageConfig]]] = []
+    for st in stages:
+        if st.name in GLOBAL_STAGES:
+            segs.append(("global", [st]))
+        elif segs and segs[-1][0] == "map":
+            segs[-1][1].append(st)
+        else:
+            segs.append(("map", [st]))
+    return segs
+
+
+class _ChunkFn:
+    """A picklable chunk function (for worker processes and Ray tasks)."""
+
+    def __init__(self, specs: tuple[tuple[str, str], ...], text_field: str, sidecar_text: bool):
+        self.specs, self.text_field, self.sidecar_text = specs, text_field, sidecar_text
+
+    def __call__(self, chunk: list[Record]) -> dict[str, Any]:
+        return process_chunk(self.specs, self.text_field, chunk, self.sidecar_text)
+
+
+def _read_part(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def run_job(
+    cfg: JobConfig,
+    base_dir: Path,
+    *,
+    executor: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> CurationReport:
+    """Run ``cfg``; outputs, sidecars and the report go to ``cfg.output.path``."""
+    t_start = time.perf_counter()
+    files = resolve_inputs(cfg, base_dir)
+    out_dir = Path(cfg.output.path)
+    if not out_dir.is_absolute():
+        out_dir = base_dir / out_dir
+    work = out_dir / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    fingerprint = cfg.fingerprint()
+    manifest = Manifest(work / "manifest.json", fingerprint)
+    resumed = len(manifest.units)
+    ex_name = executor or cfg.options.executor
+    ex = make_executor(ex_name, workers or cfg.options.workers, cfg.options.ray_address)
+    rejects = RejectSink()
+    stage_stats: list[StageStats] = []
+    segs = _segments(cfg.stages)
+    previous_parts: list[Path] | None = None
+    records_read = 0
+    try:
+        for si, (kind, stages) in enumerate(segs):
+            parts: list[Path] = []
+            if kind == "map":
+                specs = tuple((s.name, json.dumps(s.options, sort_keys=True)) for s in stages)
+                for s in stages:
+                    stage_stats.append(StageStats(s.name))
+                mine = stage_stats[-len(stages) :]
+                fn = _ChunkFn(specs, cfg.text_field, cfg.options.sidecar_text)
+                if previous_parts is None:
+                    source = _chunks(
+                        read_records(files, cfg.text_field, cfg.id_field, rejects),
+                        cfg.options.chunk_size,
+                    )
+                else:
+                    source = (_read_part(p) for p in previous_parts)
+
+                seen = [0]
+
+                def fresh(
+                    source: Iterator[list[Record]] = source, si: int = si, seen: list[int] = seen
+                ) -> Iterator[tuple[int, list[Record]]]:
+                    for j, chunk in enumerate(source):
+                        seen[0] = j + 1
+                        if not manifest.is_done(f"s{si}-c{j}"):
+                            yield j, chunk
+
+                for j, res in ex.map_chunks(fn, fresh()):  # written as each chunk finishes
+                    unit = f"s{si}-c{j}"
+                    write_jsonl(work / f"{unit}.jsonl", res["kept"])
+                    write_jsonl(work / f"{unit}.dropped.jsonl", res["dropped"])
+                    manifest.mark_done(unit, res["stats"])
+                    if progress:
+                        progress(stages[-1].name, len(res["kept"]))
+                for j in range(seen[0]):
+                    unit = f"s{si}-c{j}"
+                    for st, d in zip(mine, manifest.get(unit), strict=True):
+                        st.merge(d)
+                    parts.append(work / f"{unit}.jsonl")
+                if previous_parts is None:
+                    records_read = mine[0].records_in
+            else:
+                st_cfg = stages[0]
+                stat = StageStats(st_cfg.name)
+                stage_stats.append(stat)
+                unit = f"s{si}-global"
+                if previous_parts is None:  # a global stage first: read everything
+                    recs = list(read_records(files, cfg.text_field, cfg.id_field, rejects))
+                    records_read = len(recs)
+                else:
+                    recs = [r for p in previous_parts for r in _read_part(p)]
+                if not manifest.is_done(unit):
+                    t0 = time.perf_counter()
+                    drops = global_decisions(
+                        st_cfg.name,
+                        [r[ID] for r in recs],
+                        [r[cfg.text_field] for r in recs],
+                        st_cfg.options,
+                        cfg.options.seed,
+                        map_chunks=ex.map_chunks,  # dedup_near's MinHash runs on the workers
+                        chunk_size=cfg.options.chunk_size,
+                    )
+                    secs = time.perf_counter() - t0
+                    drop_ids = {d[0]: d for d in drops}
+                    kept = [r for r in recs if r[ID] not in drop_ids]
+                    sizes = Counter(Counter(d[2] for d in drops).values())
+                    examples = [
+                        {
+                            "id": d[0],
+                            "action": "dropped",
+                            "reason": d[1],
+                            "representative": d[2],
+                            "score": round(d[3], 4),
+                        }
+                        for d in drops[:EXAMPLES]
+                    ]
+                    dropped_entries = []
+                    by_id = {r[ID]: r for r in recs} if cfg.options.sidecar_text else {}
+                    for rid, reason, rep, score in drops:
+                        e = {
+                            "id": rid,
+                            "stage": st_cfg.name,
+                            "reason": reason,
+                            "representative": rep,
+                            "score": round(float(score), 4),
+                        }
+                        if cfg.options.sidecar_text:
+                            e["text"] = by_id[rid][cfg.text_field]
+                        dropped_entries.append(e)
+                    for j, chunk in enumerate(_chunks(iter(kept), cfg.options.chunk_size)):
+                        write_jsonl(work / f"{unit}-{j}.jsonl", chunk)
+                    write_jsonl(work / f"{unit}.dropped.jsonl", dropped_entries)
+                    manifest.mark_done(
+                        unit,
+                        {
+                            "records_in": len(recs),
+                            "records_out": len(kept),
+                            "changed": 0,
+                            "seconds": secs,
+                            "reasons": dict(Counter(d[1] for d in drops)),
+                            "examples": examples,
+                            "cluster_sizes": {str(k + 1): v for k, v in sizes.items()},
+                            "parts": (len(kept) + cfg.options.chunk_size - 1)
+                            // cfg.options.chunk_size,
+                        },
+                    )
+                info = manifest.get(unit)
+                stat.merge(info)
+                parts = [work / f"{unit}-{j}.jsonl" for j in range(info["parts"])]
+                if progress:
+                    progress(st_cfg.name, stat.records_in)
+            previous_parts = parts
+    finally:
+        ex.close()
+    return _finish(
+        cfg,
+        files,
+        out_dir,
+        work,
+        previous_parts or [],
+        stage_stats,
+        rejects,
+        records_read,
+        ex_name,
+        fingerprint,
+        t_start,
+        resumed,
+    )
+
+
+def _finish(
+    cfg: JobConfig,
+    files: Sequence[Path],
+    out_dir: Path,
+    work: Path,
+    parts: list[Path],
+    stage_stats: list[StageStats],
+    rejects: RejectSink,
+    records_read: int,
+    ex_name: str,
+    fingerprint: str,
+    t_start: float,
+    resumed: int,
+) -> CurationReport:
+    final = (r for p in parts for r in _read_part(p))
+    outputs = _write_output(final, out_dir, cfg)
+    dropped = [
+        e for p in sorted(work.glob("*.dropped.jsonl"), key=_unit_order) for e in _read_part(p)
+    ]
+    sidecars = {
+        "dropped": str(out_dir / "dropped.jsonl"),
+        "rejects": str(out_dir / "rejects.jsonl"),
+    }
+    write_jsonl(sidecars["dropped"], dropped)
+    rejects.write(sidecars["rejects"])
+    records_out = sum(s.records_out for s in stage_stats[-1:]) if stage_stats else records_read
+    report = CurationReport(
+        fingerprint,
+        ex_name,
+        tuple(str(f) for f in files),
+        records_read,
+        len(rejects),
+        records_out,
+        len(dropped),
+        tuple(s.to_dict() for s in stage_stats),
+        tuple(outputs),
+        sidecars,
+        time.perf_counter() - t_start,
+        resumed,
+    )
+    if (
+        not report.accounted
+    ):  # pragma: no cover - an invariant, checked so it can never pass silently
+        raise InputError(
+            f"accounting failed: read {records_read}, wrote {records_out}, "
+            f"dropped {len(dropped)}; the work folder {work} was kept"
+        )
+    from probity.io import write_json_atomic
+
+    write_json_atomic(out_dir / "report.json", report.to_dict())
+    shutil.rmtree(work)
+    return report
+
+
+def _unit_order(p: Path) -> tuple[int, int]:
+    """Order sidecar parts by segment, then chunk (a global stage's single part comes last)."""
+    m = re.match(r"s(\d+)-(?:c(\d+)|global)", p.name)
+    if m is None:  # pragma: no cover - only Probity writes this folder
+        raise InputError(f"unexpected file in the work folder: {p.name}")
+    return int(m.group(1)), int(m.group(2)) if m.group(2) is not None else 1 << 60
+
+
+def _write_output(records: Iterator[Record], out_dir: Path, cfg: JobConfig) -> list[str]:
+    """Write shards ``part-00000.<fmt>`` in input order; the internal id is kept as ``_id``
+    only when the job has no ``id_field``."""
+    for old in out_dir.glob("part-*"):
+        old.unlink()
+    paths: list[str] = []
+    size = cfg.output.shard_size
+    for j, shard in enumerate(_chunks(records, size)):
+        rows = [{k: v for k, v in r.items() if k != ID or cfg.id_field is None} for r in shard]
+        path = out_dir / f"part-{j:05d}.{cfg.output.format}"
+        if cfg.output.format == "jsonl":
+            write_jsonl(path, rows)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pylist(rows)
+            with atomic_write(path, "wb") as fh:
+                pq.write_table(table, fh)
+        paths.append(str(path))
+    return paths
