@@ -75,8 +75,13 @@ def audit_entry(verdict: Any, guard: Any, *, include_text: bool, **extra: Any) -
     """One audit record through the guard's ``audit_record`` (policy digest, scanner versions)."""
     g = _guard_module()
     return g.audit_record(
-        verdict, guard.policy, getattr(guard, "scanners", ()), include_text=include_text, **extra
+        verdict, guard.policy, scanner_versions(guard), include_text=include_text, **extra
     )
+
+
+def scanner_versions(guard: Any) -> dict[str, str]:
+    """Scanner name -> version over both directions (what the audit log records)."""
+    return {**guard.scanners("input"), **guard.scanners("output")}
 
 
 def verify_audit_log(path: str | Path) -> Any:

@@ -273,14 +273,20 @@ class Gateway:
 
     # guarding ----------------------------------------------------------------------------
 
-    def _check(self, ex: Exchange, text: str, direction: str, prompt: str | None) -> Verdict:
-        ctx = _engines.scan_context(
+    def _context(self, ex: Exchange, direction: str, prompt: str | None) -> Any:
+        return _engines.scan_context(
             direction,
             prompt=prompt,
             guard=ex.guard,
             metadata={"request_id": ex.request_id, "key_id": ex.caller.key_id},
         )
-        v = ex.guard.check(text, direction=direction, context=ctx, vault=ex.vault)
+
+    def _check(self, ex: Exchange, text: str, direction: str, prompt: str | None) -> Verdict:
+        # The vault takes only the prompt's PII (placeholders the model sees, restored in its
+        # answer); PII the model writes itself is redacted for good, so no vault for outputs.
+        vault = ex.vault if direction == "input" else None
+        ctx = self._context(ex, direction, prompt)
+        v = ex.guard.check(text, direction=direction, context=ctx, vault=vault)
         self.metrics.verdicts.labels(direction=direction, action=v.action).inc()
         return v
 
@@ -316,8 +322,15 @@ class Gateway:
             if v.action in ("block", "redact"):
                 ch.finish_reason = CONTENT_FILTER
             text = "" if v.action == "block" else v.text
-            ch.text = ex.vault.restore(text) if ex.vault is not None else text
+            text = ex.vault.restore(text) if ex.vault is not None else text
+            ch.text = text + self.disclaimer_suffix(v)
         ex.output_verdicts.extend(verdicts)
+
+    def disclaimer_suffix(self, v: Verdict) -> str:
+        """The policy's disclaimers for an answer, as a paragraph appended to it."""
+        if not self.cfg.append_disclaimers or not v.disclaimers or v.action == "block":
+            return ""
+        return "\n\n" + " ".join(v.disclaimers)
 
     def extension(self, ex: Exchange) -> dict[str, Any]:
         """The ``probity`` object added to every response (never the watermark key)."""
@@ -793,7 +806,9 @@ async def _sse(
 
     def checker(i: int) -> Any:
         if i not in checkers:
-            checkers[i] = ex.guard.stream(direction="output")
+            checkers[i] = ex.guard.stream(
+                direction="output", context=gw._context(ex, "output", prompt)
+            )
         return checkers[i]
 
     def restore(text: str) -> str:
@@ -821,7 +836,8 @@ async def _sse(
             reason = finished.get(i, "stop")
             if verdict.action in ("block", "redact"):
                 reason = CONTENT_FILTER
-            yield event(chunk(ex, Delta(i), restore(rest) if rest else "", reason))
+            tail = (restore(rest) if rest else "") + gw.disclaimer_suffix(verdict)
+            yield event(chunk(ex, Delta(i), tail, reason))
         final = chunk(ex, None, None, None)
         final["probity"] = gw.extension(ex)
         gw.record(ex, 200)

@@ -161,6 +161,7 @@ class GatewayConfig(ProbityModel):
     limits: LimitsConfig = LimitsConfig()
     audit: AuditConfig = AuditConfig()
     log_requests: bool = True
+    append_disclaimers: bool = True
 
     @model_validator(mode="after")
     def _unique_ids(self) -> GatewayConfig:
