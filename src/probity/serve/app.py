@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -36,6 +35,7 @@ from probity.errors import InputError, ProbityError
 from probity.home import audit_log_path
 from probity.lm.base import GenerationParams
 from probity.serve import _engines
+from probity.serve.audit import AuditWriter
 from probity.serve.auth import KeyStore, bearer_token
 from probity.serve.backends import Delta, Generation, GenRequest, LocalBackend, UpstreamBackend
 from probity.serve.config import POLICY_HEADER, GatewayConfig
@@ -181,8 +181,7 @@ class Gateway:
         self.guards = _engines.Guards()
         self.metrics = GatewayMetrics()
         self.audit_path = audit_path or cfg.audit.path or str(audit_log_path())
-        self.audit = _engines.open_audit_log(self.audit_path)
-        self._audit_lock = threading.Lock()
+        self.audit = AuditWriter(_engines.open_audit_log(self.audit_path))
         self.watermark: _engines.Watermark | None = None
         self._backend = backend
         self.started = time.time()
@@ -235,6 +234,7 @@ class Gateway:
         return self._backend
 
     async def aclose(self) -> None:
+        await anyio.to_thread.run_sync(self.audit.close)
         if self._backend is not None:
             await self._backend.aclose()
 
@@ -346,8 +346,19 @@ class Gateway:
 
     # audit -------------------------------------------------------------------------------
 
-    def record(self, ex: Exchange, status: int, error: str | None = None) -> None:
-        """Append the request's decision to the hash-chained log (flushed before returning)."""
+    async def record(self, ex: Exchange, status: int, error: str | None = None) -> None:
+        """Append the request's decision to the hash-chained log; returns once flushed."""
+        await self.audit.write(self.audit_entry(ex, status, error))
+        self.metrics.audit_records.inc()
+
+    def record_nowait(self, ex: Exchange, status: int, error: str | None = None) -> None:
+        """Queue the record without waiting (a cancelled stream cannot wait)."""
+        self.audit.submit(self.audit_entry(ex, status, error)).add_done_callback(
+            lambda f: f.exception() is None and self.metrics.audit_records.inc()
+        )
+
+    def audit_entry(self, ex: Exchange, status: int, error: str | None) -> dict[str, Any]:
+        """The audit record of one request (via the guard's ``audit_record``)."""
         verdicts = ex.input_verdicts + ex.output_verdicts
         if ex.guard is None:  # failed before any policy was loaded
             ex.guard = self.guards.get(ex.caller.policy)
@@ -357,7 +368,7 @@ class Gateway:
             else Verdict("allow", policy=ex.guard.policy.name, direction="input")
         )
         latency_ms = round((time.perf_counter() - ex.started) * 1000.0, 3)
-        entry = _engines.audit_entry(
+        return _engines.audit_entry(
             decisive,
             ex.guard,
             include_text=self.cfg.audit.include_text,
@@ -372,9 +383,6 @@ class Gateway:
             input_actions=[v.action for v in ex.input_verdicts],
             output_actions=[v.action for v in ex.output_verdicts],
         )
-        with self._audit_lock:
-            self.audit.append(entry)
-        self.metrics.audit_records.inc()
 
 
 _SEVERITY = {"allow": 0, "flag": 1, "redact": 2, "block": 3}
@@ -582,7 +590,7 @@ def create_app(
             raise
         finally:
             if status != -1:
-                gw.record(ex, status, error)
+                await gw.record(ex, status, error)
                 gw.metrics.observe(endpoint, status, time.perf_counter() - t0)
                 if config.log_requests:
                     log.info(
@@ -840,7 +848,7 @@ async def _sse(
             yield event(chunk(ex, Delta(i), tail, reason))
         final = chunk(ex, None, None, None)
         final["probity"] = gw.extension(ex)
-        gw.record(ex, 200)
+        await gw.record(ex, 200)
         status = 0  # recorded
         yield event(final)
         yield b"data: [DONE]\n\n"
@@ -857,5 +865,5 @@ async def _sse(
         raise
     finally:
         if status != 0:
-            gw.record(ex, status, error)
+            gw.record_nowait(ex, status, error)
         gw.metrics.observe(ex.endpoint, status if status else 200, time.perf_counter() - t0)
