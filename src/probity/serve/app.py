@@ -240,7 +240,15 @@ class Gateway:
 
     # auth and policy ---------------------------------------------------------------------
 
-    def authenticate(self, request: Request) -> Caller:
+    def authenticate(self, request: Request, *, use_header: bool = True) -> Caller:
+        """The caller's key id and policy (the header's, when granted); 401 or 403 otherwise."""
+        caller = self.identify(request)
+        if use_header:
+            caller.policy = self.resolve_policy(caller, request.headers.get(POLICY_HEADER))
+        return caller
+
+    def identify(self, request: Request) -> Caller:
+        """The caller's key id and its own policy; 401 when keys are configured and none fits."""
         presented = bearer_token(
             request.headers.get("authorization"), request.headers.get("api-key")
         )
@@ -255,21 +263,28 @@ class Gateway:
                     code="invalid_api_key",
                 )
         kc = self.key_cfg.get(key_id) if key_id else None
-        policy = (kc.policy if kc and kc.policy else None) or self.cfg.policy
-        asked = request.headers.get(POLICY_HEADER)
-        if asked and asked != policy:
-            allowed = kc.allowed_policies if kc else ()
-            if asked not in allowed:
-                who = f"key {key_id!r}" if key_id else "an anonymous caller"
-                raise GatewayError(
-                    403,
-                    f"{who} may not use policy {asked!r} (its policy is {policy!r}; "
-                    f"allowed by header: {', '.join(allowed) or 'none'})",
-                    code="policy_not_allowed",
-                    type_="permission_error",
-                )
-            policy = asked
-        return Caller(key_id, policy)
+        return Caller(key_id, (kc.policy if kc and kc.policy else None) or self.cfg.policy)
+
+    def resolve_policy(self, caller: Caller, asked: str | None) -> str:
+        """``asked`` when the caller's key grants it, else 403; the caller's own when None.
+
+        Only policies listed in the key's ``allowed_policies`` can be chosen, so a client can
+        never switch to a weaker policy it was not granted.
+        """
+        if not asked or asked == caller.policy:
+            return caller.policy
+        kc = self.key_cfg.get(caller.key_id) if caller.key_id else None
+        allowed = kc.allowed_policies if kc else ()
+        if asked not in allowed:
+            who = f"key {caller.key_id!r}" if caller.key_id else "an anonymous caller"
+            raise GatewayError(
+                403,
+                f"{who} may not use policy {asked!r} (its policy is {caller.policy!r}; "
+                f"allowed by header: {', '.join(allowed) or 'none'})",
+                code="policy_not_allowed",
+                type_="permission_error",
+            )
+        return asked
 
     # guarding ----------------------------------------------------------------------------
 
@@ -552,7 +567,7 @@ def create_app(
         render_chunk: Callable[[Exchange, Delta | None, str | None, str | None], dict[str, Any]],
     ) -> Any:
         t0 = time.perf_counter()
-        caller = gw.authenticate(request)
+        caller = gw.identify(request)
         ex = Exchange(
             request_id="req-" + secrets.token_hex(12),
             endpoint=endpoint,
@@ -563,6 +578,9 @@ def create_app(
         )
         status, error = 200, None
         try:
+            # A refused policy switch is audited under the caller's own policy.
+            ex.guard = gw.guards.get(caller.policy)
+            caller.policy = gw.resolve_policy(caller, request.headers.get(POLICY_HEADER))
             ex.guard = gw.guards.get(caller.policy)
             ex.vault = _engines.new_vault()
             check_model(body.model)
@@ -742,17 +760,7 @@ def create_app(
                 f"direction must be 'input' or 'output', not {body.direction!r}",
                 param="direction",
             )
-        policy = caller.policy
-        if body.policy and body.policy != policy:
-            kc = gw.key_cfg.get(caller.key_id or "")
-            if not kc or body.policy not in kc.allowed_policies:
-                raise GatewayError(
-                    403,
-                    f"this caller may not use policy {body.policy!r}",
-                    code="policy_not_allowed",
-                    type_="permission_error",
-                )
-            policy = body.policy
+        policy = gw.resolve_policy(caller, body.policy) if body.policy else caller.policy
         guard = gw.guards.get(policy)
         v = await anyio.to_thread.run_sync(lambda: guard.check(body.text, direction=body.direction))
         gw.metrics.verdicts.labels(direction=body.direction, action=v.action).inc()

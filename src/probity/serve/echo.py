@@ -82,6 +82,9 @@ class EchoUpstream:
         chat = path.endswith("chat/completions")
         text = _answer(body, self.reply)
         n = int(body.get("n") or 1)
+        prompt = body.get("prompt")
+        if not chat and isinstance(prompt, list):
+            n *= max(1, len(prompt))  # one block of n choices per prompt
         created = int(time.time())
         if body.get("stream"):
             await send(
