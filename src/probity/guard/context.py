@@ -1,0 +1,138 @@
+"""Context rules: find labelled quotations and labelled opinions in a text.
+
+A quotation is *labelled* when the text says whose words they are: a quoted passage
+(``"..."``, ``“...”``, ``«...»``) with an attribution verb or phrase next to it (``she said``,
+``wrote``, ``according to``, ``as X put it``, ``the lyrics go``, ``— Name``), or a block quote
+(lines starting with ``>``) preceded by ``X wrote:`` / ``Quote:`` or followed by ``— X``. An
+opinion is *labelled* when its sentence opens with a marker such as ``In my opinion``, ``I
+think``, ``IMO`` or ``Opinion:``.
+
+A bare pair of quotation marks is not a label: scare quotes around an insult stay insults. The
+rules are regular expressions (fast, deterministic, explainable in an audit); a policy decides
+what a labelled region changes (see :class:`~probity.guard.policy.ContextRules`).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from probity.text import sentence_spans
+from probity.types import Span
+
+_ATTRIB = (
+    r"(?:said|says|say|wrote|writes|write|asked|asks|replied|replies|shouted|shouts|yelled|"
+    r"yells|told|tells|tweeted|tweets|posted|posts|sang|sings|declared|declares|stated|states|"
+    r"claimed|claims|added|adds|exclaimed|screamed|whispered|quoted|quotes|quipped|"
+    r"according to|in the words of|as \w+(?: \w+)? (?:put|puts) it|the lyrics?(?: go| read| are)?|"
+    r"the line (?:goes|reads|is)|the (?:sign|headline|message|post|tweet|comment) (?:read|reads|said|says)|"
+    r"quote|quoting|called (?:him|her|them|me|us|it)|the character)"
+)
+# Opening and closing quotation marks we recognise, as pairs.
+_QUOTE_RE = re.compile(
+    r"\"([^\"\n]{2,600})\"|“([^”]{2,600})”|«([^»]{2,600})»|„([^“”]{2,600})[“”]"
+    r"|(?<![A-Za-z])'([^'\n]{6,600})'(?![A-Za-z])"
+)
+_ATTRIB_BEFORE = re.compile(_ATTRIB + r"[^\"“«„'\n]{0,40}[:,]?\s*$", re.IGNORECASE)
+_ATTRIB_AFTER = re.compile(
+    r"^\s*[,.!?]?\s*(?:[—–-]{1,2}\s*[A-Z]|\(?\w+(?: \w+){0,3}\)?\s+"
+    + _ATTRIB
+    + r"\b|"
+    + _ATTRIB
+    + r"\b)",
+    re.IGNORECASE,
+)
+_DASH_ATTRIB = re.compile(r"^\s*[—–]\s*\w|^\s*--\s*\w")
+_BLOCK_LEAD = re.compile(
+    r"(?:\b(?:wrote|writes|said|says|posted)\s*:\s*$|^\s*(?:quote|quoting)\b.*:\s*$)", re.IGNORECASE
+)
+_OPINION_RE = re.compile(
+    r"^\s*(?:in my (?:humble |honest )?(?:opinion|view)|imo\b|imho\b|opinion\s*:|my (?:opinion|take|view)"
+    r"(?: is)?\s*[:,]?|i (?:personally )?(?:think|believe|feel|reckon|guess)|personally,|"
+    r"to me,|from my (?:point of view|perspective)|in my experience)",
+    re.IGNORECASE,
+)
+
+
+def quotation_spans(text: str) -> list[Span]:
+    """Spans of labelled quotations in ``text`` (the quoted words, marks included)."""
+    out: list[Span] = []
+    for m in _QUOTE_RE.finditer(text):
+        before = text[max(0, m.start() - 80) : m.start()]
+        after = text[m.end() : m.end() + 80]
+        if _ATTRIB_BEFORE.search(before) or _ATTRIB_AFTER.match(after) or _DASH_ATTRIB.match(after):
+            out.append(Span(m.start(), m.end(), "quotation"))
+    out.extend(_block_quotes(text))
+    return out
+
+
+def _block_quotes(text: str) -> list[Span]:
+    """Runs of ``>`` lines labelled by a lead line (``X wrote:``) or a ``— X`` line after."""
+    out: list[Span] = []
+    lines = text.splitlines(keepends=True)
+    pos = 0
+    starts = []
+    for line in lines:
+        starts.append(pos)
+        pos += len(line)
+    i = 0
+    while i < len(lines):
+        if lines[i].lstrip().startswith(">"):
+            j = i
+            while j < len(lines) and lines[j].lstrip().startswith(">"):
+                j += 1
+            lead = lines[i - 1] if i > 0 else ""
+            tail = lines[j] if j < len(lines) else ""
+            last = lines[j - 1].lstrip().lstrip(">").strip()
+            if (
+                _BLOCK_LEAD.search(lead.rstrip("\n"))
+                or _DASH_ATTRIB.match(tail)
+                or _DASH_ATTRIB.match(last)
+            ):
+                end = starts[j - 1] + len(lines[j - 1].rstrip("\n"))
+                out.append(Span(starts[i], end, "quotation"))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def opinion_spans(text: str) -> list[Span]:
+    """Spans of sentences labelled as opinions (``In my opinion, ...``)."""
+    return [Span(a, b, "opinion") for a, b in sentence_spans(text) if _OPINION_RE.match(text[a:b])]
+
+
+def labelled_regions(text: str, *, quotations: bool = True, opinions: bool = True) -> list[Span]:
+    """Labelled quotation and opinion spans of ``text``, sorted by start."""
+    spans: list[Span] = []
+    if quotations:
+        spans.extend(quotation_spans(text))
+    if opinions:
+        spans.extend(opinion_spans(text))
+    return sorted(spans, key=lambda s: (s.start, s.end))
+
+
+def region_of(span: Span, regions: list[Span]) -> str | None:
+    """The label of the region that contains ``span`` entirely, or None."""
+    for r in regions:
+        if r.start <= span.start and span.end <= r.end:
+            return r.label
+    return None
+
+
+def segments(text: str, regions: list[Span]) -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` cut at region boundaries, so that each segment is either
+    entirely inside a labelled region or entirely outside all of them."""
+    cuts = sorted({c for r in regions for c in (r.start, r.end)})
+    out: list[tuple[int, int]] = []
+    for a, b in sentence_spans(text):
+        inner = [c for c in cuts if a < c < b]
+        edges = [a, *inner, b]
+        for s, e in pairwise(edges):
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e - s >= 2:
+                out.append((s, e))
+    return out

@@ -1,0 +1,160 @@
+"""Signed detection certificates (Ed25519), verifiable with the public key alone.
+
+The signature covers the canonical JSON (sorted keys, no spaces, UTF-8) of
+``{"kind", "key_id", "claims"}``. Claims: scheme and public parameters, key id, counts,
+statistic, z, p-value, fpr, verdict, SHA-256 of the text, UTC time, Probity version.
+A provider hands the certificate and its public key (``probity keys export KEY``) to a third
+party, who runs ``probity watermark verify CERT --public-key KEY.pub.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from probity.errors import InputError, TamperedError, require
+from probity.text import text_digest
+from probity.types import Certificate
+from probity.watermark.detection import Detection
+from probity.watermark.keys import PUBLIC_FORMAT, WatermarkKey
+
+KIND = "watermark-detection"
+
+
+def _canonical(kind: str, key_id: str, claims: dict[str, Any]) -> bytes:
+    body = {"kind": kind, "key_id": key_id, "claims": claims}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def certify(detection: Detection, key: WatermarkKey, text: str) -> Certificate:
+    """Sign a statement of ``detection`` on ``text`` with ``key``'s Ed25519 private key."""
+    from probity import __version__
+
+    if not isinstance(key, WatermarkKey):
+        raise InputError("certify needs a WatermarkKey (with its private signing key)")
+    claims = {
+        "scheme": detection.scheme,
+        "params": detection.params,
+        "key_id": key.key_id,
+        "green": detection.green,
+        "scored": detection.scored,
+        "statistic": detection.statistic,
+        "z": detection.z,
+        "p_value": detection.p_value,
+        "fpr": detection.fpr,
+        "watermarked": detection.watermarked,
+        "window": detection.window,
+        "text_sha256": text_digest(text),
+        "issued_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "probity_version": __version__,
+    }
+    claims = json.loads(json.dumps(claims))  # plain JSON values, as verification will see them
+    sig = key.sign(_canonical(KIND, key.key_id, claims))
+    return Certificate(kind=KIND, claims=claims, key_id=key.key_id,
+                       public_key=key.public_key_hex, signature=sig.hex())
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    """A verified certificate: ``valid`` is always true (failures raise TamperedError);
+    ``key_matched`` says whether a trusted public key was given and matched;
+    ``text_matched`` is None unless a text was given to compare with the certified hash."""
+
+    valid: bool
+    key_id: str
+    key_matched: bool
+    text_matched: bool | None
+    claims: dict[str, Any]
+
+    def __bool__(self) -> bool:
+        return self.valid
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "key_id": self.key_id, "key_matched": self.key_matched,
+                "text_matched": self.text_matched, "claims": self.claims}
+
+
+def load_certificate(cert_or_path: Certificate | dict[str, Any] | str | os.PathLike[str]
+                     ) -> Certificate:
+    if isinstance(cert_or_path, Certificate):
+        return cert_or_path
+    data = cert_or_path
+    if not isinstance(data, dict):
+        p = Path(data)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise InputError(f"certificate file {p} does not exist") from exc
+        except (OSError, ValueError) as exc:
+            raise TamperedError(f"certificate {p} is not valid JSON: {exc}") from exc
+    try:
+        return Certificate.from_dict(data)
+    except (KeyError, TypeError) as exc:
+        raise TamperedError(f"certificate is missing field {exc}") from exc
+
+
+def _public_key_hex(public_key: Any) -> str:
+    if isinstance(public_key, WatermarkKey):
+        return public_key.public_key_hex
+    if isinstance(public_key, bytes):
+        return public_key.hex()
+    s = str(public_key)
+    p = Path(s).expanduser()
+    if p.is_file():
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read public key file {p}: {exc}") from exc
+        if data.get("format") not in (PUBLIC_FORMAT, "probity-watermark-key/1"):
+            raise InputError(f"{p} is not a Probity public key export")
+        return str(data["public_key"])
+    try:
+        if len(bytes.fromhex(s)) == 32:
+            return s.lower()
+    except ValueError:
+        pass
+    from probity.watermark.keys import load_key
+
+    return load_key(s).public_key_hex
+
+
+def verify_certificate(cert_or_path: Certificate | dict[str, Any] | str | os.PathLike[str],
+                       public_key: Any = None, *, text: str | None = None) -> CertificateCheck:
+    """Check a certificate's Ed25519 signature; raise :class:`TamperedError` when it fails.
+
+    ``public_key`` (a hex string, a public key export file, a key id or a WatermarkKey) is the
+    key you trust; without it the certificate's embedded key is used, which proves integrity
+    but not who signed. ``text`` (optional) must hash to the certified ``text_sha256``.
+    """
+    ed = require("cryptography.hazmat.primitives.asymmetric.ed25519", "crypto")
+    exc_mod = require("cryptography.exceptions", "crypto")
+    cert = load_certificate(cert_or_path)
+    if cert.algorithm != "ed25519":
+        raise TamperedError(f"unsupported certificate algorithm {cert.algorithm!r}")
+    matched = False
+    pub_hex = cert.public_key
+    if public_key is not None:
+        trusted = _public_key_hex(public_key)
+        if trusted.lower() != cert.public_key.lower():
+            raise TamperedError(f"certificate {cert.key_id} was not signed by the given public key")
+        matched = True
+        pub_hex = trusted
+    try:
+        pub = ed.Ed25519PublicKey.from_public_bytes(bytes.fromhex(pub_hex))
+        pub.verify(bytes.fromhex(cert.signature), _canonical(cert.kind, cert.key_id, cert.claims))
+    except (ValueError, exc_mod.InvalidSignature) as exc:
+        raise TamperedError(f"certificate signature does not verify (key {cert.key_id}): "
+                            "the certificate was altered or signed by another key") from exc
+    if cert.claims.get("key_id") != cert.key_id:
+        raise TamperedError("certificate key id does not match its claims")
+    text_matched = None
+    if text is not None:
+        text_matched = text_digest(text) == cert.claims.get("text_sha256")
+        if not text_matched:
+            raise TamperedError("the text does not match the certified text hash")
+    return CertificateCheck(valid=True, key_id=cert.key_id, key_matched=matched,
+                            text_matched=text_matched, claims=cert.claims)
