@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from probity.errors import ConfigError, MissingDependencyError, ProbityError, UnknownKeyError
 from probity.serve.config import WatermarkConfig
@@ -29,26 +29,36 @@ def _guard_module() -> Any:
 
 
 class Guards:
-    """Loads each policy's :class:`probity.guard.Guard` once and keeps it (thread-safe)."""
+    """Each policy's :class:`probity.guard.Guard`, built once per process and shared.
+
+    Guards are thread-safe for ``check`` and cost seconds to build (scanner models), so every
+    gateway app in the process shares them. A policy given as a file path is rebuilt when the
+    file changes (its modification time is part of the cache key).
+    """
+
+    _shared: ClassVar[dict[tuple[str, float], Any]] = {}
+    _lock = threading.Lock()
 
     def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._mine: dict[str, Any] = {}
 
     def get(self, policy: str) -> Any:
-        guard = self._cache.get(policy)
+        guard = self._mine.get(policy)
         if guard is not None:
             return guard
+        p = Path(policy)
+        key = (policy, p.stat().st_mtime if p.is_file() else 0.0)
         with self._lock:
-            if policy not in self._cache:
+            if key not in self._shared:
                 g = _guard_module()
                 try:
-                    self._cache[policy] = g.Guard.from_policy(policy)
+                    self._shared[key] = g.Guard.from_policy(policy)
                 except ProbityError:
                     raise
                 except (OSError, ValueError) as exc:
                     raise UnknownKeyError(f"cannot load policy {policy!r}: {exc}") from exc
-            return self._cache[policy]
+            self._mine[policy] = self._shared[key]
+        return self._mine[policy]
 
 
 def new_vault() -> Any:
@@ -91,10 +101,6 @@ def verify_audit_log(path: str | Path) -> Any:
 # -- watermark ------------------------------------------------------------------------------
 
 
-def watermark_available() -> bool:
-    return importlib.util.find_spec("probity.watermark") is not None
-
-
 class Watermark:
     """The configured watermark scheme: a logits processor for sampling and a detector."""
 
@@ -113,7 +119,10 @@ class Watermark:
                 hint="create it with `probity keys new`",
             ) from exc
         self.cfg = cfg
-        self.scheme = make_scheme(cfg.scheme, key=key, gamma=cfg.gamma, delta=cfg.delta)
+        params = dict(cfg.params)
+        if cfg.scheme == "kgw":
+            params = {"gamma": cfg.gamma, "delta": cfg.delta, **params}
+        self.scheme = make_scheme(cfg.scheme, key=key, **params)
 
     def processors(self, vocab_size: int) -> list[Any]:
         return [self.scheme.logits_processor(vocab_size)]
@@ -122,10 +131,14 @@ class Watermark:
         """The scheme's parameters without the secret key (goes into every response)."""
         return dict(self.scheme.public_params())
 
-    def detect(self, text: str, model: Any, fpr: float | None = None) -> dict[str, Any]:
+    def detect(
+        self, text: str, model: Any, fpr: float | None = None, prompt: str | None = None
+    ) -> dict[str, Any]:
+        """Detection at false-positive rate ``fpr`` (the config's when None); ``prompt`` is
+        stripped from the text when echoed and used as context only."""
         from probity.watermark import detect_text
 
-        det = detect_text(text, self.scheme, model, fpr=fpr or self.cfg.detect_fpr)
+        det = detect_text(text, self.scheme, model, prompt=prompt, fpr=fpr or self.cfg.detect_fpr)
         return det.to_dict()
 
 

@@ -126,6 +126,7 @@ class DetectRequest(BaseModel):
 
     text: str = Field(min_length=1)
     fpr: float | None = Field(None, gt=0, lt=1)
+    prompt: str | None = None
 
 
 def _content_text(content: str | list[dict[str, Any]] | None) -> str:
@@ -202,6 +203,10 @@ class Gateway:
             if b.kind == "local":
                 from probity.lm import load_model
 
+                if b.threads is not None:
+                    import torch
+
+                    torch.set_num_threads(b.threads)
                 model = load_model(None if b.model == "probity-demo" else b.model, device=b.device)
                 procs: list[Any] = []
                 if self.cfg.watermark is not None and self.cfg.watermark.enabled:
@@ -777,7 +782,9 @@ def create_app(
                 code="not_configured",
             )
         wm, model = gw.watermark, gw.backend.model
-        return await anyio.to_thread.run_sync(lambda: wm.detect(body.text, model, body.fpr))
+        return await anyio.to_thread.run_sync(
+            lambda: wm.detect(body.text, model, body.fpr, body.prompt)
+        )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -53,7 +53,9 @@ class BackendConfig(ProbityModel):
     ``local``: a transformers model (``model`` is a hub name, a folder or ``probity-demo``),
     loaded once at start-up, generating up to ``max_batch`` prompts together; requests arriving
     within ``batch_wait_ms`` milliseconds of each other with the same sampling parameters share
-    one ``generate`` call.
+    one ``generate`` call. ``threads`` sets torch's intra-op threads (``torch.set_num_threads``,
+    process-wide); on a small or shared machine 1 is often several times faster than the
+    default, which oversubscribes the cores.
 
     ``upstream``: an OpenAI-compatible endpoint at ``base_url`` (with the ``/v1`` prefix); its
     API key is read from the environment variable ``api_key_env`` (never from the YAML file).
@@ -73,6 +75,7 @@ class BackendConfig(ProbityModel):
     read_timeout_s: float = Field(120.0, gt=0)
     connect_retries: int = Field(2, ge=0, le=10)
     max_connections: int = Field(128, ge=1)
+    threads: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _upstream_needs_url(self) -> BackendConfig:
@@ -96,8 +99,11 @@ class BackendConfig(ProbityModel):
 class WatermarkConfig(ProbityModel):
     """Watermarking of the local model's sampling (ignored by an upstream backend).
 
-    ``key`` names a key created with ``probity keys new`` (or a path to one); ``gamma`` is the
-    green-list fraction in (0, 1) and ``delta`` the logit bias added to green tokens.
+    ``key`` names a key created with ``probity keys new`` (or a path to one); ``scheme`` is
+    ``kgw`` or ``gumbel`` (:func:`probity.watermark.make_scheme`); for ``kgw``, ``gamma`` is the
+    green-list fraction in (0, 1) and ``delta`` the logit bias added to green tokens; ``params``
+    go to ``make_scheme`` as they are (``context_width``, ``hard``, ...). Detection answers at
+    false-positive rate ``detect_fpr``.
     """
 
     enabled: bool = True
@@ -106,6 +112,7 @@ class WatermarkConfig(ProbityModel):
     gamma: float = Field(0.25, gt=0, lt=1)
     delta: float = Field(2.0, ge=0)
     detect_fpr: float = Field(1e-4, gt=0, lt=1)
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class ApiKeyConfig(ProbityModel):
