@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -121,6 +122,21 @@ class ScanRequest(BaseModel):
     policy: str | None = None
 
 
+class TextRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+
+
+class OverlapRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    index: str = Field(min_length=1)
+    min_tokens: int | None = Field(None, ge=1)
+    threshold: float | None = Field(None, gt=0, le=1)
+
+
 class DetectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -188,6 +204,8 @@ class Gateway:
         self.started = time.time()
         self.citations = _engines.optional_engine("probity.citations")
         self.overlap = _engines.optional_engine("probity.overlap")
+        self._indexes: dict[str, Any] = {}
+        self._index_lock = threading.Lock()
 
     # startup ----------------------------------------------------------------------------
 
@@ -237,6 +255,13 @@ class Gateway:
         if self._backend is None:
             raise ProbityError("the gateway has not started (no backend)")
         return self._backend
+
+    def overlap_index(self, name: str) -> Any:
+        """An overlap index from the Probity home, opened once and kept."""
+        with self._index_lock:
+            if name not in self._indexes:
+                self._indexes[name] = self.overlap.OverlapIndex.open(name)
+            return self._indexes[name]
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.audit.close)
@@ -785,6 +810,49 @@ def create_app(
         return await anyio.to_thread.run_sync(
             lambda: wm.detect(body.text, model, body.fpr, body.prompt)
         )
+
+    if gw.citations is not None:
+
+        @app.post("/v1/citations/verify")
+        async def citations_verify(request: Request, body: TextRequest) -> dict[str, Any]:
+            """Extract the references in ``text`` and verify each against the local database
+            (``citations_db`` in the config, else the Probity home's)."""
+            gw.authenticate(request)
+            cit = gw.citations
+
+            def run() -> list[Any]:
+                db = (
+                    cit.CitationDB(config.citations_db, create=False)
+                    if config.citations_db
+                    else cit.CitationDB(create=False)
+                )
+                try:
+                    return cit.verify_references(body.text, db)
+                finally:
+                    db.close()
+
+            verdicts = await anyio.to_thread.run_sync(run)
+            return {"references": len(verdicts), "verdicts": [v.to_dict() for v in verdicts]}
+
+    if gw.overlap is not None:
+
+        @app.post("/v1/overlap/check")
+        async def overlap_check(request: Request, body: OverlapRequest) -> dict[str, Any]:
+            """What ``text`` shares with a protected-content index in the Probity home."""
+            gw.authenticate(request)
+            if config.overlap_indexes and body.index not in config.overlap_indexes:
+                raise GatewayError(
+                    403,
+                    f"index {body.index!r} is not served here; allowed: "
+                    f"{', '.join(config.overlap_indexes)}",
+                    code="index_not_allowed",
+                    type_="permission_error",
+                )
+            index = await anyio.to_thread.run_sync(gw.overlap_index, body.index)
+            report = await anyio.to_thread.run_sync(
+                lambda: index.check(body.text, min_tokens=body.min_tokens, threshold=body.threshold)
+            )
+            return {**report.to_dict(), "found": report.found}
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

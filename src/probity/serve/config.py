@@ -168,6 +168,8 @@ class GatewayConfig(ProbityModel):
     limits: LimitsConfig = LimitsConfig()
     audit: AuditConfig = AuditConfig()
     log_requests: bool = True
+    citations_db: str | None = None
+    overlap_indexes: tuple[str, ...] = ()
     append_disclaimers: bool = True
 
     @model_validator(mode="after")
