@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -71,9 +72,9 @@ def scan_context(
 ) -> Any:
     from probity.guard import ScanContext
 
-    mode = getattr(guard.policy, "mode", "factual") or "factual"
+    info = policy_info(guard)
     return ScanContext(
-        direction=direction, prompt=prompt, policy=guard.policy.name, mode=mode, metadata=metadata
+        direction=direction, prompt=prompt, policy=info.name, mode=info.mode, metadata=metadata
     )
 
 
@@ -84,14 +85,45 @@ def open_audit_log(path: str | Path) -> Any:
 def audit_entry(verdict: Any, guard: Any, *, include_text: bool, **extra: Any) -> dict[str, Any]:
     """One audit record through the guard's ``audit_record`` (policy digest, scanner versions)."""
     g = _guard_module()
-    return g.audit_record(
-        verdict, guard.policy, scanner_versions(guard), include_text=include_text, **extra
-    )
+    info = policy_info(guard)
+    return g.audit_record(verdict, info, info.scanners, include_text=include_text, **extra)
 
 
-def scanner_versions(guard: Any) -> dict[str, str]:
-    """Scanner name -> version over both directions (what the audit log records)."""
-    return {**guard.scanners("input"), **guard.scanners("output")}
+@dataclass(frozen=True)
+class PolicyInfo:
+    """What the gateway reads from a guard's policy on every request, computed once.
+
+    ``Policy.digest`` hashes the canonical policy on each access and ``audit_record`` formats
+    the policy object eagerly; this snapshot (name, digest, mode, audit settings, scanner
+    versions) keeps both off the request path. Guards are immutable once built.
+    """
+
+    name: str
+    digest: str
+    mode: str
+    audit: Any
+    scanners: dict[str, str]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_INFO: dict[int, PolicyInfo] = {}
+
+
+def policy_info(guard: Any) -> PolicyInfo:
+    info = _INFO.get(id(guard))
+    if info is None:
+        pol = guard.policy
+        info = PolicyInfo(
+            pol.name,
+            pol.digest,
+            getattr(pol, "mode", "factual") or "factual",
+            getattr(pol, "audit", None),
+            {**guard.scanners("input"), **guard.scanners("output")},
+        )
+        _INFO[id(guard)] = info
+    return info
 
 
 def verify_audit_log(path: str | Path) -> Any:

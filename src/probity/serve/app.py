@@ -352,7 +352,7 @@ class Gateway:
             raise GatewayError(
                 400,
                 "the prompt was blocked by policy "
-                f"{ex.guard.policy.name!r}: {'; '.join(reasons) or 'blocked'}",
+                f"{_engines.policy_info(ex.guard).name!r}: {'; '.join(reasons) or 'blocked'}",
                 code=CONTENT_FILTER,
                 extra={"probity": self.extension(ex)},
             )
@@ -380,9 +380,10 @@ class Gateway:
     def extension(self, ex: Exchange) -> dict[str, Any]:
         """The ``probity`` object added to every response (never the watermark key)."""
         g = ex.guard
+        info = _engines.policy_info(g) if g else None
         return {
             "request_id": ex.request_id,
-            "policy": {"name": g.policy.name, "digest": g.policy.digest} if g else None,
+            "policy": {"name": info.name, "digest": info.digest} if info else None,
             "key_id": ex.caller.key_id,
             "input": [_verdict_view(v) for v in ex.input_verdicts],
             "output": [_verdict_view(v) for v in ex.output_verdicts],
@@ -410,7 +411,7 @@ class Gateway:
         decisive = (
             max(verdicts, key=lambda v: _SEVERITY[v.action])
             if verdicts
-            else Verdict("allow", policy=ex.guard.policy.name, direction="input")
+            else Verdict("allow", policy=_engines.policy_info(ex.guard).name, direction="input")
         )
         latency_ms = round((time.perf_counter() - ex.started) * 1000.0, 3)
         return _engines.audit_entry(
@@ -794,7 +795,7 @@ def create_app(
         guard = gw.guards.get(policy)
         v = await anyio.to_thread.run_sync(lambda: guard.check(body.text, direction=body.direction))
         gw.metrics.verdicts.labels(direction=body.direction, action=v.action).inc()
-        return {**v.to_dict(), "policy_digest": guard.policy.digest}
+        return {**v.to_dict(), "policy_digest": _engines.policy_info(guard).digest}
 
     @app.post("/v1/watermark/detect")
     async def watermark_detect(request: Request, body: DetectRequest) -> dict[str, Any]:
