@@ -214,6 +214,44 @@ def test_default_policy_pii_round_trip_and_injection_block(tmp_path: Path) -> No
     assert phone not in audit.read_text()
 
 
+def test_upstream_breaking_mid_stream_is_reported_and_audited(tmp_path: Path, policy: str) -> None:
+    class Broken(EchoUpstream):
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                return await super().__call__(scope, receive, send)
+            await receive()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")],
+                }
+            )
+            chunk = {"choices": [{"index": 0, "delta": {"content": "One sentence. Two"}}]}
+            await send(
+                {
+                    "type": "http.response.body",
+                    "more_body": True,
+                    "body": b"data: " + json.dumps(chunk).encode() + b"\n\n",
+                }
+            )
+            raise RuntimeError("upstream died")
+
+    with ServerThread(Broken()) as up:
+        srv, audit = _gateway(tmp_path, up.base_url, policy)
+        try:
+            text = ""
+            with pytest.raises(openai.APIError, match="stream broke"):
+                for chunk in _client(srv).chat.completions.create(
+                    model="echo", stream=True, messages=[{"role": "user", "content": "hi"}]
+                ):
+                    text += "".join(c.delta.content or "" for c in chunk.choices)
+        finally:
+            srv.stop()
+    recs = _records(audit)
+    assert [r["status"] for r in recs] == [502] and "stream broke" in recs[0]["error"]
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -524,6 +524,14 @@ def create_app(
         err = GatewayError(exc.http_status, str(exc), code=code, type_=kind)
         return JSONResponse(err.body(), status_code=exc.http_status)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        err = GatewayError(
+            500, f"internal error ({type(exc).__name__}); see the server log", type_="server_error"
+        )
+        return JSONResponse(err.body(), status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
@@ -636,6 +644,9 @@ def create_app(
             status, error = exc.http_status, str(exc)
             if status >= 500:
                 gw.metrics.backend_errors.inc()
+            raise
+        except Exception as exc:  # a bug: still audited, answered 500 by the handler below
+            status, error = 500, f"internal error: {type(exc).__name__}"
             raise
         finally:
             if status != -1:
@@ -894,7 +905,7 @@ async def _sse(
     last event. A client that goes away still gets its request recorded."""
     checkers: dict[int, Any] = {}
     finished: dict[int, str] = {}
-    status, error = 200, None
+    status, error, recorded = 200, None, False
 
     def checker(i: int) -> Any:
         if i not in checkers:
@@ -933,21 +944,31 @@ async def _sse(
         final = chunk(ex, None, None, None)
         final["probity"] = gw.extension(ex)
         await gw.record(ex, 200)
-        status = 0  # recorded
+        recorded = True
         yield event(final)
         yield b"data: [DONE]\n\n"
-    except ProbityError as exc:
-        status, error = exc.http_status, str(exc)
-        gw.metrics.backend_errors.inc()
+    except Exception as exc:  # the backend broke mid-stream, or a bug: record, then tell
+        if isinstance(exc, ProbityError):
+            status, error, code = exc.http_status, str(exc), "upstream_error"
+            gw.metrics.backend_errors.inc()
+        else:
+            log.exception("unexpected error in stream %s", ex.request_id)
+            status, error, code = 500, f"internal error: {type(exc).__name__}", None
+        if not recorded:
+            await gw.record(ex, status, error)
+            recorded = True
         yield event(
             GatewayError(
-                exc.http_status, str(exc), code="upstream_error", type_="server_error"
+                500 if code is None else 502,
+                error or "stream failed",
+                code=code,
+                type_="server_error",
             ).body()
         )
     except (asyncio.CancelledError, GeneratorExit):
         status, error = 499, "client closed the stream"
         raise
     finally:
-        if status != 0:
+        if not recorded:
             gw.record_nowait(ex, status, error)
-        gw.metrics.observe(ex.endpoint, status if status else 200, time.perf_counter() - t0)
+        gw.metrics.observe(ex.endpoint, status, time.perf_counter() - t0)
