@@ -64,16 +64,16 @@ async def run_load(
     *,
     stream: bool = False,
     headers: dict[str, str] | None = None,
-) -> tuple[np.ndarray, int]:
-    """Send ``n`` requests, ``concurrency`` at a time; latencies in ms (TTFT when streaming)."""
+) -> tuple[np.ndarray, list[str]]:
+    """Send ``n`` requests, ``concurrency`` at a time; latencies in ms (TTFT when streaming)
+    and one reason per failed request (HTTP status or exception type)."""
     lat: list[float] = []
-    errors = 0
+    errors: list[str] = []
     sem = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60.0, headers=headers) as client:
 
         async def one() -> None:
-            nonlocal errors
             async with sem:
                 t0 = time.perf_counter()
                 try:
@@ -88,23 +88,29 @@ async def run_load(
                                 ):
                                     first = time.perf_counter()
                             if r.status_code != 200 or first is None:
-                                errors += 1
+                                errors.append(f"HTTP {r.status_code}")
                                 return
                             lat.append((first - t0) * 1000)
                     else:
                         r = await client.post(url, json=BODY)
                         if r.status_code != 200:
-                            errors += 1
+                            errors.append(f"HTTP {r.status_code}")
                             return
                         lat.append((time.perf_counter() - t0) * 1000)
-                except httpx.HTTPError:
-                    errors += 1
+                except httpx.HTTPError as exc:
+                    errors.append(type(exc).__name__)
 
         # warm-up (connections, first policy use), not measured
         for _ in range(min(concurrency, 8)):
             await client.post(url, json=BODY)
         await asyncio.gather(*(one() for _ in range(n)))
     return np.asarray(lat), errors
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(a: np.ndarray, q: float) -> float:
@@ -165,8 +171,9 @@ def main() -> None:
         env=env,
     )
     rows = []
-    total_gw = 0
-    errors_total = 0
+    sent_gw = 0
+    errs: dict[str, list[str]] = {"gateway": [], "direct": []}
+    cpu0: tuple[float, float] | None = None
     started = time.monotonic()
     try:
         wait_ready(f"http://127.0.0.1:{up_port}/v1/models")
@@ -177,17 +184,25 @@ def main() -> None:
             if time.monotonic() - started > args.max_seconds:
                 print(f"stopping early: over {args.max_seconds:.0f} s", file=sys.stderr)
                 break
+            c_up = cpu_seconds(up.pid)
             peer, e1 = asyncio.run(run_load(direct, n, conc))
+            c_up = cpu_seconds(up.pid) - c_up
+            c_gw = cpu_seconds(gw.pid)
             ours, e2 = asyncio.run(run_load(via, n, conc))
-            total_gw += n + min(conc, 8)
-            errors_total += e1 + e2
+            c_gw = cpu_seconds(gw.pid) - c_gw
+            if conc == 16:
+                cpu0 = (c_gw / n * 1000, c_up / n * 1000)
+            sent_gw += n + min(conc, 8)
+            errs["direct"] += e1
+            errs["gateway"] += e2
             for q in (50, 99):
                 o, p = pct(ours, q), pct(peer, q)
                 rows.append((f"chat c={conc} p{q} latency (ms)", o, p, p / o, o - p))
         peer, e1 = asyncio.run(run_load(direct, n_stream, 4, stream=True))
         ours, e2 = asyncio.run(run_load(via, n_stream, 4, stream=True))
-        total_gw += n_stream + 4
-        errors_total += e1 + e2
+        sent_gw += n_stream + 4
+        errs["direct"] += e1
+        errs["gateway"] += e2
         for q in (50, 99):
             o, p = pct(ours, q), pct(peer, q)
             rows.append((f"stream c=4 p{q} time to first token (ms)", o, p, p / o, o - p))
@@ -202,20 +217,32 @@ def main() -> None:
 
     check = AuditLog.verify(audit)
     records = sum(1 for _ in audit.open())
-    audited = [ln for ln in metrics.splitlines() if ln.startswith("probity_audit_records_total")]
+    answered = sum(
+        float(ln.rsplit(" ", 1)[1])
+        for ln in metrics.splitlines()
+        if ln.startswith("probity_requests_total{")
+    )
     print("| case | ours (gateway) | peer (direct upstream) | ratio (peer/ours) | overhead (ms) |")
     print("|---|---|---|---|---|")
     for case, o, p, r, d in rows:
         print(f"| {case} | {o:.2f} | {p:.2f} | {r:.3f} | {d:+.2f} |")
-    print(f"| errors (gateway + direct) | {errors_total} | | | |")
+    if cpu0 is not None:
+        o, p = cpu0
+        print(
+            f"| server CPU per request, c=16 (ms) | {o:.2f} | {p:.2f} | {p / o:.3f} | "
+            f"{o - p:+.2f} |"
+        )
+    for side in ("gateway", "direct"):
+        reasons = ", ".join(f"{r} x{errs[side].count(r)}" for r in sorted(set(errs[side])))
+        print(f"| client-side failures, {side} | {len(errs[side])} | {reasons} | | |")
     print(
-        f"| audit records / gateway requests | {records} / {total_gw} "
-        f"(chain {'verified' if check.ok else 'BROKEN'}) | | | |"
+        f"| audit records / requests the gateway answered / sent | {records} / "
+        f"{answered:.0f} / {sent_gw} (chain {'verified' if check.ok else 'BROKEN'}) | | | |"
     )
     print(
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"numpy {np.__version__}, httpx {httpx.__version__}; "
-        f"policy {args.policy!r}; {audited[0] if audited else ''}"
+        f"policy {args.policy!r}; load average {os.getloadavg()[0]:.1f} at the end"
     )
 
 
