@@ -10,6 +10,10 @@ from typing import Any
 from probity.errors import ProbityError
 from probity.serve.config import GatewayConfig
 
+#: Idle keep-alive seconds. uvicorn's default (5 s) races busy clients: a pooled connection
+#: the server closes just as the client reuses it fails with a read error.
+KEEP_ALIVE_S = 75
+
 
 def serve(
     cfg: GatewayConfig, *, host: str | None = None, port: int | None = None, log_level: str = "info"
@@ -21,6 +25,7 @@ def serve(
 
     h = host or cfg.host
     cfg.check_bind(h)
+    _request_log(log_level)
     # access_log off: uvicorn's access line holds the client address and path only, but our
     # own one-line log (request id, key id, policy, status) is what operators need.
     uvicorn.run(
@@ -30,7 +35,22 @@ def serve(
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
+
+
+def _request_log(level: str) -> None:
+    """One line per request on stderr: request id, endpoint, key id, policy, status, latency
+    (never the prompt or the key)."""
+    import logging
+
+    logger = logging.getLogger("probity.serve")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
 
 
 class ServerThread:
@@ -58,6 +78,7 @@ class ServerThread:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=KEEP_ALIVE_S,
             backlog=2048,
         )
         self.server = uvicorn.Server(config)
