@@ -51,8 +51,11 @@ def test_green_lists_match_transformers_on_10000_random_key_context_cases() -> N
 
 def test_large_vocab_and_extreme_keys_match() -> None:
     rng = np.random.default_rng(7)
-    for hk, vocab, scheme in [(2**63 - 1, 50257, "lefthash"), (3, 128256, "lefthash"),
-                              (2**62 + 12345, 50257, "selfhash")]:
+    for hk, vocab, scheme in [
+        (2**63 - 1, 50257, "lefthash"),
+        (3, 128256, "lefthash"),
+        (2**62 + 12345, 50257, "selfhash"),
+    ]:
         proc = lp.WatermarkLogitsProcessor(vocab, "cpu", 0.25, 2.0, hk, scheme, 2)
         ctx = rng.integers(0, vocab, size=(4, 2))
         ctx[0] = vocab - 1
@@ -63,20 +66,38 @@ def test_large_vocab_and_extreme_keys_match() -> None:
             np.testing.assert_array_equal(got, np.isin(q, ref))
 
 
-@pytest.mark.parametrize("scheme,cw,ignore", [("lefthash", 1, False), ("lefthash", 3, True),
-                                              ("selfhash", 2, True), ("selfhash", 1, False)])
-def test_detector_counts_match_transformers_watermark_detector(scheme: str, cw: int,
-                                                               ignore: bool) -> None:
+@pytest.mark.parametrize(
+    "scheme,cw,ignore",
+    [("lefthash", 1, False), ("lefthash", 3, True), ("selfhash", 2, True), ("selfhash", 1, False)],
+)
+def test_detector_counts_match_transformers_watermark_detector(
+    scheme: str, cw: int, ignore: bool
+) -> None:
     from transformers import GPT2Config
 
     vocab, hk = 500, 987654321
     cfg = GPT2Config(vocab_size=vocab, bos_token_id=vocab - 1)
-    det = wm.WatermarkDetector(cfg, "cpu", {"greenlist_ratio": 0.25, "bias": 2.0,
-                                            "hashing_key": hk, "seeding_scheme": scheme,
-                                            "context_width": cw},
-                               ignore_repeated_ngrams=ignore)
-    ours = make_scheme("kgw", hk, backend="hf-compat", gamma=0.25, seeding=scheme,
-                       context_width=cw, vocab_size=vocab)
+    det = wm.WatermarkDetector(
+        cfg,
+        "cpu",
+        {
+            "greenlist_ratio": 0.25,
+            "bias": 2.0,
+            "hashing_key": hk,
+            "seeding_scheme": scheme,
+            "context_width": cw,
+        },
+        ignore_repeated_ngrams=ignore,
+    )
+    ours = make_scheme(
+        "kgw",
+        hk,
+        backend="hf-compat",
+        gamma=0.25,
+        seeding=scheme,
+        context_width=cw,
+        vocab_size=vocab,
+    )
     rng = np.random.default_rng(3)
     ids = rng.integers(0, vocab - 1, size=(3, 120))
     ids[1, 60:] = ids[1, :60]  # repeats
@@ -94,21 +115,32 @@ def test_text_generated_by_transformers_is_detected_and_ours_by_transformers(tin
     from probity.lm import GenerationParams, sample
 
     hk = 424242
-    cfg = WatermarkingConfig(greenlist_ratio=0.25, bias=4.0, hashing_key=hk,
-                             seeding_scheme="lefthash", context_width=1)
+    cfg = WatermarkingConfig(
+        greenlist_ratio=0.25, bias=4.0, hashing_key=hk, seeding_scheme="lefthash", context_width=1
+    )
     model, tok = tiny_model.model, tiny_model.tokenizer
     enc = tok(["the river"], return_tensors="pt", add_special_tokens=False)
     torch.manual_seed(0)
-    out = model.generate(**enc, watermarking_config=cfg, do_sample=True, max_new_tokens=60,
-                         pad_token_id=tok.eos_token_id)
-    new = out[0, enc["input_ids"].shape[1]:].numpy()
-    ours = make_scheme("kgw", hk, backend="hf-compat", gamma=0.25, delta=4.0,
-                       vocab_size=tiny_model.vocab_size)
+    out = model.generate(
+        **enc,
+        watermarking_config=cfg,
+        do_sample=True,
+        max_new_tokens=60,
+        pad_token_id=tok.eos_token_id,
+    )
+    new = out[0, enc["input_ids"].shape[1] :].numpy()
+    ours = make_scheme(
+        "kgw", hk, backend="hf-compat", gamma=0.25, delta=4.0, vocab_size=tiny_model.vocab_size
+    )
     d = ours.detect(new, prompt_ids=enc["input_ids"][0].numpy(), fpr=1e-3)
     assert d.watermarked, d.to_dict()
     # ours -> transformers' detector (numpy sampler with the hf-compat adjuster)
-    comp = sample(tiny_model, ["the river"], GenerationParams(max_new_tokens=60, seed=1),
-                  adjusters=[ours.adjuster(tiny_model.vocab_size)])[0]
+    comp = sample(
+        tiny_model,
+        ["the river"],
+        GenerationParams(max_new_tokens=60, seed=1),
+        adjusters=[ours.adjuster(tiny_model.vocab_size)],
+    )[0]
     det = wm.WatermarkDetector(model.config, "cpu", cfg)
     res = det(torch.tensor([list(comp.token_ids)]), return_dict=True)
     assert bool(res.prediction[0]), res

@@ -11,9 +11,12 @@ from probity.watermark import Detection, make_scheme
 from probity.watermark.detection import best_window
 
 
-@pytest.mark.parametrize("seeding,h", [("lefthash", 1), ("lefthash", 3), ("selfhash", 1),
-                                       ("selfhash", 4)])
-def test_torch_processor_numpy_adjuster_and_detector_agree_bit_for_bit(seeding: str, h: int) -> None:
+@pytest.mark.parametrize(
+    "seeding,h", [("lefthash", 1), ("lefthash", 3), ("selfhash", 1), ("selfhash", 4)]
+)
+def test_torch_processor_numpy_adjuster_and_detector_agree_bit_for_bit(
+    seeding: str, h: int
+) -> None:
     torch = pytest.importorskip("torch")
     s = make_scheme("kgw", 11, seeding=seeding, context_width=h, gamma=0.3)
     rng = np.random.default_rng(0)
@@ -47,8 +50,17 @@ def test_exact_binomial_p_value_and_z() -> None:
     assert d.p_value == pytest.approx(binom.sf(d.green - 1, d.scored, 0.25))
     assert d.z == pytest.approx((d.green - 0.25 * d.scored) / np.sqrt(d.scored * 0.25 * 0.75))
     assert not d.watermarked and d.scored == 399
-    assert set(d.to_dict()) >= {"scheme", "z", "p_value", "green", "scored", "watermarked",
-                                "fpr", "window", "marks"}
+    assert set(d.to_dict()) >= {
+        "scheme",
+        "z",
+        "p_value",
+        "green",
+        "scored",
+        "watermarked",
+        "fpr",
+        "window",
+        "marks",
+    }
     assert isinstance(d, Detection) and len(d.marks) == 400 and d.marks[0] == -1
 
 
@@ -65,9 +77,15 @@ def _watermarked_ids(scheme, n: int, vocab: int = 5000, seed: int = 0) -> np.nda
     return np.array(ids[4:])
 
 
-@pytest.mark.parametrize("name,params", [("kgw", {}), ("kgw", {"hard": True}),
-                                         ("kgw", {"seeding": "selfhash", "context_width": 3}),
-                                         ("gumbel", {})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("kgw", {}),
+        ("kgw", {"hard": True}),
+        ("kgw", {"seeding": "selfhash", "context_width": 3}),
+        ("gumbel", {}),
+    ],
+)
 def test_synthetic_round_trip_every_scheme(name: str, params: dict) -> None:
     s = make_scheme(name, 99, **params)
     ids = _watermarked_ids(s, 80)
@@ -115,8 +133,10 @@ def test_windowed_finds_pasted_passage_with_corrected_p_value() -> None:
 def test_best_window_bonferroni_is_conservative_on_null() -> None:
     rng = np.random.default_rng(0)
     s = make_scheme("kgw", 1)
-    ps = [best_window(rng.random(300) < 0.25, np.ones(300, bool), s._pvalues)["p_value"]
-          for _ in range(200)]
+    ps = [
+        best_window(rng.random(300) < 0.25, np.ones(300, bool), s._pvalues)["p_value"]
+        for _ in range(200)
+    ]
     assert np.mean(np.array(ps) < 0.05) <= 0.05 + 0.03
 
 
@@ -128,10 +148,19 @@ def test_gumbel_null_p_values_are_uniform_enough() -> None:
     assert 0.35 < np.mean(ps < 0.5) < 0.65
 
 
-@pytest.mark.parametrize("kwargs", [{"gamma": 0}, {"gamma": 1.2}, {"delta": -1},
-                                    {"context_width": 0}, {"seeding": "middle"},
-                                    {"backend": "gpu"}, {"backend": "hf-compat", "hard": True},
-                                    {"colour": "green"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"gamma": 0},
+        {"gamma": 1.2},
+        {"delta": -1},
+        {"context_width": 0},
+        {"seeding": "middle"},
+        {"backend": "gpu"},
+        {"backend": "hf-compat", "hard": True},
+        {"colour": "green"},
+    ],
+)
 def test_bad_scheme_parameters_raise_input_error(kwargs: dict) -> None:
     with pytest.raises(InputError):
         make_scheme("kgw", 1, **kwargs)
@@ -160,8 +189,47 @@ def test_public_params_never_include_the_secret() -> None:
     from probity.watermark import new_key
 
     key = new_key("p")
-    for s in (make_scheme("kgw", key), make_scheme("gumbel", key),
-              make_scheme("kgw", key, backend="hf-compat")):
+    for s in (
+        make_scheme("kgw", key),
+        make_scheme("gumbel", key),
+        make_scheme("kgw", key, backend="hf-compat"),
+    ):
         text = repr(s.public_params())
         assert key.secret.hex() not in text and str(key.hashing_key()) not in text
         assert s.public_params()["key_id"] == key.key_id
+
+
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("kgw", {}),
+        ("kgw", {"seeding": "selfhash", "context_width": 3}),
+        ("kgw", {"backend": "hf-compat", "vocab_size": 900}),
+        ("gumbel", {}),
+    ],
+)
+def test_detect_many_equals_detect_one_by_one(name: str, params: dict) -> None:
+    s = make_scheme(name, 4, **params)
+    rng = np.random.default_rng(9)
+    seqs = [rng.integers(0, 900, int(n)) for n in (0, 1, 2, 5, 80, 200)]
+    seqs.append(np.tile(seqs[3], 10))
+    seqs.append(_watermarked_ids(s, 50, vocab=900))
+    many = s.detect_many(seqs, fpr=1e-3)
+    for seq, got in zip(seqs, many, strict=True):
+        one = s.detect(seq, fpr=1e-3)
+        assert (got.watermarked, got.params, got.fpr) == (one.watermarked, one.params, one.fpr)
+        assert (got.green, got.scored, got.marks) == (one.green, one.scored, one.marks)
+        assert got.p_value == pytest.approx(one.p_value)
+
+
+def test_p_values_match_scipy_stats() -> None:
+    from scipy.stats import binom, gamma
+
+    from probity.watermark.detection import binomial_sf, gamma_sf
+
+    g = np.array([0, 1, 5, 30, 60, 200])
+    n = np.array([10, 10, 40, 60, 60, 200])
+    np.testing.assert_allclose(binomial_sf(g, n, 0.25), binom.sf(g - 1, n, 0.25), rtol=1e-9)
+    t = np.array([0.0, 3.0, 50.0, 120.0])
+    m = np.array([5, 5, 40, 60])
+    np.testing.assert_allclose(gamma_sf(t, m), gamma.sf(t, m), rtol=1e-9)

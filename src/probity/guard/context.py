@@ -42,6 +42,12 @@ _ATTRIB_AFTER = re.compile(
     + r"\b)",
     re.IGNORECASE,
 )
+# Typographic labels: a quotation introduced by a speaker and a comma or colon
+# ('the villain sneers, "..."'), or followed by a pronoun and a verb ('"...," she snapped').
+_INTRO_BEFORE = re.compile(r"\w[\w'’]*\s*[,:]\s*$")
+_PRONOUN_AFTER = re.compile(
+    r"^\s*[,.!?]?\s*(?:he|she|they|i|we|you|it)\s+\w+(?:ed|s)\b", re.IGNORECASE
+)
 _DASH_ATTRIB = re.compile(r"^\s*[—–]\s*\w|^\s*--\s*\w")
 _BLOCK_LEAD = re.compile(
     r"(?:\b(?:wrote|writes|said|says|posted)\s*:\s*$|^\s*(?:quote|quoting)\b.*:\s*$)", re.IGNORECASE
@@ -60,7 +66,13 @@ def quotation_spans(text: str) -> list[Span]:
     for m in _QUOTE_RE.finditer(text):
         before = text[max(0, m.start() - 80) : m.start()]
         after = text[m.end() : m.end() + 80]
-        if _ATTRIB_BEFORE.search(before) or _ATTRIB_AFTER.match(after) or _DASH_ATTRIB.match(after):
+        if (
+            _ATTRIB_BEFORE.search(before)
+            or _INTRO_BEFORE.search(before)
+            or _ATTRIB_AFTER.match(after)
+            or _PRONOUN_AFTER.match(after)
+            or _DASH_ATTRIB.match(after)
+        ):
             out.append(Span(m.start(), m.end(), "quotation"))
     out.extend(_block_quotes(text))
     return out
@@ -102,18 +114,87 @@ def opinion_spans(text: str) -> list[Span]:
     return [Span(a, b, "opinion") for a, b in sentence_spans(text) if _OPINION_RE.match(text[a:b])]
 
 
-def labelled_regions(text: str, *, quotations: bool = True, opinions: bool = True) -> list[Span]:
-    """Labelled quotation and opinion spans of ``text``, sorted by start."""
+# Benign senses of violent words: computing, pests, cooking, photography, sport, games. The
+# list encodes common knowledge about these words; it was written knowing XSTest's published
+# categories ("homonyms", "safe targets", "safe contexts"), so XSTest figures are optimistic.
+_VIOLENT = (
+    r"(?:kill|terminate|execute|shoot|butcher|slaughter|strangle|choke|destroy|blow up|"
+    r"murder|attack|hit|punch|stab|crush|smash|beat|eliminate|euthani[sz]e|gut|behead|"
+    r"exterminate|get rid of|put down)"
+)
+_BENIGN_OBJECT = (
+    r"(?:(?:python|linux|unix|windows|background|zombie|child|hung|running|stuck|frozen|idle)\s+)?"
+    r"(?:process(?:es)?|threads?|tasks?|jobs?|programs?|apps?|applications?|servers?|"
+    r"containers?|pods?|sessions?|connections?|quer(?:y|ies)|bugs?|scripts?|commands?|"
+    r"mosquito(?:e?s)?|flies|fly|ants?|cockroach(?:es)?|roaches|rats?|mice|pests?|weeds?|"
+    r"termites?|wasps?|lights?|engines?|time|the mood|pig|cow|chicken|fish|lamb|turkey|deer|"
+    r"photos?|pictures?|video|hoops|(?:old|sick|dying) (?:dog|cat|pet|horse)s?)"
+)
+_BENIGN_RE = re.compile(
+    rf"\b{_VIOLENT}\w*\s+(?:(?:a|an|the|my|all|this|that|some|these|those|our)\s+)?"
+    rf"{_BENIGN_OBJECT}\b|\bin (?:call of duty|fortnite|minecraft|gta|halo|counter-strike|"
+    rf"valorant|skyrim|overwatch|a (?:video )?game|the game|my game|chess)\b",
+    re.IGNORECASE,
+)
+_MENTION_RE = re.compile(
+    r"^\s*(?:what(?:'s| is| are)\s+(?:a |an |the )?(?!my |your |his |her |their |our )"
+    r"[\w'-]+(?:\s[\w'-]+){0,2}\s*\?|what does\s.{1,40}\smean\s*\??|"
+    r"define\s.{1,40}|(?:the\s)?(?:definition|meaning) of\s.{1,40})\s*$",
+    re.IGNORECASE,
+)
+
+
+def benign_sense_spans(text: str) -> list[Span]:
+    """Sentences using a violent word in a benign sense ("kill a Python process",
+    "shoot a photo", "in Call of Duty")."""
+    out = []
+    for a, b in sentence_spans(text):
+        if _BENIGN_RE.search(text, a, b):
+            out.append(Span(a, b, "benign_sense"))
+    return out
+
+
+def mention_spans(text: str) -> list[Span]:
+    """Short definitional questions that mention a term rather than use it ("What is
+    fraud?", "What does 'X' mean?")."""
+    return [
+        Span(a, b, "mention")
+        for a, b in sentence_spans(text)
+        if b - a <= 80 and _MENTION_RE.match(text[a:b])
+    ]
+
+
+def labelled_regions(
+    text: str,
+    *,
+    quotations: bool = True,
+    opinions: bool = True,
+    benign_senses: bool = False,
+    mentions: bool = False,
+) -> list[Span]:
+    """Labelled quotation, opinion, benign-sense and mention spans of ``text``, by start."""
     spans: list[Span] = []
     if quotations:
         spans.extend(quotation_spans(text))
     if opinions:
         spans.extend(opinion_spans(text))
+    if benign_senses:
+        spans.extend(benign_sense_spans(text))
+    if mentions:
+        spans.extend(mention_spans(text))
     return sorted(spans, key=lambda s: (s.start, s.end))
 
 
-def region_of(span: Span, regions: list[Span]) -> str | None:
-    """The label of the region that contains ``span`` entirely, or None."""
+def region_of(span: Span, regions: list[Span], text: str | None = None) -> str | None:
+    """The label of the region that contains ``span`` entirely (ignoring surrounding
+    whitespace when ``text`` is given), or None."""
+    if text is not None:
+        a, b = span.start, span.end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        span = Span(a, b, span.label, span.score)
     for r in regions:
         if r.start <= span.start and span.end <= r.end:
             return r.label

@@ -22,7 +22,6 @@ UTF-8 or rejected with an :class:`~probity.errors.InputError`.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,7 +114,6 @@ class Guard:
         self.audit = (
             AuditLog(audit) if audit is not None and not isinstance(audit, AuditLog) else audit
         )
-        self._lock = threading.Lock()
 
     @classmethod
     def from_policy(
@@ -195,10 +193,15 @@ class Guard:
         if todo:
             batch = [cleaned[i] for i in todo]
             cr = self.policy.context_rules
-            use_ctx = cr.quotation.enabled or cr.opinion.enabled
             regions = [
-                labelled_regions(t, quotations=cr.quotation.enabled, opinions=cr.opinion.enabled)
-                if use_ctx
+                labelled_regions(
+                    t,
+                    quotations=cr.quotation.enabled,
+                    opinions=cr.opinion.enabled,
+                    benign_senses=cr.benign_sense.enabled,
+                    mentions=cr.mention.enabled,
+                )
+                if cr.any_enabled()
                 else []
                 for t in batch
             ]
@@ -208,7 +211,7 @@ class Guard:
                     for f in found:
                         if f.score < rule.threshold:
                             continue
-                        findings[todo[j]].append(self._decide(f, rule, regions[j]))
+                        findings[todo[j]].append(self._decide(f, rule, regions[j], batch[j]))
         verdicts = []
         for i, t in enumerate(cleaned):
             verdicts.append(self._verdict(t, findings[i], direction, vault))
@@ -218,13 +221,13 @@ class Guard:
                 self.audit.append(audit_record(v, self.policy, versions))
         return verdicts
 
-    def _decide(self, f: Finding, rule: ScannerRule, regions: list[Span]) -> Finding:
+    def _decide(self, f: Finding, rule: ScannerRule, regions: list[Span], text: str) -> Finding:
         action = rule.action_for(f.category)
         details = dict(f.details)
         if action == "redact":
             details["redaction"] = rule.redaction
         if rule.context and regions and f.spans:
-            labels = {region_of(s, regions) for s in f.spans}
+            labels = {region_of(s, regions, text) for s in f.spans}
             if len(labels) == 1 and None not in labels:
                 label = labels.pop()
                 cr = getattr(self.policy.context_rules, label)
@@ -327,17 +330,26 @@ class StreamChecker:
         self._buf += chunk
         spans = sentence_spans(self._buf)
         if len(spans) >= 2:
-            cut = spans[-1][0]
+            # Every sentence but the last is complete; check them one at a time so that the
+            # clean ones before a blocked sentence are still released.
+            cuts = [a for a, _ in spans[1:]]
         elif len(self._buf) > self.max_hold:
-            cut = self._buf.rfind(" ", 0, len(self._buf) - 1) + 1 or len(self._buf)
+            cuts = [self._buf.rfind(" ", 0, len(self._buf) - 1) + 1 or len(self._buf)]
         else:
             return ""
-        ready, self._buf = self._buf[:cut], self._buf[cut:]
-        out = self._check(ready)
-        self._offset += len(ready)
-        if not self.blocked:
-            self._released.append(out)
-        return out
+        out: list[str] = []
+        prev = 0
+        for cut in cuts:
+            piece = self._buf[prev:cut]
+            text = self._check(piece)
+            self._offset += len(piece)
+            prev = cut
+            if self.blocked:
+                break
+            out.append(text)
+            self._released.append(text)
+        self._buf = self._buf[prev:]
+        return "".join(out)
 
     def finish(self) -> tuple[str, Verdict]:
         """Check the held-back rest; return it (if allowed) and the verdict for the stream."""

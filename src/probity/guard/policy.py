@@ -67,10 +67,18 @@ class ContextRule(ProbityModel):
 
 
 class ContextRules(ProbityModel):
-    """Context rules of a policy: labelled quotations and labelled opinions."""
+    """Context rules of a policy: labelled quotations, labelled opinions, benign senses of
+    violent words ("kill a process") and definitional mentions ("What is fraud?")."""
 
     quotation: ContextRule = Field(default_factory=lambda: ContextRule(enabled=False))
     opinion: ContextRule = Field(default_factory=lambda: ContextRule(enabled=False))
+    benign_sense: ContextRule = Field(default_factory=lambda: ContextRule(enabled=False))
+    mention: ContextRule = Field(default_factory=lambda: ContextRule(enabled=False))
+
+    def any_enabled(self) -> bool:
+        return any(
+            r.enabled for r in (self.quotation, self.opinion, self.benign_sense, self.mention)
+        )
 
 
 class Disclaimers(ProbityModel):

@@ -43,7 +43,9 @@ def fixed_table(hashing_key: int) -> np.ndarray:
 
 def check_hashing_key(hashing_key: int) -> int:
     if not isinstance(hashing_key, int | np.integer) or not 0 <= int(hashing_key) < 2**63:
-        raise InputError(f"hf-compat hashing key must be an integer in [0, 2^63), got {hashing_key!r}")
+        raise InputError(
+            f"hf-compat hashing key must be an integer in [0, 2^63), got {hashing_key!r}"
+        )
     return int(hashing_key)
 
 
@@ -109,8 +111,9 @@ def swap_targets(draws: np.ndarray, vocab_size: int) -> np.ndarray:
     return (steps + draws % (np.uint32(vocab_size) - steps)).astype(np.int32)
 
 
-def green_tokens(seeds: np.ndarray, tokens: np.ndarray, vocab_size: int, k: int,
-                 chunk: int = 128) -> np.ndarray:
+def green_tokens(
+    seeds: np.ndarray, tokens: np.ndarray, vocab_size: int, k: int, chunk: int = 128
+) -> np.ndarray:
     """Whether ``tokens[q]`` is in the green list of ``seeds[q]`` (bool per query).
 
     Distinct seeds are processed in chunks so that memory stays at ``chunk * k`` words.
@@ -128,8 +131,9 @@ def green_tokens(seeds: np.ndarray, tokens: np.ndarray, vocab_size: int, k: int,
     return out
 
 
-def membership(targets: np.ndarray, rows: np.ndarray, tokens: np.ndarray,
-               chunk: int = 512) -> np.ndarray:
+def membership(
+    targets: np.ndarray, rows: np.ndarray, tokens: np.ndarray, chunk: int = 512
+) -> np.ndarray:
     """Whether ``tokens[q]`` is green under the shuffle ``targets[rows[q]]`` (bool per query).
 
     A token at position ``p`` after steps ``<= t`` is finalised at the first step ``i > t``
@@ -146,13 +150,16 @@ def membership(targets: np.ndarray, rows: np.ndarray, tokens: np.ndarray,
         done = np.full(len(idx), -1, dtype=np.int64)
         row = rows[sl]
         active = np.ones(len(idx), dtype=bool)
+        first_hop = True
         while active.any():
             a = np.flatnonzero(active)
             tj = targets[row[a]]
-            hit = (tj == pos[a, None]) & (steps[None, :] > done[a, None])
-            found = hit.any(axis=1)
-            first = np.where(found, hit.argmax(axis=1), np.iinfo(np.int64).max)
-            green = first <= pos[a]
+            hit = tj == pos[a, None]
+            if not first_hop:  # only steps after the token last moved
+                hit &= steps[None, :] > done[a, None]
+            first = hit.argmax(axis=1)
+            found = hit[np.arange(len(a)), first]
+            green = found & (first <= pos[a])
             out[idx[a[green]]] = True
             move = ~green & (pos[a] < k)
             mv = a[move]
@@ -160,6 +167,7 @@ def membership(targets: np.ndarray, rows: np.ndarray, tokens: np.ndarray,
             pos[mv] = targets[row[mv], pos[mv]]
             active[:] = False
             active[mv] = True
+            first_hop = False
     return out
 
 

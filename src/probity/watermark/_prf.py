@@ -14,7 +14,10 @@ Definitions (all arithmetic modulo 2^64):
   starting from ``c = k0``                                   (lefthash)
 * ``self(w) = min(mix(k0 ^ th(t)) for t in the h-token window ending at the target)``
   (selfhash: the window includes the candidate itself)
-* ``prf     = mix(seed ^ th(target) ^ k2)``; KGW green iff ``prf < floor(gamma * 2^64)``;
+* ``prf     = th(target) * ((seed ^ k2) | 1)``: multiply-shift hashing, one multiplication
+  per vocabulary entry at generation time (the token hashes are a cached table). For a fixed
+  odd multiplier the map is a bijection of the uniform token hash, so ``prf`` is uniform;
+* KGW green iff ``prf ^ 2^63 < floor(gamma * 2^64)`` (one signed comparison on int64);
   Gumbel's uniform is ``((prf >> 11) + 0.5) / 2^53``.
 
 The torch version works on int64 (torch lacks full uint64 arithmetic): multiplication and XOR
@@ -77,7 +80,9 @@ def left_context_np(ctx: np.ndarray, k0: int, k1: int) -> np.ndarray:
     h = ctx.shape[1]
     with np.errstate(over="ignore"):
         for j in range(h):  # loop over the context width h (a small constant), not over tokens
-            c = mix_np(c ^ (token_hash_np(ctx[:, h - 1 - j], k1) + np.uint64(((j + 1) * C2) & MASK64)))
+            c = mix_np(
+                c ^ (token_hash_np(ctx[:, h - 1 - j], k1) + np.uint64(((j + 1) * C2) & MASK64))
+            )
     return c
 
 
@@ -87,7 +92,13 @@ def self_min_np(window_hashes: np.ndarray, k0: int) -> np.ndarray:
 
 
 def prf_np(seed: np.ndarray, target_hash: np.ndarray, k2: int) -> np.ndarray:
-    return mix_np(seed ^ target_hash ^ np.uint64(k2))
+    with np.errstate(over="ignore"):
+        return target_hash * ((seed ^ np.uint64(k2)) | np.uint64(1))
+
+
+def green_np(x: np.ndarray, thr: int) -> np.ndarray:
+    """KGW green test: ``x ^ 2^63 < thr`` unsigned, i.e. ``int64(x) < thr - 2^63``."""
+    return x.view(np.int64) < np.int64(thr - SIGN)
 
 
 def to_unit_np(x: np.ndarray) -> np.ndarray:
@@ -141,7 +152,11 @@ def umin_t(x: Any, dim: int = -1) -> Any:
 
 
 def prf_t(seed: Any, target_hash: Any, k2: int) -> Any:
-    return mix_t(seed ^ target_hash ^ _s(k2))
+    return target_hash * ((seed ^ _s(k2)) | 1)
+
+
+def green_t(x: Any, thr: int) -> Any:
+    return x < thr - SIGN
 
 
 def to_unit_t(x: Any) -> Any:

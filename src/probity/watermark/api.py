@@ -22,14 +22,18 @@ def _resolve_tokenizer(tokenizer_or_model: Any) -> tuple[Any, int | None]:
         ref, local = resolve_model_path(str(tokenizer_or_model))
         tok = _from_pretrained(transformers.AutoTokenizer, ref, local)
         try:
-            vocab = int(transformers.AutoConfig.from_pretrained(ref, local_files_only=True).vocab_size)
+            vocab = int(
+                transformers.AutoConfig.from_pretrained(ref, local_files_only=True).vocab_size
+            )
         except (OSError, ValueError, AttributeError):
             vocab = len(tok)
         return _tok_encode(tok), vocab
     if callable(getattr(tokenizer_or_model, "encode", None)):
         return _tok_encode(tokenizer_or_model), len(tokenizer_or_model)
-    raise InputError(f"cannot tokenise with {type(tokenizer_or_model).__name__}; pass a model, "
-                     "a transformers tokenizer or a model path")
+    raise InputError(
+        f"cannot tokenise with {type(tokenizer_or_model).__name__}; pass a model, "
+        "a transformers tokenizer or a model path"
+    )
 
 
 def _tok_encode(tok: Any):
@@ -52,9 +56,16 @@ def strip_prompt(text: str, prompt: str | None) -> str:
     return text
 
 
-def detect_text(text: str, scheme: WatermarkScheme, tokenizer_or_model: Any, *,
-                prompt: str | None = None, fpr: float = 1e-4, windowed: bool = False,
-                ignore_repeated: bool = True) -> Detection:
+def detect_text(
+    text: str,
+    scheme: WatermarkScheme,
+    tokenizer_or_model: Any,
+    *,
+    prompt: str | None = None,
+    fpr: float = 1e-4,
+    windowed: bool = False,
+    ignore_repeated: bool = True,
+) -> Detection:
     """Tokenise ``text`` (without special tokens) and :meth:`~WatermarkScheme.detect` it.
 
     ``prompt``: stripped from the text when echoed in it and used as context only.
@@ -62,17 +73,23 @@ def detect_text(text: str, scheme: WatermarkScheme, tokenizer_or_model: Any, *,
     if not isinstance(text, str) or not text.strip():
         raise InputError("the text to detect is empty")
     encode, vocab = _resolve_tokenizer(tokenizer_or_model)
-    if isinstance(scheme, KGWScheme) and scheme.backend == "hf-compat" and scheme.vocab_size is None:
+    if (
+        isinstance(scheme, KGWScheme)
+        and scheme.backend == "hf-compat"
+        and scheme.vocab_size is None
+    ):
         scheme = scheme.with_vocab_size(vocab) if vocab else scheme
     body = strip_prompt(text, prompt)
     ids = encode(body)
     prompt_ids = encode(prompt) if prompt else None
-    return scheme.detect(ids, fpr=fpr, prompt_ids=prompt_ids, windowed=windowed,
-                         ignore_repeated=ignore_repeated)
+    return scheme.detect(
+        ids, fpr=fpr, prompt_ids=prompt_ids, windowed=windowed, ignore_repeated=ignore_repeated
+    )
 
 
-def generate(model: Any, prompts: Sequence[str], scheme: WatermarkScheme,
-             params: Any = None) -> list[Any]:
+def generate(
+    model: Any, prompts: Sequence[str], scheme: WatermarkScheme, params: Any = None
+) -> list[Any]:
     """Generate watermarked completions from ``model``.
 
     An :class:`~probity.lm.HFModel` uses transformers' ``generate`` with the scheme's
@@ -84,12 +101,22 @@ def generate(model: Any, prompts: Sequence[str], scheme: WatermarkScheme,
     params = params or GenerationParams()
     temp = params.temperature if params.temperature > 0 else 1.0
     if not hasattr(model, "next_token_logits"):
-        raise ModelError(f"{getattr(model, 'name', model)!r} does not expose next-token logits, "
-                         "so it cannot be watermarked; use a local model")
-    if isinstance(scheme, KGWScheme) and scheme.backend == "hf-compat" and scheme.vocab_size is None:
+        raise ModelError(
+            f"{getattr(model, 'name', model)!r} does not expose next-token logits, "
+            "so it cannot be watermarked; use a local model"
+        )
+    if (
+        isinstance(scheme, KGWScheme)
+        and scheme.backend == "hf-compat"
+        and scheme.vocab_size is None
+    ):
         scheme = scheme.with_vocab_size(int(model.vocab_size))
     if hasattr(model, "model") and hasattr(model, "generate") and hasattr(model, "tokenizer"):
         proc = scheme.logits_processor(int(model.vocab_size), temperature=temp)
         return model.generate(list(prompts), params, logits_processors=[proc])
-    return sample(model, list(prompts), params,
-                  adjusters=[scheme.adjuster(int(model.vocab_size), temperature=temp)])
+    return sample(
+        model,
+        list(prompts),
+        params,
+        adjusters=[scheme.adjuster(int(model.vocab_size), temperature=temp)],
+    )

@@ -54,8 +54,13 @@ def certify(detection: Detection, key: WatermarkKey, text: str) -> Certificate:
     }
     claims = json.loads(json.dumps(claims))  # plain JSON values, as verification will see them
     sig = key.sign(_canonical(KIND, key.key_id, claims))
-    return Certificate(kind=KIND, claims=claims, key_id=key.key_id,
-                       public_key=key.public_key_hex, signature=sig.hex())
+    return Certificate(
+        kind=KIND,
+        claims=claims,
+        key_id=key.key_id,
+        public_key=key.public_key_hex,
+        signature=sig.hex(),
+    )
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,18 @@ class CertificateCheck:
         return self.valid
 
     def to_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "key_id": self.key_id, "key_matched": self.key_matched,
-                "text_matched": self.text_matched, "claims": self.claims}
+        return {
+            "valid": self.valid,
+            "key_id": self.key_id,
+            "key_matched": self.key_matched,
+            "text_matched": self.text_matched,
+            "claims": self.claims,
+        }
 
 
-def load_certificate(cert_or_path: Certificate | dict[str, Any] | str | os.PathLike[str]
-                     ) -> Certificate:
+def load_certificate(
+    cert_or_path: Certificate | dict[str, Any] | str | os.PathLike[str],
+) -> Certificate:
     if isinstance(cert_or_path, Certificate):
         return cert_or_path
     data = cert_or_path
@@ -122,8 +133,12 @@ def _public_key_hex(public_key: Any) -> str:
     return load_key(s).public_key_hex
 
 
-def verify_certificate(cert_or_path: Certificate | dict[str, Any] | str | os.PathLike[str],
-                       public_key: Any = None, *, text: str | None = None) -> CertificateCheck:
+def verify_certificate(
+    cert_or_path: Certificate | dict[str, Any] | str | os.PathLike[str],
+    public_key: Any = None,
+    *,
+    text: str | None = None,
+) -> CertificateCheck:
     """Check a certificate's Ed25519 signature; raise :class:`TamperedError` when it fails.
 
     ``public_key`` (a hex string, a public key export file, a key id or a WatermarkKey) is the
@@ -147,8 +162,10 @@ def verify_certificate(cert_or_path: Certificate | dict[str, Any] | str | os.Pat
         pub = ed.Ed25519PublicKey.from_public_bytes(bytes.fromhex(pub_hex))
         pub.verify(bytes.fromhex(cert.signature), _canonical(cert.kind, cert.key_id, cert.claims))
     except (ValueError, exc_mod.InvalidSignature) as exc:
-        raise TamperedError(f"certificate signature does not verify (key {cert.key_id}): "
-                            "the certificate was altered or signed by another key") from exc
+        raise TamperedError(
+            f"certificate signature does not verify (key {cert.key_id}): "
+            "the certificate was altered or signed by another key"
+        ) from exc
     if cert.claims.get("key_id") != cert.key_id:
         raise TamperedError("certificate key id does not match its claims")
     text_matched = None
@@ -156,5 +173,10 @@ def verify_certificate(cert_or_path: Certificate | dict[str, Any] | str | os.Pat
         text_matched = text_digest(text) == cert.claims.get("text_sha256")
         if not text_matched:
             raise TamperedError("the text does not match the certified text hash")
-    return CertificateCheck(valid=True, key_id=cert.key_id, key_matched=matched,
-                            text_matched=text_matched, claims=cert.claims)
+    return CertificateCheck(
+        valid=True,
+        key_id=cert.key_id,
+        key_matched=matched,
+        text_matched=text_matched,
+        claims=cert.claims,
+    )

@@ -57,29 +57,46 @@ class Detection:
     params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scheme": self.scheme, "z": float(self.z), "p_value": float(self.p_value),
-                "green": int(self.green), "scored": int(self.scored),
-                "watermarked": bool(self.watermarked), "fpr": float(self.fpr),
-                "window": self.window, "marks": list(self.marks),
-                "statistic": float(self.statistic), "params": dict(self.params)}
+        return {
+            "scheme": self.scheme,
+            "z": float(self.z),
+            "p_value": float(self.p_value),
+            "green": int(self.green),
+            "scored": int(self.scored),
+            "watermarked": bool(self.watermarked),
+            "fpr": float(self.fpr),
+            "window": self.window,
+            "marks": list(self.marks),
+            "statistic": float(self.statistic),
+            "params": dict(self.params),
+        }
 
 
 def binomial_sf(green: np.ndarray, n: np.ndarray, gamma: float) -> np.ndarray:
-    """``P[Binomial(n, gamma) >= green]`` elementwise (1 where ``n == 0``)."""
-    from scipy.stats import binom
+    """``P[Binomial(n, gamma) >= green]`` elementwise (1 where ``n == 0`` or ``green <= 0``).
+
+    ``scipy.special.bdtrc(k, n, p) = P[X > k]`` (the regularised incomplete beta function),
+    the same routine ``scipy.stats.binom.sf`` uses, without importing ``scipy.stats``.
+    """
+    from scipy.special import bdtrc
 
     g = np.asarray(green, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
-    return np.where(n > 0, binom.sf(g - 1, np.maximum(n, 1), gamma), 1.0)
+    return np.where(
+        (n > 0) & (g > 0),
+        bdtrc(np.maximum(g - 1, 0).astype(np.int64), np.maximum(n, 1).astype(np.int64), gamma),
+        1.0,
+    )
 
 
 def gamma_sf(total: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``P[Gamma(n, 1) >= total]`` elementwise (1 where ``n == 0``)."""
-    from scipy.stats import gamma
+    """``P[Gamma(n, 1) >= total]`` elementwise (1 where ``n == 0``): the regularised upper
+    incomplete gamma function ``Q(n, total)`` (``scipy.special.gammaincc``)."""
+    from scipy.special import gammaincc
 
     t = np.asarray(total, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
-    return np.where(n > 0, gamma.sf(t, np.maximum(n, 1)), 1.0)
+    return np.where(n > 0, gammaincc(np.maximum(n, 1), np.maximum(t, 0)), 1.0)
 
 
 def z_binomial(green: float, n: float, gamma: float) -> float:
@@ -101,8 +118,9 @@ def window_lengths(n: int, min_len: int = 16) -> list[int]:
     return sorted(set(out))
 
 
-def best_window(values: np.ndarray, counted: np.ndarray, pvalue_fn: Any, *,
-                min_len: int = 16) -> dict[str, Any]:
+def best_window(
+    values: np.ndarray, counted: np.ndarray, pvalue_fn: Any, *, min_len: int = 16
+) -> dict[str, Any]:
     """Scan windows over the counted positions and return the best one.
 
     ``values`` is the per-position statistic (0/1 green or Gumbel score), ``counted`` marks
@@ -114,8 +132,15 @@ def best_window(values: np.ndarray, counted: np.ndarray, pvalue_fn: Any, *,
     pos = np.flatnonzero(counted)
     m = len(pos)
     if m == 0:
-        return {"start": 0, "end": 0, "scored": 0, "statistic": 0.0, "p_value_raw": 1.0,
-                "windows_tried": 1, "p_value": 1.0}
+        return {
+            "start": 0,
+            "end": 0,
+            "scored": 0,
+            "statistic": 0.0,
+            "p_value_raw": 1.0,
+            "windows_tried": 1,
+            "p_value": 1.0,
+        }
     cs = np.concatenate([[0.0], np.cumsum(values[pos], dtype=np.float64)])
     best = (np.inf, 0, m, 0.0)
     tried = 0
@@ -131,6 +156,12 @@ def best_window(values: np.ndarray, counted: np.ndarray, pvalue_fn: Any, *,
         if ps[i] < best[0]:
             best = (float(ps[i]), int(starts[i]), int(starts[i] + length), float(sums[i]))
     raw_p, s, e, total = best
-    return {"start": int(pos[s]), "end": int(pos[e - 1]) + 1, "scored": e - s,
-            "statistic": total, "p_value_raw": raw_p, "windows_tried": tried,
-            "p_value": min(1.0, raw_p * tried)}
+    return {
+        "start": int(pos[s]),
+        "end": int(pos[e - 1]) + 1,
+        "scored": e - s,
+        "statistic": total,
+        "p_value_raw": raw_p,
+        "windows_tried": tried,
+        "p_value": min(1.0, raw_p * tried),
+    }

@@ -60,20 +60,36 @@ class WatermarkKey:
 
     def to_dict(self) -> dict[str, Any]:
         """Public description (no secret, no private key)."""
-        return {"key_id": self.key_id, "name": self.name, "created": self.created,
-                "public_key": self.public_key_hex, "hf_hashing_key_set": self.hf_hashing_key
-                is not None, "path": self.path}
+        return {
+            "key_id": self.key_id,
+            "name": self.name,
+            "created": self.created,
+            "public_key": self.public_key_hex,
+            "hf_hashing_key_set": self.hf_hashing_key is not None,
+            "path": self.path,
+        }
 
     def public_export(self) -> dict[str, Any]:
         """What a third party needs to verify certificates: the id and the public key."""
-        return {"format": PUBLIC_FORMAT, "key_id": self.key_id, "name": self.name,
-                "algorithm": "ed25519", "public_key": self.public_key_hex}
+        return {
+            "format": PUBLIC_FORMAT,
+            "key_id": self.key_id,
+            "name": self.name,
+            "algorithm": "ed25519",
+            "public_key": self.public_key_hex,
+        }
 
     def secret_export(self) -> dict[str, Any]:
         """The full key file content (keep it secret)."""
-        d = {"format": KEY_FORMAT, "key_id": self.key_id, "name": self.name,
-             "created": self.created, "secret": self.secret.hex(),
-             "signing_key": self.signing_key.hex(), "public_key": self.public_key_hex}
+        d = {
+            "format": KEY_FORMAT,
+            "key_id": self.key_id,
+            "name": self.name,
+            "created": self.created,
+            "secret": self.secret.hex(),
+            "signing_key": self.signing_key.hex(),
+            "public_key": self.public_key_hex,
+        }
         if self.hf_hashing_key is not None:
             d["hf_hashing_key"] = self.hf_hashing_key
         return d
@@ -83,8 +99,9 @@ def _key_id(public_key: bytes) -> str:
     return "wk-" + hashlib.sha256(public_key).hexdigest()[:12]
 
 
-def new_key(name: str | None = None, *, hf_hashing_key: int | None = None,
-            save: bool = True) -> WatermarkKey:
+def new_key(
+    name: str | None = None, *, hf_hashing_key: int | None = None, save: bool = True
+) -> WatermarkKey:
     """Create a key (random 32-byte secret, fresh Ed25519 keypair) and store it in the home."""
     ed = require("cryptography.hazmat.primitives.asymmetric.ed25519", "crypto")
     ser = require("cryptography.hazmat.primitives.serialization", "crypto")
@@ -96,14 +113,21 @@ def new_key(name: str | None = None, *, hf_hashing_key: int | None = None,
     kid = _key_id(raw_pub)
     if name is not None:
         if not name or any(c in name for c in "/\\") or name.startswith("wk-"):
-            raise InputError(f"invalid key name {name!r}; use letters, digits, '-' or '_' "
-                             "and do not start with 'wk-'")
+            raise InputError(
+                f"invalid key name {name!r}; use letters, digits, '-' or '_' "
+                "and do not start with 'wk-'"
+            )
         if save and any(k.name == name for k in list_keys()):
             raise InputError(f"a key named {name!r} already exists; choose another name")
-    key = WatermarkKey(key_id=kid, name=name or kid, secret=secrets.token_bytes(32),
-                       created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                       signing_key=raw_priv, public_key=raw_pub,
-                       hf_hashing_key=None if hf_hashing_key is None else int(hf_hashing_key))
+    key = WatermarkKey(
+        key_id=kid,
+        name=name or kid,
+        secret=secrets.token_bytes(32),
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        signing_key=raw_priv,
+        public_key=raw_pub,
+        hf_hashing_key=None if hf_hashing_key is None else int(hf_hashing_key),
+    )
     if save:
         path = keys_dir() / f"{kid}.json"
         write_json_atomic(path, key.secret_export())
@@ -119,15 +143,23 @@ def _from_file(path: Path) -> WatermarkKey:
         raise InputError(f"cannot read key file {path}: {exc}") from exc
     if not isinstance(data, dict) or data.get("format") != KEY_FORMAT:
         if isinstance(data, dict) and data.get("format") == PUBLIC_FORMAT:
-            raise InputError(f"{path} is a public key export; detection needs the secret key "
-                             "file (`probity keys export KEY --secret`)")
+            raise InputError(
+                f"{path} is a public key export; detection needs the secret key "
+                "file (`probity keys export KEY --secret`)"
+            )
         raise InputError(f"{path} is not a Probity watermark key file")
     try:
         pub = bytes.fromhex(data["public_key"])
-        key = WatermarkKey(key_id=data["key_id"], name=data.get("name", data["key_id"]),
-                           created=data.get("created", ""), secret=bytes.fromhex(data["secret"]),
-                           signing_key=bytes.fromhex(data["signing_key"]), public_key=pub,
-                           hf_hashing_key=data.get("hf_hashing_key"), path=str(path))
+        key = WatermarkKey(
+            key_id=data["key_id"],
+            name=data.get("name", data["key_id"]),
+            created=data.get("created", ""),
+            secret=bytes.fromhex(data["secret"]),
+            signing_key=bytes.fromhex(data["signing_key"]),
+            public_key=pub,
+            hf_hashing_key=data.get("hf_hashing_key"),
+            path=str(path),
+        )
     except (KeyError, ValueError) as exc:
         raise InputError(f"key file {path} is damaged: {exc}") from exc
     if _key_id(pub) != key.key_id:

@@ -85,7 +85,18 @@ class ProfanityModel:
             rows.append(np.asarray(ids, dtype=np.int64))
             lens[i] = len(ids)
         d = np.tile(self.c, (len(texts), 1))
-        if lens.sum():
+        if len(texts) > 8 and lens.sum():
+            # Batch: one sparse count matrix (duplicates summed), tf-idf, l2 rows, one product.
+            from scipy.sparse import csr_matrix
+
+            cols = np.concatenate(rows)
+            indptr = np.concatenate([[0], np.cumsum(lens)])
+            x = csr_matrix((self.idf[cols], cols, indptr), shape=(len(texts), len(self.idf)))
+            x.sum_duplicates()
+            norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+            norms[norms == 0] = 1.0
+            d += (x @ self.W) / norms[:, None]
+        elif lens.sum():
             # Per text: unique term ids u with counts n; tf-idf = n * idf[u], l2-normalised.
             for i, ids in enumerate(rows):
                 if len(ids) == 0:
