@@ -198,7 +198,7 @@ class Gateway:
         self.guards = _engines.Guards()
         self.metrics = GatewayMetrics()
         self.audit_path = audit_path or cfg.audit.path or str(audit_log_path())
-        self.audit = AuditWriter(_engines.open_audit_log(self.audit_path))
+        self.audit = AuditWriter(_engines.open_audit_log(self.audit_path), fsync=cfg.audit.fsync)
         self.watermark: _engines.Watermark | None = None
         self._backend = backend
         self.started = time.time()

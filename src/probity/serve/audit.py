@@ -24,9 +24,10 @@ _STOP = object()
 class AuditWriter:
     """Serialises appends to ``log`` on one thread; ``max_batch`` records per write at most."""
 
-    def __init__(self, log: Any, *, max_batch: int = 512) -> None:
+    def __init__(self, log: Any, *, max_batch: int = 512, fsync: bool = True) -> None:
         self.log = log
         self.max_batch = max_batch
+        self.fsync = fsync
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -119,7 +120,8 @@ class AuditWriter:
                 fh.seek(0, os.SEEK_END)
                 fh.write("".join(lines).encode("utf-8"))
                 fh.flush()
-                os.fsync(fh.fileno())
+                if self.fsync:
+                    os.fsync(fh.fileno())
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         return out

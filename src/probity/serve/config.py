@@ -150,10 +150,14 @@ class LimitsConfig(ProbityModel):
 
 class AuditConfig(ProbityModel):
     """The hash-chained audit log (``probity guard log verify`` checks it). ``include_text``
-    stores prompts and answers in it; off by default."""
+    stores prompts and answers in it; off by default. ``fsync: false`` only flushes each batch
+    to the operating system before answering (faster; a power cut may lose the last records);
+    it applies to the gateway's group-commit writer, not to a log that brings its own
+    ``append_many``."""
 
     path: str | None = None
     include_text: bool = False
+    fsync: bool = True
 
 
 class GatewayConfig(ProbityModel):
