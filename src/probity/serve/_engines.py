@@ -126,10 +126,6 @@ def policy_info(guard: Any) -> PolicyInfo:
     return info
 
 
-def verify_audit_log(path: str | Path) -> Any:
-    return _guard_module().AuditLog.verify(path)
-
-
 # -- watermark ------------------------------------------------------------------------------
 
 

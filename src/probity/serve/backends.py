@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -460,7 +459,3 @@ def _error_message(resp: httpx.Response) -> str:
         return str(err)[:300]
     except ValueError:
         return resp.text[:300] or resp.reason_phrase
-
-
-def monotonic_ms() -> float:
-    return time.perf_counter() * 1000.0
