@@ -119,8 +119,10 @@ def green_tokens(
     Distinct seeds are processed in chunks so that memory stays at ``chunk * k`` words.
     """
     useeds, inv = np.unique(np.asarray(seeds), return_inverse=True)
-    inv = inv.ravel()
     tokens = np.asarray(tokens, dtype=np.int64)
+    # each distinct (seed, token) query is answered once
+    pairs, back = np.unique(inv.ravel() * np.int64(vocab_size) + tokens, return_inverse=True)
+    inv, tokens = pairs // vocab_size, pairs % vocab_size
     order = np.argsort(inv, kind="stable")
     bounds = np.searchsorted(inv[order], np.arange(0, len(useeds) + chunk, chunk))
     out = np.zeros(len(tokens), dtype=bool)
@@ -128,7 +130,7 @@ def green_tokens(
         q = order[bounds[c // chunk] : bounds[c // chunk + 1]]
         targets = swap_targets(mt_draws(useeds[c : c + chunk], k), vocab_size)
         out[q] = membership(targets, inv[q] - c, tokens[q])
-    return out
+    return out[back.ravel()]
 
 
 def membership(
