@@ -1,0 +1,209 @@
+"""The gateway's configuration: one YAML file validated by pydantic.
+
+Example ``gateway.yaml``::
+
+    host: 127.0.0.1
+    port: 8080
+    policy: default                 # used by anonymous callers and keys without a policy
+    backend:
+      kind: local                   # or: upstream
+      model: probity-demo           # local: hub name or path; upstream: the model to ask for
+      max_batch: 8                  # local: prompts generated together
+    watermark:
+      key: gateway                  # a key name in <home>/keys or a path (probity keys new)
+      scheme: kgw
+      gamma: 0.25
+      delta: 2.0
+    keys:                           # API keys, stored hashed (probity serve keys new)
+      - id: team-a
+        hash: "sha256:9f86d08..."
+        policy: factual
+        allowed_policies: [factual, strict]   # the X-Probity-Policy header may pick these
+    limits:
+      max_body_bytes: 1000000
+      max_prompt_tokens: 4096
+      max_tokens: 512
+      max_n: 8
+    audit:
+      path: null                    # default: <home>/audit/log.jsonl
+      include_text: false
+
+Errors name the file, line and field (:func:`probity.config.load_config`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from probity.config import ProbityModel, load_config
+from probity.errors import ConfigError
+
+#: The header a client sends to choose a policy (only among its key's ``allowed_policies``).
+POLICY_HEADER = "X-Probity-Policy"
+
+
+class BackendConfig(ProbityModel):
+    """Where completions come from.
+
+    ``local``: a transformers model (``model`` is a hub name, a folder or ``probity-demo``),
+    loaded once at start-up, generating up to ``max_batch`` prompts together; requests arriving
+    within ``batch_wait_ms`` milliseconds of each other with the same sampling parameters share
+    one ``generate`` call. ``threads`` sets torch's intra-op threads (``torch.set_num_threads``,
+    process-wide); on a small or shared machine 1 is often several times faster than the
+    default, which oversubscribes the cores.
+
+    ``upstream``: an OpenAI-compatible endpoint at ``base_url`` (with the ``/v1`` prefix); its
+    API key is read from the environment variable ``api_key_env`` (never from the YAML file).
+    Connect errors are retried ``connect_retries`` times; read errors and HTTP errors are not
+    (the upstream may already have done the work).
+    """
+
+    kind: Literal["local", "upstream"] = "local"
+    model: str = "probity-demo"
+    served_name: str | None = None
+    device: str = "cpu"
+    max_batch: int = Field(8, ge=1, le=256)
+    batch_wait_ms: float = Field(2.0, ge=0, le=1000)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    connect_timeout_s: float = Field(5.0, gt=0)
+    read_timeout_s: float = Field(120.0, gt=0)
+    connect_retries: int = Field(2, ge=0, le=10)
+    max_connections: int = Field(128, ge=1)
+    threads: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _upstream_needs_url(self) -> BackendConfig:
+        if self.kind == "upstream":
+            if not self.base_url:
+                raise ValueError("an upstream backend needs base_url (e.g. http://host:8000/v1)")
+            if not self.base_url.startswith(("http://", "https://")):
+                raise ValueError(f"base_url {self.base_url!r} must start with http:// or https://")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The model name clients see in ``/v1/models`` and must send as ``model``."""
+        if self.served_name:
+            return self.served_name
+        if self.kind == "local" and os.sep in self.model:
+            return Path(self.model).name or self.model
+        return self.model
+
+
+class WatermarkConfig(ProbityModel):
+    """Watermarking of the local model's sampling (ignored by an upstream backend).
+
+    ``key`` names a key created with ``probity keys new`` (or a path to one); ``scheme`` is
+    ``kgw`` or ``gumbel`` (:func:`probity.watermark.make_scheme`); for ``kgw``, ``gamma`` is the
+    green-list fraction in (0, 1) and ``delta`` the logit bias added to green tokens; ``params``
+    go to ``make_scheme`` as they are (``context_width``, ``hard``, ...). Detection answers at
+    false-positive rate ``detect_fpr``.
+    """
+
+    enabled: bool = True
+    key: str = "gateway"
+    scheme: str = "kgw"
+    gamma: float = Field(0.25, gt=0, lt=1)
+    delta: float = Field(2.0, ge=0)
+    detect_fpr: float = Field(1e-4, gt=0, lt=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApiKeyConfig(ProbityModel):
+    """One API key, stored as a hash: ``sha256:<hex>`` or ``scrypt:<n>:<r>:<p>:<salt>:<hex>``.
+
+    ``policy`` is the key's policy (the server default when empty); ``allowed_policies`` the
+    policies this key may pick per request with the ``X-Probity-Policy`` header.
+    """
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    hash: str
+    policy: str | None = None
+    allowed_policies: tuple[str, ...] = ()
+
+    @field_validator("hash")
+    @classmethod
+    def _known_hash(cls, v: str) -> str:
+        from probity.serve.auth import parse_hash
+
+        parse_hash(v)  # raises ValueError with the reason
+        return v
+
+
+class LimitsConfig(ProbityModel):
+    """Request limits. ``max_prompt_tokens`` counts the local model's tokens, or Probity's word
+    tokens (:func:`probity.text.tokenize`) for an upstream backend."""
+
+    max_body_bytes: int = Field(1_000_000, ge=256)
+    max_prompt_tokens: int = Field(4096, ge=1)
+    max_tokens: int = Field(512, ge=1)
+    default_max_tokens: int = Field(64, ge=1)
+    max_n: int = Field(8, ge=1)
+    max_prompts: int = Field(16, ge=1)
+
+
+class AuditConfig(ProbityModel):
+    """The hash-chained audit log (``probity guard log verify`` checks it). ``include_text``
+    stores prompts and answers in it; off by default. ``fsync: false`` only flushes each batch
+    to the operating system before answering (faster; a power cut may lose the last records);
+    it applies to the gateway's group-commit writer, not to a log that brings its own
+    ``append_many``."""
+
+    path: str | None = None
+    include_text: bool = False
+    fsync: bool = True
+
+
+class GatewayConfig(ProbityModel):
+    """The whole gateway configuration (see the module docstring for a YAML example)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    policy: str = "default"
+    backend: BackendConfig = BackendConfig()
+    watermark: WatermarkConfig | None = None
+    keys: tuple[ApiKeyConfig, ...] = ()
+    limits: LimitsConfig = LimitsConfig()
+    audit: AuditConfig = AuditConfig()
+    log_requests: bool = True
+    citations_db: str | None = None
+    overlap_indexes: tuple[str, ...] = ()
+    append_disclaimers: bool = True
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> GatewayConfig:
+        ids = [k.id for k in self.keys]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate API key id(s): {', '.join(sorted(dup))}")
+        return self
+
+    def check_bind(self, host: str | None = None) -> None:
+        """Refuse to serve a non-loopback address without API keys (``ConfigError``)."""
+        h = host or self.host
+        if not self.keys and not is_loopback(h):
+            raise ConfigError(
+                f"refusing to bind {h!r} without API keys: anyone on the network could use it",
+                hint="add keys with `probity serve keys new --id NAME` or bind 127.0.0.1",
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_gateway_config(path: str | os.PathLike[str]) -> GatewayConfig:
+    """Load and validate ``gateway.yaml``; errors are ``ConfigError`` naming line and field."""
+    return load_config(path, GatewayConfig)

@@ -1,0 +1,126 @@
+"""The gateway with a local model: watermarked sampling, detection, batching, seeds."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from probity.serve import ServerThread, create_app
+from probity.serve.config import GatewayConfig
+
+
+@pytest.fixture
+def local_gateway(tiny_model_dir: Path, tmp_path: Path) -> Iterator[tuple[ServerThread, Any]]:
+    import torch
+
+    from probity.watermark import new_key
+
+    threads = torch.get_num_threads()
+    key = new_key("gw-test")
+    # The tiny random model writes control characters and odd bytes that the default policy
+    # would strip or block; a secrets-only policy returns its text untouched, so detection
+    # sees exactly what was sampled.
+    policy = tmp_path / "secrets-only.yaml"
+    policy.write_text(
+        "name: secrets-only\ninput:\n  - scanner: secrets\n"
+        "output:\n  - scanner: secrets\n    action: redact\n"
+    )
+    cfg = GatewayConfig.model_validate(
+        {
+            "policy": str(policy),
+            "log_requests": False,
+            "append_disclaimers": False,
+            "backend": {
+                "kind": "local",
+                "model": str(tiny_model_dir),
+                "served_name": "tiny",
+                "max_batch": 8,
+                "batch_wait_ms": 20,
+                "threads": 1,
+            },
+            "watermark": {"key": "gw-test", "gamma": 0.25, "delta": 4.0},
+            "limits": {"max_tokens": 128},
+            "audit": {"path": str(tmp_path / "audit.jsonl")},
+        }
+    )
+    app = create_app(cfg)
+    with ServerThread(app) as srv:
+        yield srv, (app, key)
+    torch.set_num_threads(threads)
+
+
+def test_watermark_is_detectable_in_returned_text(local_gateway: Any) -> None:
+    srv, (_, key) = local_gateway
+    client = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0)
+    resp = client.completions.create(
+        model="tiny", prompt="The river", max_tokens=100, temperature=1.0, n=3, seed=11
+    )
+    ext = resp.model_extra["probity"]
+    assert ext["watermark"]["scheme"] == "kgw" and ext["watermark"]["key_id"] == key.key_id
+    assert key.secret.hex() not in json.dumps(resp.model_dump())  # the key never leaves
+    # The answers together, and each long answer on its own, at a false-positive rate of
+    # 1e-4. The key is random per test, so the biased sampling can hit end-of-text early;
+    # answers under 50 scored tokens are only counted in the joint test. (Odd bytes do not
+    # always re-tokenise the same way, which costs some green tokens; delta 4 leaves a wide
+    # margin: z was 6-9.5 over 8 answers of 100 tokens.)
+    texts = [c.text for c in resp.choices]
+    detect = srv.base_url + "/watermark/detect"
+    joint = httpx.post(detect, json={"text": " ".join(texts), "fpr": 1e-4}, timeout=30).json()
+    assert joint["watermarked"] is True and joint["p_value"] < 1e-4, joint["z"]
+    for text in texts:
+        det = httpx.post(detect, json={"text": text, "fpr": 1e-4}, timeout=30).json()
+        if det["scored"] >= 50:
+            assert det["watermarked"] is True, (det["z"], det["scored"])
+    human = (
+        "The committee met on Tuesday to review the budget, and after a long discussion "
+        "it agreed to postpone the decision on the new library until the spring."
+    )
+    det = httpx.post(srv.base_url + "/watermark/detect", json={"text": human}).json()
+    assert det["watermarked"] is False
+    bad = httpx.post(srv.base_url + "/watermark/detect", json={"text": ""})
+    assert bad.status_code == 400
+
+
+def test_concurrent_requests_share_batches_and_seeds_repeat(local_gateway: Any) -> None:
+    srv, (app, _) = local_gateway
+    client = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0)
+    backend = app.state.gateway.backend
+    before = backend.batches
+    out: list[str] = []
+
+    def one(i: int) -> None:
+        r = client.chat.completions.create(
+            model="tiny", max_tokens=12, messages=[{"role": "user", "content": f"hello {i}"}]
+        )
+        out.append(r.choices[0].message.content)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(out) == 8
+    assert backend.batches - before < 8  # at least two requests shared a generate call
+    a = client.completions.create(model="tiny", prompt="The", max_tokens=16, seed=5)
+    b = client.completions.create(model="tiny", prompt="The", max_tokens=16, seed=5)
+    assert a.choices[0].text == b.choices[0].text
+    text = ""
+    for chunk in client.chat.completions.create(
+        model="tiny",
+        max_tokens=16,
+        stream=True,
+        seed=5,
+        messages=[{"role": "user", "content": "hi"}],
+    ):
+        text += "".join(c.delta.content or "" for c in chunk.choices)
+    assert text.strip()
+    models = client.models.list()
+    assert models.data[0].id == "tiny"
+    assert models.data[0].model_extra["probity"]["watermark"]["scheme"] == "kgw"
