@@ -116,7 +116,8 @@ _ADDR_TAIL = re.compile(
     rf"\d{{3,6}}(?:-\d{{3,4}})?\b(?![ \t.-]?\d)|"
     rf"[^\W\d_a-zà-ÿ][\w'’-]*(?:[ \t]+[^\W\d_a-zà-ÿ][\w'’-]*){{0,2}})"
 )
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
+# a word of letters that is not part of an alphanumeric token ("W1F3ED8" holds no name "ED")
+_WORD = re.compile(r"(?<!\w)[^\W\d_]+(?:['’-][^\W\d_]+)*(?![\d_])\.?")
 _NAME_CUE = re.compile(
     r"(?i)(?:\bmy name is|\bname\s*:|\bnamed|\bcalled|\bi am|\bi'm|\bdear|"
     r"\bsincerely,?|\bregards,?|\bthis is|\bsigned,?|\bby|\bhi|\bhello|"
