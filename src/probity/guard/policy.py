@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -138,9 +139,10 @@ class Policy(ProbityModel):
         """The policy as plain data (what the digest is computed over)."""
         return self.model_dump(mode="json", exclude={"source"})
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        """sha256 (hex) of the canonical JSON of the policy."""
+        """sha256 (hex) of the canonical JSON of the policy (computed once: policies are
+        immutable)."""
         blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

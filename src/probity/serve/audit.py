@@ -10,11 +10,8 @@ it writes the batch one record at a time, still in arrival order.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import queue
 import threading
-import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -55,9 +52,12 @@ class AuditWriter:
         return await asyncio.wrap_future(self.submit(record))
 
     def _run(self) -> None:
-        many = getattr(self.log, "append_many", None)
-        if many is None and _has_guard_internals(self.log):
-            many = self._append_batch
+        many = None
+        if hasattr(self.log, "append_many"):
+
+            def many(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                return self.log.append_many(records, fsync=self.fsync)
+
         while True:
             item = self._q.get()
             if item is _STOP:
@@ -93,50 +93,8 @@ class AuditWriter:
             if stop:
                 return
 
-    def _append_batch(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Group commit for a guard ``AuditLog`` without ``append_many``: the same records
-        ``append`` would write (the guard's ``record_hash`` chains them), under one lock and
-        one ``fsync``. A stop-gap until the guard offers ``append_many`` itself; verified by
-        ``AuditLog.verify`` like any other line."""
-        import fcntl
-
-        from probity.guard.audit import record_hash
-
-        out: list[dict[str, Any]] = []
-        with open(self.log.path, "a+b") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                prev = self.log._last_hash(fh)
-                lines = []
-                for record in records:
-                    rec = {k: v for k, v in record.items() if k not in ("prev", "hash")}
-                    rec.setdefault("ts", time.time())
-                    rec["prev"] = prev
-                    rec["hash"] = prev = record_hash(rec)
-                    lines.append(
-                        json.dumps(rec, ensure_ascii=False, default=str, sort_keys=True) + "\n"
-                    )
-                    out.append(rec)
-                fh.seek(0, os.SEEK_END)
-                fh.write("".join(lines).encode("utf-8"))
-                fh.flush()
-                if self.fsync:
-                    os.fsync(fh.fileno())
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-        return out
-
     def close(self, timeout: float = 30.0) -> None:
         """Write everything queued, then stop the thread."""
         if self._thread is not None and self._thread.is_alive():
             self._q.put(_STOP)
             self._thread.join(timeout)
-
-
-def _has_guard_internals(log: Any) -> bool:
-    """True for the guard's JSONL ``AuditLog`` (what ``_append_batch`` knows how to extend)."""
-    try:
-        from probity.guard.audit import AuditLog, record_hash  # noqa: F401
-    except ImportError:
-        return False
-    return type(log) is AuditLog and hasattr(log, "_last_hash") and hasattr(log, "path")
