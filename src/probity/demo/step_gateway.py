@@ -102,6 +102,19 @@ def run(ctx: Any) -> dict[str, Any]:
         f"clean request -> finish_reason {clean.choices[0].finish_reason!r}: "
         f"[dim]{answer.strip()[:120]}[/]"
     )
+    if clean.choices[0].finish_reason == "content_filter":
+        # The demo key is new each run, so the sampled answer differs; say why it was filtered.
+        why = sorted(
+            {
+                f"{f['source']}:{f['category']}"
+                for v in ext.get("output", [])
+                for f in v.get("findings", [])
+            }
+        )
+        ctx.say(
+            f"  the output check filtered this answer ({', '.join(why) or 'policy'}): "
+            "the gateway never passes on what the policy blocks"
+        )
     if detection is not None:
         ctx.say(
             f"watermark in the answer: z = {detection.get('z', float('nan')):.2f}, "
