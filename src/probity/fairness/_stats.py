@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from probity.stats import benjamini_hochberg, holm
+
 
 def bootstrap_counts(
     fine_counts: np.ndarray,
@@ -110,35 +112,6 @@ def permutation_test(
         done += b
     p = (1.0 + hits) / (1.0 + n_perm)
     return np.where(valid, p, np.nan)
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (family-wise error); NaN entries are not counted."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    m = len(ok)
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out[order] = np.minimum(adj, 1.0)
-    return out
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (false-discovery rate); NaN entries not counted."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    m = len(ok)
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(scaled[::-1])[::-1]
-    out[order] = np.minimum(adj, 1.0)
-    return out
 
 
 CORRECTIONS = {

@@ -7,18 +7,12 @@ from typing import Any
 import numpy as np
 from scipy import stats as _st
 
+from probity.stats import wilson as _wilson
 
-def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``k / n`` (``(nan, nan)`` when ``n == 0``)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo = 0.0 if k == 0 else max(0.0, centre - half)  # exact at the edges, not 1 - 1e-16
-    hi = 1.0 if k == n else min(1.0, centre + half)
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for ``k / n`` (``(nan, nan)`` when ``n == 0``)."""
+    _, lo, hi = _wilson(k, n)
     return float(lo), float(hi)
 
 

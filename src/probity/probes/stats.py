@@ -23,25 +23,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as _st
 
-Z95 = 1.959963984540054
+from probity.stats import Z95, benjamini_hochberg, holm, wilson
 
-
-def wilson(
-    k: np.ndarray | int, n: np.ndarray | int, z: float = Z95
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Share ``k/n`` and its Wilson score interval; ``nan`` where ``n == 0``."""
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        z2 = z * z
-        denom = 1 + z2 / n
-        centre = (p + z2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    lo = np.clip(centre - half, 0, 1)
-    hi = np.clip(centre + half, 0, 1)
-    bad = n <= 0
-    return (np.where(bad, np.nan, p), np.where(bad, np.nan, lo), np.where(bad, np.nan, hi))
 
 
 def newcombe_diff(
@@ -151,41 +134,6 @@ def paired_signflip(d: np.ndarray, *, B: int = 2000, seed: int = 0) -> float:
     signs = rng.choice(np.array([-1.0, 1.0]), size=(B, len(d)))
     hits = np.count_nonzero(np.abs((signs * d).mean(axis=1)) >= obs - 1e-12)
     return float((1 + hits) / (B + 1))
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values (FWER). NaNs stay NaN and do not count as tests."""
-    p = np.asarray(p, dtype=np.float64)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = len(q)
-    if m == 0:
-        return out
-    order = np.argsort(q)
-    adj = np.maximum.accumulate((m - np.arange(m)) * q[order])
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (FDR). NaNs stay NaN."""
-    p = np.asarray(p, dtype=np.float64)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = len(q)
-    if m == 0:
-        return out
-    order = np.argsort(q)[::-1]
-    ranks = m - np.arange(m)  # rank of each sorted-descending p
-    adj = np.minimum.accumulate(q[order] * m / ranks)
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
 
 
 def adjust(p: np.ndarray, method: str) -> np.ndarray:
