@@ -26,7 +26,6 @@ from scipy import stats as _st
 from probity.stats import Z95, benjamini_hochberg, holm, wilson
 
 
-
 def newcombe_diff(
     k1: np.ndarray | int,
     n1: np.ndarray | int,
