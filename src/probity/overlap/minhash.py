@@ -204,9 +204,16 @@ class MinHasher:
         n = self.ngram
         ends = np.cumsum(lens)
         grams = ngram_hashes(th, n)
-        doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), lens)[: len(grams)]
-        valid = np.arange(len(grams)) + n <= ends[doc_of]
-        flat, doc = grams[valid], doc_of[valid]
+        # Window i is valid when it ends inside its own document; the invalid ones are the last
+        # n - 1 window starts before each document end (a few per document, not one per gram).
+        doc = np.repeat(np.arange(len(texts), dtype=np.int64), np.maximum(lens - n + 1, 0))
+        if n > 1 and len(grams):
+            bad = (ends[:, None] - np.arange(1, n, dtype=np.int64)[None, :]).ravel()
+            valid = np.ones(len(grams), dtype=bool)
+            valid[bad[(bad >= 0) & (bad < len(grams))]] = False
+            flat = grams[valid]
+        else:
+            flat = grams
         short = np.nonzero((lens > 0) & (lens < n))[0]
         if len(short):
             extra = [
