@@ -1,7 +1,8 @@
 """Watermark benchmark: Probity vs transformers' WatermarkLogitsProcessor / WatermarkDetector.
 
 Run ``python bench/watermark.py`` (default, a few minutes on one shared core), ``--quick``
-(smoke run), or ``--texts N --calibration N --peer-texts N`` for larger runs; ``--model PATH``
+(smoke run), ``--only processor`` (one section; also detection, detectability, calibration),
+or ``--texts N --calibration N --peer-texts N`` for larger runs; ``--model PATH``
 adds detectability on another local causal LM. Prints one table: case | ours | peer | ratio
 (ours/peer for rates, peer/ours for times: > 1 is better for us) and a machine line.
 
@@ -155,34 +156,85 @@ def bench_detection(n_texts: int, n_peer: int) -> None:
 # -- 2. generation overhead -------------------------------------------------------------------
 
 
-def bench_processor(steps: int) -> None:
+def _zipf_stream(rng: np.random.Generator, vocab: int, n: int) -> np.ndarray:
+    """``n`` token ids whose frequencies follow Zipf(1.1) ranks (like natural text)."""
+    ranks = np.arange(1, vocab + 1, dtype=np.float64)
+    p = ranks**-1.1
+    perm = rng.permutation(vocab)
+    return perm[rng.choice(vocab, size=n, p=p / p.sum())]
+
+
+def bench_processor(steps: int, text_steps: int) -> None:
+    """Processor cost per decoding step per sequence at V=50,257 (one call per step).
+
+    ``fresh``: every row of every step has a context never seen before (the processor's
+    per-context cache cannot hit: the worst case). ``text``: each row's previous token follows
+    a Zipf(1.1) stream over the vocabulary (contexts recur as in natural text); ``cold``: a new
+    processor; ``warm``: the same after ``2 * text_steps`` untimed steps of that stream (a
+    long-lived processor, as in ``probity serve``). Rows report the hit rate of the timed steps.
+    """
     import torch
     from transformers.generation.logits_process import WatermarkLogitsProcessor
 
     from probity.watermark import make_scheme
 
     vocab = 50257
+    rng = np.random.default_rng(1)
+    regimes = (
+        ("fresh contexts", steps, 0),
+        ("Zipf text contexts, cold cache", text_steps, 0),
+        ("Zipf text contexts, warm cache", text_steps, 2 * text_steps),
+    )
     for batch in (1, 8):
-        ids = torch.randint(0, vocab, (batch, 64))
-        scores = torch.randn(batch, vocab)
-        ours = make_scheme("kgw", 1, gamma=GAMMA, delta=DELTA).logits_processor(vocab)
+        for regime, n, warm in regimes:
+            ids = torch.randint(0, vocab, (batch, 64))
+            scores = torch.randn(batch, vocab)
+            if regime == "fresh contexts":  # distinct, never repeated (warm-up uses the last)
+                last = torch.arange((n + 1) * batch).reshape(n + 1, batch) % vocab
+                last = torch.roll(last, 1, dims=0)
+            else:
+                last = torch.from_numpy(_zipf_stream(rng, vocab, (warm + n + 1) * batch))
+                last = last.reshape(warm + n + 1, batch)
+            ours = make_scheme("kgw", 1, gamma=GAMMA, delta=DELTA).logits_processor(vocab)
+            peer = WatermarkLogitsProcessor(vocab, "cpu", GAMMA, DELTA, 15485863, "lefthash", 1)
+            res = {}
+            before = None
+            for name, proc in (("ours", ours), ("peer", peer)):
+                ids[:, -1] = last[0]
+                proc(ids, scores)  # warm the token-hash table (one call)
+                if name == "ours":  # untimed steps of the same stream (peer has no cache)
+                    for s in range(1, warm + 1):
+                        ids[:, -1] = last[s]
+                        proc(ids, scores)
+                    before = proc.cache_info() if hasattr(proc, "cache_info") else None
+                t0 = time.perf_counter()
+                for s in range(warm + 1, warm + n + 1):
+                    ids[:, -1] = last[s]
+                    proc(ids, scores)
+                res[name] = (time.perf_counter() - t0) / n / batch * 1e3
+            if before is None:
+                hit = "no cache"
+            else:  # hit rate over the timed steps only
+                info = ours.cache_info()
+                h_, m_ = info["hits"] - before["hits"], info["misses"] - before["misses"]
+                hit = f"cache hit rate {h_ / max(h_ + m_, 1):.0%}"
+            row(
+                f"processor ms/step/seq, kgw fast, V=50k, batch {batch}, {regime} ({hit})",
+                res["ours"],
+                res["peer"],
+                "time",
+                "{:.4f}",
+            )
         gum = make_scheme("gumbel", 1).logits_processor(vocab)
         peer = WatermarkLogitsProcessor(vocab, "cpu", GAMMA, DELTA, 15485863, "lefthash", 1)
         res = {}
-        for name, proc in (("ours", ours), ("gumbel", gum), ("peer", peer)):
-            proc(ids, scores)  # warm caches (token-hash table)
+        for name, proc in (("gumbel", gum), ("peer", peer)):
+            proc(ids, scores)
             t0 = time.perf_counter()
             for s in range(steps):
                 ids[:, -1] = s
                 proc(ids, scores)
             res[name] = (time.perf_counter() - t0) / steps / batch * 1e3
-        row(
-            f"processor ms/step/seq, kgw fast, V=50k, batch {batch}",
-            res["ours"],
-            res["peer"],
-            "time",
-            "{:.4f}",
-        )
         row(
             f"processor ms/step/seq, gumbel, V=50k, batch {batch}",
             res["gumbel"],
@@ -534,6 +586,12 @@ def main() -> None:
         help="human texts for calibration (0: all available, >= 10,000)",
     )
     ap.add_argument("--model", type=Path, default=None, help="another local causal LM")
+    ap.add_argument(
+        "--only",
+        choices=("detection", "processor", "detectability", "calibration"),
+        default=None,
+        help="run only this section (e.g. --only processor: generation overhead)",
+    )
     args = ap.parse_args()
     import torch
 
@@ -542,11 +600,14 @@ def main() -> None:
     n_texts = args.texts or (8 if quick else 32)
     n_peer = args.peer_texts or (3 if quick else 10)
     t_start = time.perf_counter()
-    print("detection throughput", file=sys.stderr)
-    bench_detection(60 if quick else 300, n_peer)
-    print("processor overhead", file=sys.stderr)
-    bench_processor(20 if quick else 100)
-    root = shared()
+    only = args.only
+    if only in (None, "detection"):
+        print("detection throughput", file=sys.stderr)
+        bench_detection(60 if quick else 300, n_peer)
+    if only in (None, "processor"):
+        print("processor overhead", file=sys.stderr)
+        bench_processor(20 if quick else 100, 200 if quick else 2000)
+    root = shared() if only in (None, "detectability", "calibration") else None
     bench_model = root / "models/shakespeare-gpt2-4l" if root else None
     tok = None
     human_ids: list[np.ndarray] = []
@@ -560,18 +621,19 @@ def main() -> None:
             for x in lines[:400]
             if len(x) > 400
         ]
-        print("detectability (shakespeare-gpt2-4l)", file=sys.stderr)
-        bench_detectability(bench_model, n_texts, human_ids, "shakespeare-4l")
-    else:
+        if only in (None, "detectability"):
+            print("detectability (shakespeare-gpt2-4l)", file=sys.stderr)
+            bench_detectability(bench_model, n_texts, human_ids, "shakespeare-4l")
+    elif only in (None, "detectability"):
         ROWS.append(("detectability: shared benchmark model absent (skipped)", "-", "-", "-"))
-    if args.model is not None:
+    if args.model is not None and only in (None, "detectability"):
         print(f"detectability ({args.model})", file=sys.stderr)
         bench_detectability(args.model, n_texts, human_ids, args.model.name)
-    if tok is not None:
+    if tok is not None and only in (None, "calibration"):
         print("calibration", file=sys.stderr)
         texts = human_texts(root, 2000 if quick and not args.calibration else args.calibration)
         bench_calibration(tok, texts, 200 if quick else 1000)
-    else:
+    elif only in (None, "calibration"):
         ROWS.append(("calibration: shared data absent (skipped)", "-", "-", "-"))
     width = max(len(r[0]) for r in ROWS)
     print(f"| {'case':<{width}} | ours | peer | ratio |")

@@ -432,7 +432,11 @@ class KGWScheme(WatermarkScheme):
         return adj.green(ctx[None, :], vocab_size)[0]
 
     def logits_processor(self, vocab_size: int, **kw: Any) -> Any:
-        """A batched transformers ``LogitsProcessor`` (torch) for ``model.generate``."""
+        """A batched transformers ``LogitsProcessor`` (torch) for ``model.generate``.
+
+        ``fast`` backend, ``lefthash`` seeding: ``cache_bytes=`` (default 128 MiB; 0 disables)
+        bounds the processor's per-context cache of green lists (LRU; see
+        ``probity.watermark._torch._RowCache``); outputs are identical with or without it."""
         if self.backend == "hf-compat":
             from transformers.generation.logits_process import WatermarkLogitsProcessor
 
@@ -446,10 +450,16 @@ class KGWScheme(WatermarkScheme):
                 seeding_scheme=self.seeding,
                 context_width=self.context_width,
             )
-        from probity.watermark._torch import KGWLogitsProcessor
+        from probity.watermark._torch import ROW_CACHE_BYTES, KGWLogitsProcessor
 
         return KGWLogitsProcessor(
-            self._k, self._thr, self.delta, self.hard, self.context_width, self.seeding
+            self._k,
+            self._thr,
+            self.delta,
+            self.hard,
+            self.context_width,
+            self.seeding,
+            cache_bytes=int(kw.get("cache_bytes", ROW_CACHE_BYTES)),
         )
 
     def adjuster(self, vocab_size: int, **kw: Any) -> Any:
