@@ -339,38 +339,18 @@ def near_pairs(
     ``chunk_size`` pairs through ``map_chunks`` (:class:`JaccardFn`); both are deterministic,
     so both executors give the same pairs.
     """
-    import numpy as np
 
     from probity.overlap import EMPTY
+    from probity.overlap.lsh import candidate_pairs
 
     n = len(texts)
     if n < 2:
         return []
     nonempty = ~(sigs == EMPTY).all(axis=1)
-    pairs_i: list[Any] = []
-    pairs_j: list[Any] = []
-    for b in range(keys.shape[1]):
-        col = keys[:, b]
-        order = np.argsort(col, kind="stable")
-        order = order[nonempty[order]]
-        sk = col[order]
-        if len(sk) < 2:
-            continue
-        starts = np.concatenate([[0], np.nonzero(sk[1:] != sk[:-1])[0] + 1])
-        sizes = np.diff(np.concatenate([starts, [len(sk)]]))
-        for st, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-            members = np.sort(order[st : st + size])
-            if size <= max_group:
-                ii, jj = np.triu_indices(size, 1)
-                pairs_i.append(members[ii])
-                pairs_j.append(members[jj])
-            else:
-                pairs_i.append(np.concatenate([np.full(size - 1, members[0]), members[1:-1]]))
-                pairs_j.append(np.concatenate([members[1:], members[2:]]))
-    if not pairs_i:
+    ci, cj = candidate_pairs(keys, nonempty, max_group)
+    if len(ci) == 0:
         return []
-    code = np.unique(np.concatenate(pairs_i) * n + np.concatenate(pairs_j))
-    pi, pj = (code // n).tolist(), (code % n).tolist()
+    pi, pj = ci.tolist(), cj.tolist()
     # Exact Jaccard of the candidates, chunk by chunk of pairs on the workers; each chunk
     # carries the texts it needs. The results come back per chunk and are put in pair order.
     fn = JaccardFn(hasher.num_perm, hasher.ngram, hasher.seed)

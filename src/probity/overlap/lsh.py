@@ -335,6 +335,43 @@ class LSHIndex:
 # --- near-duplicate clustering ---------------------------------------------------------------
 
 
+def candidate_pairs(
+    keys: np.ndarray, nonempty: np.ndarray, max_group: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs ``(i, j)``, ``i < j``, of rows sharing a band key, sorted and unique.
+
+    ``keys`` is the ``(n, bands)`` band-key array and ``nonempty`` masks rows with a signature.
+    One stable sort per band; a bucket larger than ``max_group`` links only its first member
+    and neighbours in order (bounding the work; clusters stay connected through them).
+    """
+    n = keys.shape[0]
+    pairs_i: list[np.ndarray] = []
+    pairs_j: list[np.ndarray] = []
+    for b in range(keys.shape[1]):  # one sort per band; pairs within equal-key runs
+        col = keys[:, b]
+        order = np.argsort(col, kind="stable")
+        order = order[nonempty[order]]
+        sk = col[order]
+        if len(sk) < 2:
+            continue
+        starts = np.concatenate([[0], np.nonzero(sk[1:] != sk[:-1])[0] + 1])
+        sizes = np.diff(np.concatenate([starts, [len(sk)]]))
+        for s, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+            members = np.sort(order[s : s + size])
+            if size <= max_group:
+                ii, jj = np.triu_indices(size, 1)
+                pairs_i.append(members[ii])
+                pairs_j.append(members[jj])
+            else:
+                pairs_i.append(np.concatenate([np.full(size - 1, members[0]), members[1:-1]]))
+                pairs_j.append(np.concatenate([members[1:], members[2:]]))
+    if not pairs_i:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    code = np.unique(np.concatenate(pairs_i) * n + np.concatenate(pairs_j))
+    return code // n, code % n
+
+
 def near_duplicate_pairs(
     items: Sequence[str] | np.ndarray,
     threshold: float = 0.8,
@@ -369,32 +406,9 @@ def near_duplicate_pairs(
     bands, rows = lsh_params(min(threshold, 0.99), k, 0.1, 0.9)
     keys = band_keys(sigs, bands, rows)  # (n, bands)
     nonempty = ~(sigs == EMPTY).all(axis=1)
-    pairs_i: list[np.ndarray] = []
-    pairs_j: list[np.ndarray] = []
-    for b in range(bands):  # one sort per band; pairs within equal-key runs
-        col = keys[:, b]
-        order = np.argsort(col, kind="stable")
-        order = order[nonempty[order]]
-        sk = col[order]
-        if len(sk) < 2:
-            continue
-        starts = np.concatenate([[0], np.nonzero(sk[1:] != sk[:-1])[0] + 1])
-        sizes = np.diff(np.concatenate([starts, [len(sk)]]))
-        for s, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-            members = np.sort(order[s : s + size])
-            if size <= max_group:
-                ii, jj = np.triu_indices(size, 1)
-                pairs_i.append(members[ii])
-                pairs_j.append(members[jj])
-            else:
-                pairs_i.append(np.concatenate([np.full(size - 1, members[0]), members[1:-1]]))
-                pairs_j.append(np.concatenate([members[1:], members[2:]]))
-    if not pairs_i:
+    pi, pj = candidate_pairs(keys, nonempty, max_group)
+    if len(pi) == 0:
         return []
-    pi = np.concatenate(pairs_i)
-    pj = np.concatenate(pairs_j)
-    code = np.unique(pi * n + pj)
-    pi, pj = code // n, code % n
     if texts is not None and exact:
         shingles: dict[int, np.ndarray] = {}
         out = []
