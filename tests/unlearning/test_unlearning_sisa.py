@@ -171,3 +171,30 @@ def test_joblib_backend_matches_serial(tmp_path):
     a = SISAModel.train(est, X, y, tmp_path / "a", shards=2, slices=2, backend="serial")
     b = SISAModel.train(est, X, y, tmp_path / "b", shards=2, slices=2, backend="joblib", n_jobs=2)
     assert np.allclose(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_repeated_forgets_write_the_same_manifest_as_a_fresh_open(sgd_model):
+    # forgets reuse cached manifest lines; the bytes must match a manifest built from scratch
+    m, X, _y = sgd_model
+    ids = list(m.manifest())
+    m.forget([ids[0]])
+    m.forget([ids[5], ids[7]])
+    fresh = SISAModel.open(m.model_dir)
+    fresh.forget([ids[9]])
+    m2 = SISAModel.open(m.model_dir)
+    assert m2.verify_ledger()["manifest_version"] == 3
+    man = m2.manifest()
+    assert len(man) == len(X) - 4 and not {ids[0], ids[5], ids[7], ids[9]} & set(man)
+    assert list(man) == [i for i in ids if i not in {ids[0], ids[5], ids[7], ids[9]}]
+    # the in-process model continues from the state it wrote, not from the reopened one
+    m.state = json.loads((m.model_dir / "state.json").read_text("utf-8"))
+    m._manifest = None
+    m.forget([ids[11]])
+    text = (m.model_dir / m.state["manifest"]["file"]).read_text("utf-8")
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert [r["id"] for r in rows] == [i for i in list(man) if i != ids[11]]
+    assert text == "".join(
+        json.dumps({"id": r["id"], "shard": r["shard"], "slice": r["slice"], "sha256": r["sha256"]})
+        + "\n"
+        for r in rows
+    )
