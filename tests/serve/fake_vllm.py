@@ -23,7 +23,22 @@ import random
 import time
 from typing import Any
 
-WORDS = "the river runs past old mills and quiet fields toward a wide grey sea".split()
+WORDS = [
+    "the",
+    "river",
+    "runs",
+    "past",
+    "old",
+    "mills",
+    "and",
+    "quiet",
+    "fields",
+    "toward",
+    "a",
+    "wide",
+    "grey",
+    "sea",
+]
 INT64 = 2**63
 
 
@@ -128,9 +143,7 @@ class FakeVLLM:
             parts.append(str(c or ""))
         return "\n".join(parts)
 
-    def _answer(
-        self, prompt: str, rng: random.Random, limit: int, stop: Any
-    ) -> tuple[str, str]:
+    def _answer(self, prompt: str, rng: random.Random, limit: int, stop: Any) -> tuple[str, str]:
         if self.reply is not None:
             text = self.reply
         elif "ECHO:" in prompt:
@@ -185,7 +198,9 @@ class FakeVLLM:
                     await asyncio.sleep(self.token_delay_s)
             await event(chunk(i, None, finish))
         if include_usage:
-            await event({"id": rid, "object": obj, "model": self.model, "choices": [], "usage": usage})
+            await event(
+                {"id": rid, "object": obj, "model": self.model, "choices": [], "usage": usage}
+            )
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
     async def _error(self, send: Any, status: int, message: str, code: str | None = None) -> None:

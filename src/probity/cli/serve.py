@@ -18,6 +18,24 @@ serve_keys_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 serve_app.add_typer(serve_keys_app, name="keys")
+serve_audit_app = typer.Typer(
+    help="Look after the gateway's audit log.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+serve_app.add_typer(serve_audit_app, name="audit")
+
+
+def _audit_path(config: Path | None, path: Path | None) -> str:
+    if path is not None:
+        return str(path)
+    if config is None:
+        raise InputError("give the gateway's --config or the log's --path")
+    from probity.home import audit_log_path
+    from probity.serve.config import load_gateway_config
+
+    return load_gateway_config(config).audit.path or str(audit_log_path())
 
 
 @serve_app.callback(invoke_without_command=True)
@@ -56,10 +74,13 @@ def serve_main(
             "no configuration given: pass --config gateway.yaml "
             "(see docs/gateway.md for an example)"
         )
+    from probity.home import audit_log_path
+    from probity.serve.audit import check_tail
     from probity.serve.config import load_gateway_config
 
     cfg = load_gateway_config(config)
     cfg.check_bind(host)
+    check_tail(cfg.audit.path or audit_log_path())
     if check:
         console.print(
             f"{config}: ok ({cfg.backend.kind} backend {cfg.backend.name!r}, "
@@ -128,3 +149,38 @@ def keys_new(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@serve_audit_app.command("repair")
+def audit_repair(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="The gateway's YAML configuration.")
+    ] = None,
+    path: Annotated[
+        Path | None, typer.Option("--path", help="The audit log (instead of --config's).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Move a torn last record (a crash mid-write) out of the audit log into
+    `<log>.torn-<time>` so the gateway can start again, then verify the chain.
+
+    Nothing is deleted; a log damaged anywhere but at its end is left alone (exit 2).
+    """
+    from probity.serve.audit import repair_tail
+
+    rep = repair_tail(_audit_path(config, path))
+    if json_out:
+        print_json(rep.to_dict())
+    elif rep.removed_bytes:
+        console.print(
+            f"moved a torn record ({rep.removed_bytes} bytes) to {rep.saved_to}; "
+            f"{rep.records} records remain",
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"{rep.path}: no torn record; {rep.records} records", soft_wrap=True)
+    if not rep.ok:
+        raise InputError(
+            f"the audit log's chain is broken before its end: {rep.reason}",
+            hint="`probity guard log verify` shows the first bad line",
+        )

@@ -12,7 +12,10 @@ the OpenAI way (``index = prompt_index * n + j``):
   token callback that survives batching).
 * :class:`UpstreamBackend` calls an OpenAI-compatible endpoint with ``httpx.AsyncClient``:
   streaming is passed through chunk by chunk; connect errors (nothing was sent) are retried
-  with backoff, anything else is reported at once as :class:`~probity.errors.BackendError`.
+  with backoff, anything else is reported at once as
+  :class:`~probity.serve.errors.UpstreamError` (502, or 504 for a timeout), whose message
+  never holds the upstream's address. A 200 answer that is not JSON (or, streaming, not an
+  event stream) is a 502: a proxy's HTML page is not an empty completion.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import httpx
 from probity.errors import BackendError, ProbityError
 from probity.lm.base import GenerationParams
 from probity.serve.config import BackendConfig
+from probity.serve.errors import UpstreamError
+from probity.serve.requests import text_parts
 from probity.text import tokenize
 
 
@@ -41,6 +46,10 @@ class GenRequest:
     inputs: tuple[Any, ...]
     params: GenerationParams
     model: str
+    #: Client parameters an upstream receives unchanged (penalties, ``user``, stream options).
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: ``max_tokens`` or ``max_completion_tokens``: the field the client used, sent upstream.
+    max_tokens_field: str = "max_tokens"
 
 
 @dataclass
@@ -70,14 +79,34 @@ class Delta:
     index: int
     text: str = ""
     finish_reason: str | None = None
+    #: Token usage, on the upstream's usage event (``stream_options.include_usage``).
+    usage: dict[str, int] | None = None
 
 
-class UpstreamHTTPError(BackendError):
-    """The upstream answered with an HTTP error; 4xx statuses are passed on to the client."""
+#: Upstream 4xx statuses that describe the client's request and are passed on; any other
+#: (401/403/407: the gateway's own credentials; 5xx) becomes 502, so a client is never told
+#: that its key is wrong when the upstream rejected the gateway's.
+PASSED_ON = frozenset({400, 404, 409, 413, 422, 429})
+
+
+class UpstreamHTTPError(UpstreamError):
+    """The upstream answered with an HTTP error."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"upstream answered HTTP {status}: {message}")
-        self.http_status = status if 400 <= status < 500 else 502
+        if status in PASSED_ON:
+            super().__init__(
+                f"upstream answered HTTP {status}: {message}",
+                status=status,
+                code="upstream_rejected",
+            )
+        elif status in (401, 403, 407):
+            super().__init__(
+                f"the upstream refused the gateway's credentials (HTTP {status})",
+                detail=message,
+            )
+        else:
+            super().__init__(f"the upstream failed (HTTP {status})", detail=message)
+        self.upstream_status = status
 
 
 # -- local ----------------------------------------------------------------------------------
@@ -237,7 +266,15 @@ class LocalBackend:
     def _generate(self, kind: str, inputs: list[Any], params: GenerationParams) -> list[Any]:
         procs = self.logits_processors or None
         if kind == "chat":
-            return self.model.chat(inputs, params, logits_processors=procs)
+            # A local model reads text only: a list content keeps its text parts.
+            flat = [
+                [
+                    {"role": m["role"], "content": "\n".join(text_parts(m.get("content")))}
+                    for m in conv
+                ]
+                for conv in inputs
+            ]
+            return self.model.chat(flat, params, logits_processors=procs)
         return self.model.generate(
             inputs, params, logits_processors=procs, batch_size=max(self.max_batch * params.n, 1)
         )
@@ -258,6 +295,15 @@ async def _replay(gen: Generation) -> AsyncIterator[Delta]:
             yield Delta(ch.index, text[start:end])
             start = end
         yield Delta(ch.index, "", ch.finish_reason)
+    yield Delta(-1, usage=_usage_dict(gen))
+
+
+def _usage_dict(gen: Generation) -> dict[str, int]:
+    return {
+        "prompt_tokens": gen.prompt_tokens,
+        "completion_tokens": gen.completion_tokens,
+        "total_tokens": gen.prompt_tokens + gen.completion_tokens,
+    }
 
 
 # -- upstream -------------------------------------------------------------------------------
@@ -324,8 +370,12 @@ class UpstreamBackend:
         )
 
     def count_tokens(self, text: str) -> int:
-        """Approximate: Probity's word tokens (the upstream's tokenizer is not known here)."""
-        return len(tokenize(text)) if text else 0
+        """An upper-leaning estimate (the upstream's tokenizer is not known here): the larger
+        of Probity's word tokens and UTF-8 bytes / 4, so one 600 KB "word" counts as 150,000
+        tokens, not one."""
+        if not text:
+            return 0
+        return max(len(tokenize(text)), -(-len(text.encode("utf-8", "surrogatepass")) // 4))
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -333,8 +383,9 @@ class UpstreamBackend:
     def _body(self, req: GenRequest, stream: bool) -> dict[str, Any]:
         p = req.params
         body: dict[str, Any] = {
+            **req.extra,
             "model": self.name,
-            "max_tokens": p.max_new_tokens,
+            req.max_tokens_field: p.max_new_tokens,
             "temperature": p.temperature,
             "top_p": p.top_p,
             "n": p.n,
@@ -354,6 +405,8 @@ class UpstreamBackend:
         return "/chat/completions" if req.kind == "chat" else "/completions"
 
     async def _send(self, req: GenRequest, stream: bool) -> httpx.Response:
+        """POST the request; errors say what went wrong without the upstream's address (that
+        goes to the server log as ``detail``)."""
         url = self.base_url + self._path(req)
         body = self._body(req, stream)
         last = ""
@@ -368,21 +421,34 @@ class UpstreamBackend:
                     await asyncio.sleep(self.backoff_s * (2**attempt))
                 continue
             except httpx.TimeoutException as exc:
-                raise BackendError(
-                    f"upstream {url} timed out ({type(exc).__name__}); "
-                    "not retried because the request was sent"
+                raise UpstreamError(
+                    "the upstream did not answer in time (not retried: the request was sent)",
+                    status=504,
+                    code="upstream_timeout",
+                    detail=f"{url}: {type(exc).__name__}",
                 ) from exc
             except httpx.HTTPError as exc:
-                raise BackendError(f"upstream {url} failed: {type(exc).__name__}: {exc}") from exc
+                raise UpstreamError(
+                    f"the upstream connection failed ({type(exc).__name__})",
+                    detail=f"{url}: {exc}",
+                ) from exc
             if resp.status_code >= 400:
-                if stream:
-                    await resp.aread()
-                    await resp.aclose()
+                await resp.aread()
+                await resp.aclose()
                 raise UpstreamHTTPError(resp.status_code, _error_message(resp))
+            ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+            want = "text/event-stream" if stream else "application/json"
+            if ctype != want and not (stream and ctype == "application/json"):
+                await resp.aclose()
+                raise UpstreamError(
+                    f"the upstream answered HTTP {resp.status_code} with {ctype or 'no type'}, "
+                    f"not {want} (a proxy or login page in the way?)",
+                    detail=url,
+                )
             return resp
-        raise BackendError(
-            f"upstream {url} is unreachable after {self.connect_retries + 1} attempts ({last})",
-            hint="check backend.base_url in the gateway config and that the upstream is running",
+        raise UpstreamError(
+            f"the upstream is unreachable after {self.connect_retries + 1} attempts",
+            detail=f"{url}: {last}",
         )
 
     async def complete(self, req: GenRequest) -> Generation:
@@ -390,10 +456,10 @@ class UpstreamBackend:
         try:
             data = resp.json()
         except ValueError as exc:
-            raise BackendError(f"upstream returned invalid JSON: {resp.text[:200]!r}") from exc
-        raw = data.get("choices")
+            raise UpstreamError("the upstream answered with invalid JSON") from exc
+        raw = data.get("choices") if isinstance(data, dict) else None
         if not isinstance(raw, list) or not raw:
-            raise BackendError(f"upstream response has no choices: {str(data)[:200]}")
+            raise UpstreamError("the upstream's answer has no choices", detail=str(data)[:200])
         choices = []
         for i, ch in enumerate(raw):
             if req.kind == "chat":
@@ -432,9 +498,19 @@ class UpstreamBackend:
                 try:
                     data = json.loads(payload)
                 except ValueError as exc:
-                    raise BackendError(
-                        f"upstream sent invalid JSON in its stream: {payload[:120]!r}"
+                    raise UpstreamError(
+                        "the upstream sent invalid JSON in its stream", detail=payload[:120]
                     ) from exc
+                if isinstance(data, dict) and "error" in data and not data.get("choices"):
+                    raise UpstreamError(
+                        "the upstream reported an error mid-stream", detail=str(data["error"])[:200]
+                    )
+                if isinstance(data, dict) and data.get("usage") and not data.get("choices"):
+                    yield Delta(
+                        -1,
+                        usage={k: int(v) for k, v in data["usage"].items() if isinstance(v, int)},
+                    )
+                    continue
                 for ch in data.get("choices") or ():
                     idx = int(ch.get("index", 0))
                     if kind == "chat":
@@ -444,8 +520,14 @@ class UpstreamBackend:
                     fr = ch.get("finish_reason")
                     if text or fr:
                         yield Delta(idx, text, fr)
+        except httpx.TimeoutException as exc:
+            raise UpstreamError(
+                "the upstream's stream stalled", status=504, code="upstream_timeout"
+            ) from exc
         except httpx.HTTPError as exc:
-            raise BackendError(f"upstream stream broke: {type(exc).__name__}: {exc}") from exc
+            raise UpstreamError(
+                f"the upstream's stream broke ({type(exc).__name__})", detail=str(exc)
+            ) from exc
         finally:
             await resp.aclose()
 
