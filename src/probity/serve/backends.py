@@ -391,6 +391,9 @@ class UpstreamBackend:
             "n": p.n,
             "stream": stream,
         }
+        if stream:
+            # Always ask for usage (token budgets need it); the client sees it only if it asked.
+            body["stream_options"] = {"include_usage": True}
         if p.seed is not None:
             body["seed"] = p.seed
         if p.stop:

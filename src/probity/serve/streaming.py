@@ -87,12 +87,20 @@ async def sse(
                 reason = CONTENT_FILTER
             tail = (restore(rest) if rest else "") + gw.disclaimer_suffix(verdict)
             yield _event(chunk(ex, Delta(i), tail, reason))
-        if usage is not None:
-            gw.spend(ex, tokens=int(usage.get("total_tokens") or 0))
-            if include_usage:
-                u = chunk(ex, None, None, None)
-                u["usage"] = usage
-                yield _event(u)
+        if usage is None:  # an upstream that sends no usage: count it ourselves
+            count = gw.backend.count_tokens
+            p_tok = count(prompt)
+            c_tok = sum(count("".join(g.raw)) for g in guards.values())
+            usage = {
+                "prompt_tokens": p_tok,
+                "completion_tokens": c_tok,
+                "total_tokens": p_tok + c_tok,
+            }
+        gw.spend(ex, tokens=int(usage.get("total_tokens") or 0))
+        if include_usage:
+            u = chunk(ex, None, None, None)
+            u["usage"] = usage
+            yield _event(u)
         final = chunk(ex, None, None, None)
         final["probity"] = gw.extension(ex)
         await gw.record(ex, 200)
