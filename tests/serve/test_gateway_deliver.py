@@ -206,3 +206,56 @@ def test_seed_n_and_stop_reach_the_upstream_and_come_back(tmp_path: Path, up: An
         assert text.count("one two STOP three") == 2
     finally:
         srv.stop()
+
+
+def _cli(*args: str) -> dict[str, Any]:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    r = subprocess.run(
+        [sys.executable, "-c", "from probity.cli import run; run()", *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_keys_add_rotate_revoke_without_restart(tmp_path: Path, up: Any) -> None:
+    import time
+
+    keys = tmp_path / "keys.yaml"
+    a = _cli("serve", "keys", "add", "--file", str(keys), "--id", "team-a", "--findings", "none")
+    srv = _start(tmp_path, up[0], keys_file=str(keys))
+    try:
+        h = httpx.Client(base_url=srv.base_url.removesuffix("/v1"), timeout=30)
+
+        def status(key: str) -> int:
+            return h.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code
+
+        def settle(key: str, want: int) -> None:
+            deadline = time.monotonic() + 5
+            while status(key) != want and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert status(key) == want
+
+        assert status(a["key"]) == 200
+        b = _cli("serve", "keys", "add", "--file", str(keys), "--id", "team-b")
+        settle(b["key"], 200)
+        rotated = _cli("serve", "keys", "rotate", "--file", str(keys), "--id", "team-a")
+        settle(rotated["key"], 200)
+        assert status(a["key"]) == 401  # the old secret died with the rotation
+        _cli("serve", "keys", "revoke", "--file", str(keys), "--id", "team-b")
+        settle(b["key"], 401)
+        listed = _cli("serve", "keys", "list", "--file", str(keys))
+        assert [k["id"] for k in listed["keys"]] == ["team-a"]
+        assert listed["keys"][0]["findings"] == "none" and "hash" not in listed["keys"][0]
+        keys.write_text("keys: [{id: broken")  # a bad edit keeps the previous keys
+        time.sleep(1.1)
+        assert status(rotated["key"]) == 200
+    finally:
+        srv.stop()

@@ -12,7 +12,7 @@ from probity.cli._output import JSON_HELP, console, err_console, print_json
 from probity.errors import InputError
 
 serve_keys_app = typer.Typer(
-    help="Mint API keys for the gateway (stored only as hashes).",
+    help="Mint, add, rotate and revoke the gateway's API keys (stored only as hashes).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -184,3 +184,134 @@ def audit_repair(
             f"the audit log's chain is broken before its end: {rep.reason}",
             hint="`probity guard log verify` shows the first bad line",
         )
+
+
+def _keys_path(config: Path | None, file: Path | None) -> str:
+    if file is not None:
+        return str(file)
+    if config is None:
+        raise InputError("give the keys file with --file, or the gateway's --config")
+    from probity.serve.config import load_gateway_config
+
+    cfg = load_gateway_config(config)
+    if not cfg.keys_file:
+        raise InputError(
+            f"{config} has no keys_file: add `keys_file: gateway-keys.yaml` to it "
+            "(keys there can change while the gateway runs)"
+        )
+    return cfg.keys_file
+
+
+_FILE_OPT = typer.Option("--file", "-f", help="The keys file (the config's keys_file).")
+_CONFIG_OPT = typer.Option("--config", "-c", help="The gateway config naming the keys_file.")
+
+
+def _print_key(key: str, entry: object, path: str, json_out: bool, verb: str) -> None:
+    if json_out:
+        print_json({"key": key, "entry": entry, "file": path})
+        return
+    console.print(f"API key (shown once, give it to the client): [bold]{key}[/]", soft_wrap=True)
+    console.print(
+        f"{verb} in {path}; a running gateway picks it up within a second.", soft_wrap=True
+    )
+
+
+@serve_keys_app.command("add")
+def keys_add(
+    key_id: Annotated[
+        str, typer.Option("--id", help="A name for the key (goes into the audit log).")
+    ],
+    file: Annotated[Path | None, _FILE_OPT] = None,
+    config: Annotated[Path | None, _CONFIG_OPT] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="The key's policy.")] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow", help="A policy the key may pick with X-Probity-Policy (repeatable)."
+        ),
+    ] = None,
+    findings: Annotated[
+        str | None, typer.Option("--findings", help="What clients see: full, summary or none.")
+    ] = None,
+    rpm: Annotated[
+        int | None, typer.Option("--requests-per-minute", help="Request rate limit (HTTP 429).")
+    ] = None,
+    tpd: Annotated[
+        int | None, typer.Option("--tokens-per-day", help="Daily token budget (HTTP 429).")
+    ] = None,
+    scrypt: Annotated[bool, typer.Option("--scrypt", help="Store an scrypt hash.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Mint a key and add its hash to the keys file (no restart needed)."""
+    from probity.serve.keyfile import add_key
+
+    path = _keys_path(config, file)
+    key, entry = add_key(
+        path,
+        key_id,
+        scrypt=scrypt,
+        policy=policy,
+        allowed_policies=tuple(allow or ()),
+        findings=findings,
+        requests_per_minute=rpm,
+        tokens_per_day=tpd,
+    )
+    _print_key(key, entry.model_dump(exclude_none=True), path, json_out, f"added {key_id!r}")
+
+
+@serve_keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Option("--id", help="The key to give a new secret.")],
+    file: Annotated[Path | None, _FILE_OPT] = None,
+    config: Annotated[Path | None, _CONFIG_OPT] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Give a key a new secret (same id and settings); the old secret stops working."""
+    from probity.serve.keyfile import rotate_key
+
+    path = _keys_path(config, file)
+    key, entry = rotate_key(path, key_id)
+    _print_key(key, entry.model_dump(exclude_none=True), path, json_out, f"rotated {key_id!r}")
+
+
+@serve_keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Option("--id", help="The key to remove.")],
+    file: Annotated[Path | None, _FILE_OPT] = None,
+    config: Annotated[Path | None, _CONFIG_OPT] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Remove a key from the keys file; a running gateway refuses it within a second."""
+    from probity.serve.keyfile import revoke_key
+
+    path = _keys_path(config, file)
+    revoke_key(path, key_id)
+    if json_out:
+        print_json({"revoked": key_id, "file": path})
+    else:
+        console.print(f"revoked {key_id!r} in {path}", soft_wrap=True)
+
+
+@serve_keys_app.command("list")
+def keys_list(
+    file: Annotated[Path | None, _FILE_OPT] = None,
+    config: Annotated[Path | None, _CONFIG_OPT] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """The keys in the keys file: ids and settings (hash algorithms, never secrets)."""
+    from probity.serve.keyfile import load_keys_file
+
+    path = _keys_path(config, file)
+    rows = [
+        {**k.model_dump(exclude_none=True, exclude={"hash"}), "algo": k.hash.split(":")[0]}
+        for k in load_keys_file(path)
+    ]
+    if json_out:
+        print_json({"file": path, "keys": rows})
+        return
+    for r in rows:
+        console.print(
+            f"{r['id']}: {r['algo']}, policy {r.get('policy') or '(default)'}", soft_wrap=True
+        )
+    if not rows:
+        console.print(f"{path}: no keys", soft_wrap=True)

@@ -181,6 +181,7 @@ def repair_tail(path: str | os.PathLike[str]) -> Repair:
     import time
 
     from probity.guard import AuditLog
+    from probity.io import write_bytes_atomic
 
     p = Path(path)
     if not p.exists():
@@ -192,9 +193,7 @@ def repair_tail(path: str | os.PathLike[str]) -> Repair:
             if tail_problem(p) is not None:
                 start, last = _tail(p)
                 saved_path = p.with_name(f"{p.name}.torn-{int(time.time())}")
-                tmp = saved_path.with_name(saved_path.name + ".tmp")
-                tmp.write_bytes(last)
-                os.replace(tmp, saved_path)
+                write_bytes_atomic(saved_path, last)
                 fh.truncate(start)
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -202,6 +202,7 @@ class GatewayConfig(ProbityModel):
     backend: BackendConfig = BackendConfig()
     watermark: WatermarkConfig | None = None
     keys: tuple[ApiKeyConfig, ...] = ()
+    keys_file: str | None = None
     limits: LimitsConfig = LimitsConfig()
     auth: AuthConfig = AuthConfig()
     streaming: StreamingConfig = StreamingConfig()
@@ -223,7 +224,7 @@ class GatewayConfig(ProbityModel):
     def check_bind(self, host: str | None = None) -> None:
         """Refuse to serve a non-loopback address without API keys (``ConfigError``)."""
         h = host or self.host
-        if not self.keys and not is_loopback(h):
+        if not self.keys and not self.keys_file and not is_loopback(h):
             raise ConfigError(
                 f"refusing to bind {h!r} without API keys: anyone on the network could use it",
                 hint="add keys with `probity serve keys new --id NAME` or bind 127.0.0.1",
@@ -241,5 +242,9 @@ def is_loopback(host: str) -> bool:
 
 
 def load_gateway_config(path: str | os.PathLike[str]) -> GatewayConfig:
-    """Load and validate ``gateway.yaml``; errors are ``ConfigError`` naming line and field."""
-    return load_config(path, GatewayConfig)
+    """Load and validate ``gateway.yaml``; errors are ``ConfigError`` naming line and field.
+    A relative ``keys_file`` is relative to the configuration file's folder."""
+    cfg = load_config(path, GatewayConfig)
+    if cfg.keys_file and not Path(cfg.keys_file).is_absolute():
+        cfg = cfg.model_copy(update={"keys_file": str(Path(path).parent / cfg.keys_file)})
+    return cfg

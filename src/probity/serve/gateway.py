@@ -7,6 +7,7 @@ the per-policy guards, the watermark, the audit writer and the metrics.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,18 +16,21 @@ from typing import Any
 import anyio
 from fastapi import Request
 
-from probity.errors import ProbityError
+from probity.errors import ConfigError, ProbityError
 from probity.home import audit_log_path
 from probity.serve import _engines
 from probity.serve.audit import AuditWriter, check_tail
 from probity.serve.auth import FailureLimiter, KeyStore, bearer_token
 from probity.serve.backends import Generation, LocalBackend, UpstreamBackend
-from probity.serve.config import POLICY_HEADER, GatewayConfig
+from probity.serve.config import POLICY_HEADER, ApiKeyConfig, GatewayConfig
 from probity.serve.errors import GatewayError
+from probity.serve.keyfile import load_keys_file, signature
 from probity.serve.metrics import GatewayMetrics
 from probity.serve.quotas import Quotas
 from probity.text import text_digest
 from probity.types import Verdict
+
+log = logging.getLogger("probity.serve")
 
 #: Finish reason for a blocked or redacted answer (as hosted OpenAI-compatible services use).
 CONTENT_FILTER = "content_filter"
@@ -111,8 +115,10 @@ class Gateway:
         self, cfg: GatewayConfig, *, backend: Any = None, audit_path: str | None = None
     ) -> None:
         self.cfg = cfg
-        self.keys = KeyStore((k.id, k.hash) for k in cfg.keys)
-        self.key_cfg = {k.id: k for k in cfg.keys}
+        self.auth_required = bool(cfg.keys or cfg.keys_file)
+        self._keys_sig = signature(cfg.keys_file) if cfg.keys_file else None
+        self._keys_checked = time.monotonic()
+        self.keys, self.key_cfg = self._load_keys()
         self.auth_failures = FailureLimiter(cfg.auth.failures_per_minute)
         self.quotas = Quotas()
         self.guards = _engines.Guards()
@@ -183,6 +189,41 @@ class Gateway:
         if self._backend is not None:
             await self._backend.aclose()
 
+    # keys ---------------------------------------------------------------------------------
+
+    def _load_keys(self) -> tuple[KeyStore, dict[str, ApiKeyConfig]]:
+        entries = list(self.cfg.keys)
+        if self.cfg.keys_file:
+            entries += load_keys_file(self.cfg.keys_file)
+        ids = [k.id for k in entries]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ConfigError(f"API key id(s) both in the config and the keys file: {dup}")
+        return KeyStore((k.id, k.hash) for k in entries), {k.id: k for k in entries}
+
+    def maybe_reload_keys(self, *, force: bool = False) -> bool:
+        """Reload ``keys_file`` when it changed (checked at most once a second); True when
+        the key store was swapped. A file that does not load leaves the old keys in place."""
+        if not self.cfg.keys_file:
+            return False
+        now = time.monotonic()
+        if not force and now - self._keys_checked < 1.0:
+            return False
+        self._keys_checked = now
+        sig = signature(self.cfg.keys_file)
+        if sig == self._keys_sig and not force:
+            return False
+        self._keys_sig = sig
+        try:
+            keys, key_cfg = self._load_keys()
+        except ProbityError as exc:
+            log.error("keys file not reloaded (keeping the previous keys): %s", exc)
+            return False
+        old, self.keys, self.key_cfg = self.keys, keys, key_cfg
+        old.close()
+        log.info("keys reloaded: %d key(s)", len(keys))
+        return True
+
     # auth, policy, quotas ----------------------------------------------------------------
 
     async def authenticate(self, request: Request, *, use_header: bool = True) -> Caller:
@@ -196,7 +237,8 @@ class Gateway:
         """The caller's key id and its own policy; 401 when keys are configured and none fits,
         429 when the client address failed too often in the last minute."""
         key_id: str | None = None
-        if len(self.keys):
+        self.maybe_reload_keys()
+        if self.auth_required:
             client = request.client.host if request.client else "?"
             wait = self.auth_failures.retry_after(client)
             if wait:
