@@ -73,14 +73,14 @@ class FakeVLLM:
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         path = scope["path"]
-        if path.endswith("/models"):
-            return await self._json(send, 200, {"object": "list", "data": [{"id": self.model}]})
+        models = path.endswith("/models")
         try:
             req = json.loads(body or b"{}")
         except ValueError:
             return await self._error(send, 400, "invalid JSON body")
-        self.bodies.append(req)
-        self.headers.append(headers)
+        if not models:
+            self.bodies.append(req)
+            self.headers.append(headers)
         if self.api_key and headers.get("authorization") != f"Bearer {self.api_key}":
             return await self._error(send, 401, "Incorrect API key provided", "invalid_api_key")
         if self.mode == "stall":
@@ -90,6 +90,8 @@ class FakeVLLM:
         if self.mode == "html200":
             page = b"<html><body><h1>Welcome to nginx!</h1></body></html>"
             return await self._raw(send, 200, page, b"text/html")
+        if models:
+            return await self._json(send, 200, {"object": "list", "data": [{"id": self.model}]})
         if req.get("model") != self.model:
             return await self._error(send, 404, f"The model `{req.get('model')}` does not exist.")
         seed = req.get("seed")

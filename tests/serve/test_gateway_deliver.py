@@ -259,3 +259,55 @@ def test_keys_add_rotate_revoke_without_restart(tmp_path: Path, up: Any) -> None
         assert status(rotated["key"]) == 200
     finally:
         srv.stop()
+
+
+def test_fallback_upstreams_on_connect_error_and_5xx_with_health_checks(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    primary, spare = FakeVLLM(), FakeVLLM()
+    primary.reply, spare.reply = "from primary", "from spare"
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    with ServerThread(primary) as p_srv, ServerThread(spare) as s_srv:
+        backend = {
+            "kind": "upstream",
+            "base_url": dead,
+            "model": "echo",
+            "connect_retries": 0,
+            "fallbacks": [{"base_url": p_srv.base_url}, {"base_url": s_srv.base_url}],
+            "health_interval_s": 0.2,
+        }
+        cfg = GatewayConfig.model_validate(
+            {
+                "log_requests": False,
+                "append_disclaimers": False,
+                "backend": backend,
+                "audit": {"path": str(tmp_path / "audit.jsonl")},
+            }
+        )
+        with ServerThread(create_app(cfg)) as srv:
+            c = _client(srv)
+            msgs = [{"role": "user", "content": "hi"}]
+
+            def ask() -> str:
+                return (
+                    c.chat.completions.create(model="echo", messages=msgs)
+                    .choices[0]
+                    .message.content
+                )
+
+            assert ask() == "from primary"  # the dead one is skipped
+            primary.mode = "status:503"
+            assert ask() == "from spare"  # a 5xx fails over
+            text, _ = _stream_text(c, messages=msgs)
+            assert text == "from spare"
+            primary.mode = "ok"
+            deadline = time.monotonic() + 5
+            while ask() != "from primary" and time.monotonic() < deadline:
+                time.sleep(0.1)  # the health check brings the primary back first
+            assert ask() == "from primary"
+            primary.mode = "status:400"  # a client error is not failed over
+            with pytest.raises(openai.BadRequestError):
+                ask()

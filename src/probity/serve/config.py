@@ -47,6 +47,20 @@ from probity.errors import ConfigError
 POLICY_HEADER = "X-Probity-Policy"
 
 
+class UpstreamEndpoint(ProbityModel):
+    """Another OpenAI-compatible endpoint serving the same model (``backend.fallbacks``)."""
+
+    base_url: str
+    api_key_env: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"base_url {v!r} must start with http:// or https://")
+        return v
+
+
 class BackendConfig(ProbityModel):
     """Where completions come from.
 
@@ -60,7 +74,10 @@ class BackendConfig(ProbityModel):
     ``upstream``: an OpenAI-compatible endpoint at ``base_url`` (with the ``/v1`` prefix); its
     API key is read from the environment variable ``api_key_env`` (never from the YAML file).
     Connect errors are retried ``connect_retries`` times; read errors and HTTP errors are not
-    (the upstream may already have done the work).
+    (the upstream may already have done the work). ``fallbacks`` are more endpoints for the
+    same model, tried in order when one is unreachable or answers 5xx; with fallbacks every
+    endpoint's ``GET /models`` is checked every ``health_interval_s`` seconds and unhealthy
+    ones are tried last.
     """
 
     kind: Literal["local", "upstream"] = "local"
@@ -76,6 +93,8 @@ class BackendConfig(ProbityModel):
     connect_retries: int = Field(2, ge=0, le=10)
     max_connections: int = Field(128, ge=1)
     threads: int | None = Field(None, ge=1)
+    fallbacks: tuple[UpstreamEndpoint, ...] = ()
+    health_interval_s: float = Field(10.0, gt=0)
 
     @model_validator(mode="after")
     def _upstream_needs_url(self) -> BackendConfig:
