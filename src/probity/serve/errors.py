@@ -79,7 +79,8 @@ def from_probity_error(exc: ProbityError) -> GatewayError:
     if isinstance(exc, UpstreamError):
         if exc.detail:
             log.warning("upstream: %s (%s)", exc, exc.detail)
-        return GatewayError(status, str(exc), code=exc.code, type_="server_error")
+        kind = "server_error" if status >= 500 else "invalid_request_error"
+        return GatewayError(status, str(exc), code=exc.code, type_=kind)
     if status >= 500:
         # Library messages may name files or hosts: the log keeps them, the client gets a class.
         log.error("%s: %s", type(exc).__name__, exc)
