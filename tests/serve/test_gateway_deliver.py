@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +27,6 @@ output:
   - scanner: secrets
     action: block
 """
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[ServerThread, FakeVLLM]]:
-    app = FakeVLLM()
-    with ServerThread(app) as srv:
-        yield srv, app
-
-
-@pytest.fixture
-def up(fake: Any) -> Iterator[tuple[str, FakeVLLM]]:
-    srv, app = fake
-    app.reset()
-    yield srv.base_url, app
-    app.reset()
 
 
 def _start(tmp_path: Path, base_url: str, **extra: Any) -> ServerThread:

@@ -87,9 +87,11 @@ class FrontDoor:
         await self.app(scope, replay, send_with_id)
 
 
-async def _reject(send: Any, status: int, message: str) -> None:
-    code = {408: "request_timeout", 413: "request_too_large"}.get(status)
-    body = json.dumps(GatewayError(status, message, code=code).body()).encode()
+async def send_json(
+    send: Any, status: int, obj: Any, headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    """Send a whole JSON response through a raw ASGI ``send``."""
+    body = json.dumps(obj).encode()
     await send(
         {
             "type": "http.response.start",
@@ -97,8 +99,14 @@ async def _reject(send: Any, status: int, message: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
+                *headers,
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _reject(send: Any, status: int, message: str) -> None:
+    code = {408: "request_timeout", 413: "request_too_large"}.get(status)
+    err = GatewayError(status, message, code=code).body()
+    await send_json(send, status, err, ((b"connection", b"close"),))

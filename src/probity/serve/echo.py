@@ -16,6 +16,8 @@ import json
 import time
 from typing import Any
 
+from probity.serve.asgi import send_json
+
 DEFAULT_ANSWER = "The river is quiet this morning. The garden is green after the rain."
 MARKER = "ECHO:"
 
@@ -177,15 +179,4 @@ class EchoUpstream:
 
     @staticmethod
     async def _json(send: Any, obj: dict[str, Any], status: int = 200) -> None:
-        body = json.dumps(obj).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, obj)

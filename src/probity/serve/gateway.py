@@ -83,21 +83,13 @@ def verdict_view(v: Verdict, level: str = "full") -> dict[str, Any]:
     return d
 
 
-def _audit_findings(verdicts: list[Verdict]) -> list[dict[str, Any]]:
+def _audit_findings(verdicts: list[Verdict], guard: Any) -> list[dict[str, Any]]:
+    """Each verdict's action and findings, in the guard's audit-record shape."""
     return [
         {
             "item": i,
             "action": v.action,
-            "findings": [
-                {
-                    "source": f.source,
-                    "category": f.category,
-                    "score": round(float(f.score), 4),
-                    "action": f.action,
-                    "spans": [[s.start, s.end] for s in f.spans],
-                }
-                for f in v.findings
-            ],
+            "findings": _engines.audit_entry(v, guard, include_text=False)["findings"],
         }
         for i, v in enumerate(verdicts)
     ]
@@ -470,6 +462,6 @@ class Gateway:
             output_sha256=_digest(ex.output_texts),
             input_actions=[v.action for v in ex.input_verdicts],
             output_actions=[v.action for v in ex.output_verdicts],
-            input_findings=_audit_findings(ex.input_verdicts),
-            output_findings=_audit_findings(ex.output_verdicts),
+            input_findings=_audit_findings(ex.input_verdicts, ex.guard),
+            output_findings=_audit_findings(ex.output_verdicts, ex.guard),
         )

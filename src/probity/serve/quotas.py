@@ -21,6 +21,14 @@ class _Usage:
     tokens: int = 0
 
 
+def _today(u: _Usage, now: float) -> int:
+    """The UTC day number of ``now``; resets ``u``'s token count when the day changed."""
+    day = int(now // 86400)
+    if u.day != day:
+        u.day, u.tokens = day, 0
+    return day
+
+
 class Quotas:
     """Checks and counts each key's use against its limits."""
 
@@ -42,9 +50,7 @@ class Quotas:
         now = time.time() if now is None else now
         with self._lock:
             u = self._usage.setdefault(key_id, _Usage())
-            day = int(now // 86400)
-            if u.day != day:
-                u.day, u.tokens = day, 0
+            day = _today(u, now)
             if tokens_per_day is not None and u.tokens >= tokens_per_day:
                 wait = math.ceil((day + 1) * 86400 - now)
                 return f"key {key_id!r} used its {tokens_per_day} tokens for today (UTC)", wait
@@ -65,7 +71,5 @@ class Quotas:
         now = time.time() if now is None else now
         with self._lock:
             u = self._usage.setdefault(key_id, _Usage())
-            day = int(now // 86400)
-            if u.day != day:
-                u.day, u.tokens = day, 0
+            _today(u, now)
             u.tokens += tokens
