@@ -7,9 +7,9 @@ the OpenAI way (``index = prompt_index * n + j``):
   batcher: requests queue up while the model is busy and the next ``generate`` call takes every
   waiting request with the same sampling parameters (up to ``max_batch`` prompts). Requests
   with a ``seed`` run alone so that the same seed always gives the same text. The watermark's
-  ``LogitsProcessor`` is applied to every step. Streaming is simulated: the whole answer is
-  generated, then released chunk by chunk through the output checker (``HFModel`` has no
-  token callback that survives batching).
+  ``LogitsProcessor`` is applied to every step. A stream generates alone, with a logits
+  processor that changes nothing but reads each step's tokens (:class:`_TokenTap`), so text
+  leaves while the model is still generating (``HFModel`` has no token callback of its own).
 * :class:`UpstreamBackend` (:mod:`probity.serve.upstream`) calls OpenAI-compatible endpoints,
   passing streams through chunk by chunk, with fallbacks and health checks.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from probity.errors import BackendError, ProbityError
-from probity.lm.base import GenerationParams
+from probity.lm.base import GenerationParams, cut_at_stop
 from probity.serve.config import BackendConfig
 from probity.serve.requests import text_parts
 
@@ -81,6 +81,54 @@ class _Pending:
     req: GenRequest
     future: asyncio.Future[Generation]
     key: tuple[Any, ...]
+    taps: list[Any] = field(default_factory=list)  # extra logits processors (alone only)
+
+
+#: Streams with at most this many rows (prompts x n) get token-level streaming; HFModel
+#: generates in chunks of 16 rows, and a tap follows one chunk.
+_LIVE_ROWS = 16
+
+
+class _TokenTap:
+    """A logits processor that changes nothing: at every step it decodes what each row has
+    generated so far and hands the new text to ``emit(row, text)`` (from the generation
+    thread). Text that could still become a stop sequence is held back; a row stops at its
+    stop sequence or end-of-sequence token. The step's own token is seen at the next step, so
+    the last one comes from the finished generation."""
+
+    def __init__(self, model: Any, stop: Sequence[str], emit: Any) -> None:
+        self.model = model
+        self.stop = tuple(stop)
+        self.hold = max((len(x) for x in self.stop), default=1) - 1
+        self.emit = emit
+        self.plen: int | None = None
+        self.sent: dict[int, str] = {}
+        self.done: set[int] = set()
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.plen is None:
+            self.plen = int(input_ids.shape[1])
+            return scores
+        eos = self.model.eos_token_id
+        pad = getattr(self.model.tokenizer, "pad_token_id", None)
+        for row, ids in enumerate(input_ids[:, self.plen :].tolist()):
+            if row in self.done:
+                continue
+            if eos is not None and eos in ids:
+                ids = ids[: ids.index(eos)]
+                self.done.add(row)
+            text = self.model.decode([t for t in ids if t != pad or t == eos])
+            ready, hit = cut_at_stop(text, self.stop)
+            if hit:
+                self.done.add(row)
+            elif row not in self.done:
+                ready = text[: len(text) - self.hold] if self.hold else text
+                ready = ready.rstrip("\ufffd")  # a character still being decoded
+            prev = self.sent.get(row, "")
+            if len(ready) > len(prev) and ready.startswith(prev):
+                self.emit(row, ready[len(prev) :])
+                self.sent[row] = ready
+        return scores
 
 
 class LocalBackend:
@@ -110,6 +158,7 @@ class LocalBackend:
         self._worker: asyncio.Task[None] | None = None
         self.batches = 0
         self.batched_requests = 0
+        self.live_deltas = 0  # streamed pieces that left while the model was generating
 
     @classmethod
     def from_config(cls, cfg: BackendConfig, logits_processors: Sequence[Any] = ()) -> LocalBackend:
@@ -140,6 +189,9 @@ class LocalBackend:
             self._worker = asyncio.get_running_loop().create_task(self._run())
 
     async def complete(self, req: GenRequest) -> Generation:
+        return await self._submit(req)
+
+    def _submit(self, req: GenRequest, taps: list[Any] | None = None) -> asyncio.Future[Generation]:
         p = req.params
         key = (
             req.kind,
@@ -149,14 +201,14 @@ class LocalBackend:
             p.top_k,
             p.n,
             p.stop,
-            p.seed if p.seed is None else ("seed", id(req)),
+            p.seed if p.seed is None and not taps else ("alone", id(req)),
         )
         fut: asyncio.Future[Generation] = asyncio.get_running_loop().create_future()
         self._ensure_worker()
-        self._queue.append(_Pending(req, fut, key))
+        self._queue.append(_Pending(req, fut, key, list(taps or ())))
         assert self._wake is not None
         self._wake.set()
-        return await fut
+        return fut
 
     def _take_batch(self) -> list[_Pending]:
         first = self._queue[0]
@@ -189,7 +241,7 @@ class LocalBackend:
                 req0 = batch[0].req
                 try:
                     out = await loop.run_in_executor(
-                        self._pool, self._generate, req0.kind, inputs, req0.params
+                        self._pool, self._generate, req0.kind, inputs, req0.params, batch[0].taps
                     )
                 except Exception as exc:  # one failure answers every request of the batch
                     err = (
@@ -227,8 +279,10 @@ class LocalBackend:
                     if not b.future.done():
                         b.future.set_result(gen)
 
-    def _generate(self, kind: str, inputs: list[Any], params: GenerationParams) -> list[Any]:
-        procs = self.logits_processors or None
+    def _generate(
+        self, kind: str, inputs: list[Any], params: GenerationParams, taps: Sequence[Any] = ()
+    ) -> list[Any]:
+        procs = [*self.logits_processors, *taps] or None
         if kind == "chat":
             # A local model reads text only: a list content keeps its text parts.
             flat = [
@@ -244,8 +298,47 @@ class LocalBackend:
         )
 
     async def open_stream(self, req: GenRequest) -> AsyncIterator[Delta]:
-        gen = await self.complete(req)
-        return _replay(gen)
+        """Token-level streaming: the request generates alone with a :class:`_TokenTap`, and
+        text reaches the client while the model is still generating. A model without a
+        tokenizer (or a request over 16 rows) is generated whole and replayed."""
+        rows = len(req.inputs) * req.params.n
+        if rows > _LIVE_ROWS or not hasattr(self.model, "tokenizer"):
+            return _replay(await self.complete(req))
+        loop = asyncio.get_running_loop()
+        q: asyncio.Queue[Delta] = asyncio.Queue()
+
+        def emit(row: int, text: str) -> None:
+            loop.call_soon_threadsafe(q.put_nowait, Delta(row, text))
+
+        fut = self._submit(req, [_TokenTap(self.model, req.params.stop, emit)])
+        return self._live(q, fut)
+
+    async def _live(
+        self, q: asyncio.Queue[Delta], fut: asyncio.Future[Generation]
+    ) -> AsyncIterator[Delta]:
+        sent: dict[int, str] = {}
+        while True:
+            getter = asyncio.ensure_future(q.get())
+            done, _ = await asyncio.wait({getter, fut}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            d = getter.result()
+            sent[d.index] = sent.get(d.index, "") + d.text
+            self.live_deltas += 1
+            yield d
+        while not q.empty():
+            d = q.get_nowait()
+            sent[d.index] = sent.get(d.index, "") + d.text
+            self.live_deltas += 1
+            yield d
+        gen = fut.result()  # raises what generation raised
+        for ch in gen.choices:
+            got = sent.get(ch.index, "")
+            if ch.text.startswith(got) and len(ch.text) > len(got):
+                yield Delta(ch.index, ch.text[len(got) :])
+            yield Delta(ch.index, "", ch.finish_reason)
+        yield Delta(-1, usage=_usage_dict(gen))
 
 
 async def _replay(gen: Generation) -> AsyncIterator[Delta]:
