@@ -128,6 +128,8 @@ def test_audit_log_failing_at_run_time_is_503_and_spares_the_upstream(
         assert r.status_code == 503 and r.json()["error"]["code"] == "audit_unavailable"
         assert str(tmp_path) not in r.text
         assert h.get("/healthz").status_code == 503
+        metrics = h.get("/metrics").text
+        assert 'status="503"' in metrics and "probity_audit_failures_total 1.0" in metrics
         n = len(up[1].bodies)
         assert h.post("/v1/chat/completions", json=body).status_code == 503
         assert len(up[1].bodies) == n  # no upstream work thrown away

@@ -208,18 +208,23 @@ def create_app(
             raise
         finally:
             if status != -1:
-                gw.metrics.observe(endpoint, status, time.perf_counter() - t0)
-                if config.log_requests:
-                    log.info(
-                        "%s %s key=%s policy=%s status=%s %.1fms",
-                        ex.request_id,
-                        endpoint,
-                        caller.key_id,
-                        caller.policy,
-                        status,
-                        (time.perf_counter() - t0) * 1000,
-                    )
-                await gw.record(ex, status, error)  # 503 instead of the answer if it fails
+                try:
+                    await gw.record(ex, status, error)  # 503 instead of the answer if it fails
+                except GatewayError as exc:
+                    status = exc.status
+                    raise
+                finally:
+                    gw.metrics.observe(endpoint, status, time.perf_counter() - t0)
+                    if config.log_requests:
+                        log.info(
+                            "%s %s key=%s policy=%s status=%s %.1fms",
+                            ex.request_id,
+                            endpoint,
+                            caller.key_id,
+                            caller.policy,
+                            status,
+                            (time.perf_counter() - t0) * 1000,
+                        )
 
     # -- OpenAI-compatible endpoints -------------------------------------------------------
 

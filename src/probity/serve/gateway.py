@@ -339,8 +339,8 @@ class Gateway:
         ex.input_verdicts.extend(verdicts)
         if any(v.action == "block" for v in verdicts):
             name = _engines.policy_info(ex.guard).name
-            reasons = [
-                f.message or f"{f.source}: {f.category}"
+            blocking = [
+                f
                 for v in verdicts
                 if v.action == "block"
                 for f in v.findings
@@ -349,9 +349,10 @@ class Gateway:
             if ex.caller.findings == "none":
                 detail = ""
             elif ex.caller.findings == "summary":
-                cats = sorted({r.split(":")[0] for r in reasons if ":" in r} or {"blocked"})
+                cats = sorted({f"{f.source}: {f.category}" for f in blocking}) or ["blocked"]
                 detail = ": " + ", ".join(cats)
             else:
+                reasons = [f.message or f"{f.source}: {f.category}" for f in blocking]
                 detail = ": " + ("; ".join(reasons) or "blocked")
             raise GatewayError(
                 400,
