@@ -446,6 +446,16 @@ def test_9_stream_never_releases_a_whole_secret(tmp_path: Path, up: Any) -> None
 def test_10_errors_are_openai_shaped_with_request_ids(gw: Any) -> None:
     srv, fake, _ = gw
     h = httpx.Client(base_url=_root(srv), timeout=30)
+    ok = h.post(
+        "/v1/chat/completions",
+        json={"model": "echo", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert ok.headers["x-request-id"] == ok.json()["probity"]["request_id"]
+    blocked = h.post(
+        "/v1/chat/completions",
+        json={"model": "echo", "messages": [{"role": "user", "content": INJECTION}]},
+    )
+    assert blocked.headers["x-request-id"] == blocked.json()["error"]["request_id"]
     _assert_openai_error(h.get("/v1/nope"), 404)
     _assert_openai_error(h.get("/v1/chat/completions"), 405)
     body = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
