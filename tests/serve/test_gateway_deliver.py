@@ -297,3 +297,41 @@ def test_fallback_upstreams_on_connect_error_and_5xx_with_health_checks(tmp_path
             primary.mode = "status:400"  # a client error is not failed over
             with pytest.raises(openai.BadRequestError):
                 ask()
+
+
+def test_audit_repair_leaves_a_log_damaged_before_its_end_alone(tmp_path: Path, up: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    srv = _start(tmp_path, up[0])
+    for _ in range(3):
+        _client(srv).chat.completions.create(
+            model="echo", messages=[{"role": "user", "content": "hi"}]
+        )
+    srv.stop()
+    audit = tmp_path / "audit.jsonl"
+    lines = audit.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace('"status": 200', '"status": 201')  # an edit, not a torn tail
+    audit.write_text("".join(lines))
+    before = audit.read_bytes()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from probity.cli import run; run()",
+            "serve",
+            "audit",
+            "repair",
+            "--path",
+            str(audit),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+    assert audit.read_bytes() == before  # evidence untouched
+    assert not list(tmp_path.glob("audit.jsonl.torn-*"))
