@@ -86,7 +86,9 @@ class FakeVLLM:
         if self.mode == "stall":
             await asyncio.sleep(3600)
         if self.mode.startswith("status:"):
-            return await self._error(send, int(self.mode.split(":")[1]), "upstream says no")
+            status = int(self.mode.split(":")[1])
+            extra = ((b"retry-after", b"7"),) if status == 429 else ()
+            return await self._error(send, status, "upstream says no", headers=extra)
         if self.mode == "html200":
             page = b"<html><body><h1>Welcome to nginx!</h1></body></html>"
             return await self._raw(send, 200, page, b"text/html")
@@ -205,16 +207,23 @@ class FakeVLLM:
             )
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
-    async def _error(self, send: Any, status: int, message: str, code: str | None = None) -> None:
+    async def _error(
+        self, send: Any, status: int, message: str, code: str | None = None, headers: Any = ()
+    ) -> None:
         kind = "invalid_request_error" if status < 500 else "server_error"
-        await self._json(send, status, {"error": {"message": message, "type": kind, "code": code}})
+        err = {"error": {"message": message, "type": kind, "code": code}}
+        await self._raw(send, status, json.dumps(err).encode(), b"application/json", headers)
 
     async def _json(self, send: Any, status: int, obj: Any) -> None:
         await self._raw(send, status, json.dumps(obj).encode(), b"application/json")
 
     @staticmethod
-    async def _raw(send: Any, status: int, body: bytes, ctype: bytes) -> None:
+    async def _raw(send: Any, status: int, body: bytes, ctype: bytes, headers: Any = ()) -> None:
         await send(
-            {"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype)]}
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", ctype), *headers],
+            }
         )
         await send({"type": "http.response.body", "body": body})

@@ -464,6 +464,10 @@ def test_10_errors_are_openai_shaped_with_request_ids(gw: Any) -> None:
     err = _assert_openai_error(h.post("/v1/chat/completions", json=body), 502)
     assert "127.0.0.1" not in err["message"] and "/v1" not in err["message"]
     fake.api_key = None
+    fake.mode = "status:429"  # the upstream's own rate limit is passed on, with its Retry-After
+    r = h.post("/v1/chat/completions", json=body)
+    _assert_openai_error(r, 429)
+    assert r.headers["retry-after"] == "7"
     fake.mode = "status:500"
     err = _assert_openai_error(h.post("/v1/chat/completions", json=body), 502)
     assert "127.0.0.1" not in err["message"]

@@ -71,6 +71,7 @@ class UpstreamError(ProbityError):
         self.http_status = status
         self.code = code
         self.detail = detail
+        self.headers: dict[str, str] = {}  # passed on to the client (Retry-After)
 
 
 def from_probity_error(exc: ProbityError) -> GatewayError:
@@ -80,7 +81,7 @@ def from_probity_error(exc: ProbityError) -> GatewayError:
         if exc.detail:
             log.warning("upstream: %s (%s)", exc, exc.detail)
         kind = "server_error" if status >= 500 else "invalid_request_error"
-        return GatewayError(status, str(exc), code=exc.code, type_=kind)
+        return GatewayError(status, str(exc), code=exc.code, type_=kind, headers=exc.headers)
     if status >= 500:
         # Library messages may name files or hosts: the log keeps them, the client gets a class.
         log.error("%s: %s", type(exc).__name__, exc)

@@ -41,7 +41,7 @@ PASSED_ON = frozenset({400, 404, 409, 413, 422, 429})
 class UpstreamHTTPError(UpstreamError):
     """The upstream answered with an HTTP error."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: str | None = None) -> None:
         if status in PASSED_ON:
             super().__init__(
                 f"upstream answered HTTP {status}: {message}",
@@ -56,6 +56,8 @@ class UpstreamHTTPError(UpstreamError):
         else:
             super().__init__(f"the upstream failed (HTTP {status})", detail=message)
         self.upstream_status = status
+        if retry_after and retry_after.isdigit() and status == 429:
+            self.headers = {"Retry-After": retry_after}
 
 
 @dataclass
@@ -268,7 +270,9 @@ class UpstreamBackend:
             if resp.status_code >= 400:
                 await resp.aread()
                 await resp.aclose()
-                raise UpstreamHTTPError(resp.status_code, _error_message(resp))
+                raise UpstreamHTTPError(
+                    resp.status_code, _error_message(resp), resp.headers.get("retry-after")
+                )
             ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
             want = "text/event-stream" if stream else "application/json"
             if ctype != want and not (stream and ctype == "application/json"):
