@@ -187,7 +187,9 @@ class KeyStore:
         return await asyncio.shield(fut)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the scrypt thread once its queued checks are done (a key reload swaps stores
+        while requests may still be waiting on the old one)."""
+        self._pool.shutdown(wait=False)
 
 
 def _scrypt_candidate(presented: str, scrypt_ids: dict[str, ParsedHash]) -> str | None:

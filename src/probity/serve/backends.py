@@ -319,9 +319,12 @@ class LocalBackend:
         sent: dict[int, str] = {}
         while True:
             getter = asyncio.ensure_future(q.get())
-            done, _ = await asyncio.wait({getter, fut}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait({getter, fut}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not getter.done():
+                    getter.cancel()  # the client left, or generation finished first
             if getter not in done:
-                getter.cancel()
                 break
             d = getter.result()
             sent[d.index] = sent.get(d.index, "") + d.text
