@@ -82,9 +82,12 @@ def serve_main(
     cfg.check_bind(host)
     check_tail(cfg.audit.path or audit_log_path())
     if check:
+        from probity.serve.keyfile import load_keys_file
+
+        n_keys = len(cfg.keys) + (len(load_keys_file(cfg.keys_file)) if cfg.keys_file else 0)
         console.print(
             f"{config}: ok ({cfg.backend.kind} backend {cfg.backend.name!r}, "
-            f"policy {cfg.policy!r}, {len(cfg.keys)} API key(s))"
+            f"policy {cfg.policy!r}, {n_keys} API key(s))"
         )
         return
     from probity.serve.runner import serve
