@@ -69,7 +69,9 @@ def _gateway(tmp_path: Path, base_url: str, policy: str, **extra: Any) -> tuple[
 
 @pytest.fixture
 def gateway(tmp_path: Path, upstream: Any, policy: str) -> Iterator[tuple[ServerThread, Path]]:
-    srv, audit = _gateway(tmp_path, upstream[0].base_url, policy)
+    srv, audit = _gateway(
+        tmp_path, upstream[0].base_url, policy, streaming={"window_tokens": 4, "hold_tokens": 2}
+    )
     yield srv, audit
     srv.stop()
 
@@ -118,7 +120,7 @@ def test_streaming_chat_matches_the_plain_answer(gateway: Any) -> None:
             finish = c.finish_reason or finish
         ext = (chunk.model_extra or {}).get("probity") or ext
     assert "".join(pieces) == plain.choices[0].message.content
-    assert len([p for p in pieces if p]) >= 2  # released sentence by sentence, not at the end
+    assert len([p for p in pieces if p]) >= 2  # released window by window, not at the end
     assert finish == "stop"
     assert ext is not None and ext["policy"]["name"] == "gateway-test"
     assert [r["stream"] for r in _records(audit)] == [False, True]

@@ -124,3 +124,24 @@ def test_concurrent_requests_share_batches_and_seeds_repeat(local_gateway: Any) 
     models = client.models.list()
     assert models.data[0].id == "tiny"
     assert models.data[0].model_extra["probity"]["watermark"]["scheme"] == "kgw"
+
+
+def test_local_stream_is_token_level_and_matches_the_seeded_answer(local_gateway: Any) -> None:
+    srv, (app, _) = local_gateway
+    backend = app.state.gateway.backend
+    client = openai.OpenAI(base_url=srv.base_url, api_key="unused", max_retries=0)
+    kw: dict[str, Any] = {
+        "model": "tiny",
+        "messages": [{"role": "user", "content": "Tell me a story about a river."}],
+        "max_tokens": 40,
+        "seed": 5,
+        "temperature": 1.0,
+    }
+    plain = client.chat.completions.create(**kw).choices[0].message.content
+    before = backend.live_deltas
+    text = ""
+    for chunk in client.chat.completions.create(**kw, stream=True):
+        for c in chunk.choices:
+            text += c.delta.content or ""
+    assert text == plain  # same seed, same text, streamed or not (watermark applied alike)
+    assert backend.live_deltas - before >= 5  # pieces left while the model was generating

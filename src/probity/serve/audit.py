@@ -10,10 +10,16 @@ it writes the batch one record at a time, still in arrival order.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import queue
 import threading
 from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+
+from probity.errors import ConfigError, InputError
 
 _STOP = object()
 
@@ -30,6 +36,8 @@ class AuditWriter:
         self._lock = threading.Lock()
         self.written = 0
         self.writes = 0
+        #: The last write's exception (None once a write succeeds again).
+        self.last_error: BaseException | None = None
 
     def _ensure(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -76,9 +84,11 @@ class AuditWriter:
             if many is not None:
                 try:
                     stored = many([r for r, _ in batch])
+                    self.last_error = None
                     for (_, fut), rec in zip(batch, stored, strict=True):
                         fut.set_result(rec)
                 except Exception as exc:  # every waiting request learns the write failed
+                    self.last_error = exc
                     for _, fut in batch:
                         if not fut.done():
                             fut.set_exception(exc)
@@ -86,7 +96,9 @@ class AuditWriter:
                 for rec, fut in batch:
                     try:
                         fut.set_result(self.log.append(rec))
+                        self.last_error = None
                     except Exception as exc:
+                        self.last_error = exc
                         fut.set_exception(exc)
             self.writes += 1
             self.written += len(batch)
@@ -98,3 +110,95 @@ class AuditWriter:
         if self._thread is not None and self._thread.is_alive():
             self._q.put(_STOP)
             self._thread.join(timeout)
+
+
+# -- torn tails -----------------------------------------------------------------------------
+
+REPAIR_HINT = "run `probity serve audit repair --config FILE` (or `--path LOG`)"
+
+
+def _tail(path: Path) -> tuple[int, bytes]:
+    """(offset of the last line, the last line) of a non-empty file."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        block = min(size, 1 << 16)
+        while True:
+            fh.seek(size - block)
+            data = fh.read(block)
+            cut = data.rfind(b"\n", 0, len(data) - 1)
+            if cut != -1 or block == size:
+                return size - block + cut + 1, data[cut + 1 :]
+            block = min(size, block * 4)
+
+
+def tail_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why the log's last record is unusable (torn by a crash mid-write), or None."""
+    p = Path(path)
+    if not p.exists() or p.stat().st_size == 0:
+        return None
+    _, last = _tail(p)
+    if not last.endswith(b"\n"):
+        return "its last record is incomplete (no line end: a crash mid-write?)"
+    try:
+        rec = json.loads(last)
+    except ValueError:
+        return "its last line is not valid JSON"
+    if not isinstance(rec, dict) or not isinstance(rec.get("hash"), str):
+        return "its last line has no hash"
+    return None
+
+
+def check_tail(path: str | os.PathLike[str]) -> None:
+    """Raise ``ConfigError`` when the log at ``path`` ends with a torn record: appending to it
+    would fail on every request, so the gateway refuses to start instead."""
+    why = tail_problem(path)
+    if why is not None:
+        raise ConfigError(
+            f"the audit log {str(path)!r} cannot be appended to: {why}", hint=REPAIR_HINT
+        )
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What :func:`repair_tail` did: bytes moved out of the log into ``saved_to``."""
+
+    path: str
+    removed_bytes: int
+    saved_to: str | None
+    records: int
+    ok: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def repair_tail(path: str | os.PathLike[str]) -> Repair:
+    """Move a torn last record out of the log (into ``<log>.torn-<unix time>``, nothing is
+    deleted) and verify the chain that is left. A log whose damage is not at its end is not
+    touched (``ok`` false with the reason): that needs a person, not a repair."""
+    import fcntl
+    import time
+
+    from probity.guard import AuditLog
+    from probity.io import write_bytes_atomic
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"audit log not found: {str(p)!r}")
+    removed, saved = 0, None
+    with open(p, "r+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            if tail_problem(p) is not None:
+                start, last = _tail(p)
+                saved_path = p.with_name(f"{p.name}.torn-{int(time.time())}")
+                write_bytes_atomic(saved_path, last)
+                fh.truncate(start)
+                fh.flush()
+                os.fsync(fh.fileno())
+                removed, saved = len(last), str(saved_path)
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    v = AuditLog.verify(p)
+    return Repair(str(p), removed, saved, v.records, v.ok, v.reason)

@@ -7,30 +7,25 @@ the OpenAI way (``index = prompt_index * n + j``):
   batcher: requests queue up while the model is busy and the next ``generate`` call takes every
   waiting request with the same sampling parameters (up to ``max_batch`` prompts). Requests
   with a ``seed`` run alone so that the same seed always gives the same text. The watermark's
-  ``LogitsProcessor`` is applied to every step. Streaming is simulated: the whole answer is
-  generated, then released chunk by chunk through the output checker (``HFModel`` has no
-  token callback that survives batching).
-* :class:`UpstreamBackend` calls an OpenAI-compatible endpoint with ``httpx.AsyncClient``:
-  streaming is passed through chunk by chunk; connect errors (nothing was sent) are retried
-  with backoff, anything else is reported at once as :class:`~probity.errors.BackendError`.
+  ``LogitsProcessor`` is applied to every step. A stream generates alone, with a logits
+  processor that changes nothing but reads each step's tokens (:class:`_TokenTap`), so text
+  leaves while the model is still generating (``HFModel`` has no token callback of its own).
+* :class:`UpstreamBackend` (:mod:`probity.serve.upstream`) calls OpenAI-compatible endpoints,
+  passing streams through chunk by chunk, with fallbacks and health checks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
-
 from probity.errors import BackendError, ProbityError
-from probity.lm.base import GenerationParams
+from probity.lm.base import GenerationParams, cut_at_stop
 from probity.serve.config import BackendConfig
-from probity.text import tokenize
+from probity.serve.requests import text_parts
 
 
 @dataclass(frozen=True)
@@ -41,6 +36,10 @@ class GenRequest:
     inputs: tuple[Any, ...]
     params: GenerationParams
     model: str
+    #: Client parameters an upstream receives unchanged (penalties, ``user``, stream options).
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: ``max_tokens`` or ``max_completion_tokens``: the field the client used, sent upstream.
+    max_tokens_field: str = "max_tokens"
 
 
 @dataclass
@@ -70,14 +69,8 @@ class Delta:
     index: int
     text: str = ""
     finish_reason: str | None = None
-
-
-class UpstreamHTTPError(BackendError):
-    """The upstream answered with an HTTP error; 4xx statuses are passed on to the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"upstream answered HTTP {status}: {message}")
-        self.http_status = status if 400 <= status < 500 else 502
+    #: Token usage, on the upstream's usage event (``stream_options.include_usage``).
+    usage: dict[str, int] | None = None
 
 
 # -- local ----------------------------------------------------------------------------------
@@ -88,6 +81,54 @@ class _Pending:
     req: GenRequest
     future: asyncio.Future[Generation]
     key: tuple[Any, ...]
+    taps: list[Any] = field(default_factory=list)  # extra logits processors (alone only)
+
+
+#: Streams with at most this many rows (prompts x n) get token-level streaming; HFModel
+#: generates in chunks of 16 rows, and a tap follows one chunk.
+_LIVE_ROWS = 16
+
+
+class _TokenTap:
+    """A logits processor that changes nothing: at every step it decodes what each row has
+    generated so far and hands the new text to ``emit(row, text)`` (from the generation
+    thread). Text that could still become a stop sequence is held back; a row stops at its
+    stop sequence or end-of-sequence token. The step's own token is seen at the next step, so
+    the last one comes from the finished generation."""
+
+    def __init__(self, model: Any, stop: Sequence[str], emit: Any) -> None:
+        self.model = model
+        self.stop = tuple(stop)
+        self.hold = max((len(x) for x in self.stop), default=1) - 1
+        self.emit = emit
+        self.plen: int | None = None
+        self.sent: dict[int, str] = {}
+        self.done: set[int] = set()
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.plen is None:
+            self.plen = int(input_ids.shape[1])
+            return scores
+        eos = self.model.eos_token_id
+        pad = getattr(self.model.tokenizer, "pad_token_id", None)
+        for row, ids in enumerate(input_ids[:, self.plen :].tolist()):
+            if row in self.done:
+                continue
+            if eos is not None and eos in ids:
+                ids = ids[: ids.index(eos)]
+                self.done.add(row)
+            text = self.model.decode([t for t in ids if t != pad or t == eos])
+            ready, hit = cut_at_stop(text, self.stop)
+            if hit:
+                self.done.add(row)
+            elif row not in self.done:
+                ready = text[: len(text) - self.hold] if self.hold else text
+                ready = ready.rstrip("\ufffd")  # a character still being decoded
+            prev = self.sent.get(row, "")
+            if len(ready) > len(prev) and ready.startswith(prev):
+                self.emit(row, ready[len(prev) :])
+                self.sent[row] = ready
+        return scores
 
 
 class LocalBackend:
@@ -117,6 +158,7 @@ class LocalBackend:
         self._worker: asyncio.Task[None] | None = None
         self.batches = 0
         self.batched_requests = 0
+        self.live_deltas = 0  # streamed pieces that left while the model was generating
 
     @classmethod
     def from_config(cls, cfg: BackendConfig, logits_processors: Sequence[Any] = ()) -> LocalBackend:
@@ -147,6 +189,9 @@ class LocalBackend:
             self._worker = asyncio.get_running_loop().create_task(self._run())
 
     async def complete(self, req: GenRequest) -> Generation:
+        return await self._submit(req)
+
+    def _submit(self, req: GenRequest, taps: list[Any] | None = None) -> asyncio.Future[Generation]:
         p = req.params
         key = (
             req.kind,
@@ -156,14 +201,14 @@ class LocalBackend:
             p.top_k,
             p.n,
             p.stop,
-            p.seed if p.seed is None else ("seed", id(req)),
+            p.seed if p.seed is None and not taps else ("alone", id(req)),
         )
         fut: asyncio.Future[Generation] = asyncio.get_running_loop().create_future()
         self._ensure_worker()
-        self._queue.append(_Pending(req, fut, key))
+        self._queue.append(_Pending(req, fut, key, list(taps or ())))
         assert self._wake is not None
         self._wake.set()
-        return await fut
+        return fut
 
     def _take_batch(self) -> list[_Pending]:
         first = self._queue[0]
@@ -196,7 +241,7 @@ class LocalBackend:
                 req0 = batch[0].req
                 try:
                     out = await loop.run_in_executor(
-                        self._pool, self._generate, req0.kind, inputs, req0.params
+                        self._pool, self._generate, req0.kind, inputs, req0.params, batch[0].taps
                     )
                 except Exception as exc:  # one failure answers every request of the batch
                     err = (
@@ -234,17 +279,69 @@ class LocalBackend:
                     if not b.future.done():
                         b.future.set_result(gen)
 
-    def _generate(self, kind: str, inputs: list[Any], params: GenerationParams) -> list[Any]:
-        procs = self.logits_processors or None
+    def _generate(
+        self, kind: str, inputs: list[Any], params: GenerationParams, taps: Sequence[Any] = ()
+    ) -> list[Any]:
+        procs = [*self.logits_processors, *taps] or None
         if kind == "chat":
-            return self.model.chat(inputs, params, logits_processors=procs)
+            # A local model reads text only: a list content keeps its text parts.
+            flat = [
+                [
+                    {"role": m["role"], "content": "\n".join(text_parts(m.get("content")))}
+                    for m in conv
+                ]
+                for conv in inputs
+            ]
+            return self.model.chat(flat, params, logits_processors=procs)
         return self.model.generate(
             inputs, params, logits_processors=procs, batch_size=max(self.max_batch * params.n, 1)
         )
 
     async def open_stream(self, req: GenRequest) -> AsyncIterator[Delta]:
-        gen = await self.complete(req)
-        return _replay(gen)
+        """Token-level streaming: the request generates alone with a :class:`_TokenTap`, and
+        text reaches the client while the model is still generating. A model without a
+        tokenizer (or a request over 16 rows) is generated whole and replayed."""
+        rows = len(req.inputs) * req.params.n
+        if rows > _LIVE_ROWS or not hasattr(self.model, "tokenizer"):
+            return _replay(await self.complete(req))
+        loop = asyncio.get_running_loop()
+        q: asyncio.Queue[Delta] = asyncio.Queue()
+
+        def emit(row: int, text: str) -> None:
+            loop.call_soon_threadsafe(q.put_nowait, Delta(row, text))
+
+        fut = self._submit(req, [_TokenTap(self.model, req.params.stop, emit)])
+        return self._live(q, fut)
+
+    async def _live(
+        self, q: asyncio.Queue[Delta], fut: asyncio.Future[Generation]
+    ) -> AsyncIterator[Delta]:
+        sent: dict[int, str] = {}
+        while True:
+            getter = asyncio.ensure_future(q.get())
+            try:
+                done, _ = await asyncio.wait({getter, fut}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not getter.done():
+                    getter.cancel()  # the client left, or generation finished first
+            if getter not in done:
+                break
+            d = getter.result()
+            sent[d.index] = sent.get(d.index, "") + d.text
+            self.live_deltas += 1
+            yield d
+        while not q.empty():
+            d = q.get_nowait()
+            sent[d.index] = sent.get(d.index, "") + d.text
+            self.live_deltas += 1
+            yield d
+        gen = fut.result()  # raises what generation raised
+        for ch in gen.choices:
+            got = sent.get(ch.index, "")
+            if ch.text.startswith(got) and len(ch.text) > len(got):
+                yield Delta(ch.index, ch.text[len(got) :])
+            yield Delta(ch.index, "", ch.finish_reason)
+        yield Delta(-1, usage=_usage_dict(gen))
 
 
 async def _replay(gen: Generation) -> AsyncIterator[Delta]:
@@ -258,204 +355,27 @@ async def _replay(gen: Generation) -> AsyncIterator[Delta]:
             yield Delta(ch.index, text[start:end])
             start = end
         yield Delta(ch.index, "", ch.finish_reason)
+    yield Delta(-1, usage=_usage_dict(gen))
 
 
-# -- upstream -------------------------------------------------------------------------------
+def _usage_dict(gen: Generation) -> dict[str, int]:
+    return {
+        "prompt_tokens": gen.prompt_tokens,
+        "completion_tokens": gen.completion_tokens,
+        "total_tokens": gen.prompt_tokens + gen.completion_tokens,
+    }
 
 
-class UpstreamBackend:
-    """An OpenAI-compatible endpoint reached with ``httpx.AsyncClient``."""
+# The upstream backend lives in its own module; re-exported here so both backends are found in
+# one place.
+from probity.serve.upstream import UpstreamBackend, UpstreamHTTPError  # noqa: E402
 
-    streams_natively = True
-
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        *,
-        api_key: str | None = None,
-        connect_timeout_s: float = 5.0,
-        read_timeout_s: float = 120.0,
-        connect_retries: int = 2,
-        max_connections: int = 128,
-        backoff_s: float = 0.05,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.name = model
-        self.connect_retries = connect_retries
-        self.backoff_s = backoff_s
-        headers = {"Content-Type": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        if transport is None:
-            # TCP_NODELAY: httpcore writes headers and body in two sends; with Nagle on, the
-            # body waits for the peer's delayed ACK (40 ms on Linux) on every request.
-            transport = httpx.AsyncHTTPTransport(
-                retries=0,
-                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-                limits=httpx.Limits(
-                    max_connections=max_connections, max_keepalive_connections=max_connections
-                ),
-            )
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            transport=transport,
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-        )
-
-    @classmethod
-    def from_config(cls, cfg: BackendConfig) -> UpstreamBackend:
-        import os
-
-        key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
-        assert cfg.base_url is not None
-        return cls(
-            cfg.base_url,
-            cfg.name,
-            api_key=key,
-            connect_timeout_s=cfg.connect_timeout_s,
-            read_timeout_s=cfg.read_timeout_s,
-            connect_retries=cfg.connect_retries,
-            max_connections=cfg.max_connections,
-        )
-
-    def count_tokens(self, text: str) -> int:
-        """Approximate: Probity's word tokens (the upstream's tokenizer is not known here)."""
-        return len(tokenize(text)) if text else 0
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    def _body(self, req: GenRequest, stream: bool) -> dict[str, Any]:
-        p = req.params
-        body: dict[str, Any] = {
-            "model": self.name,
-            "max_tokens": p.max_new_tokens,
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            "n": p.n,
-            "stream": stream,
-        }
-        if p.seed is not None:
-            body["seed"] = p.seed
-        if p.stop:
-            body["stop"] = list(p.stop)
-        if req.kind == "chat":
-            body["messages"] = list(req.inputs[0])
-        else:
-            body["prompt"] = req.inputs[0] if len(req.inputs) == 1 else list(req.inputs)
-        return body
-
-    def _path(self, req: GenRequest) -> str:
-        return "/chat/completions" if req.kind == "chat" else "/completions"
-
-    async def _send(self, req: GenRequest, stream: bool) -> httpx.Response:
-        url = self.base_url + self._path(req)
-        body = self._body(req, stream)
-        last = ""
-        for attempt in range(self.connect_retries + 1):
-            try:
-                request = self._client.build_request("POST", url, json=body)
-                resp = await self._client.send(request, stream=stream)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached the upstream: safe to try again.
-                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if attempt < self.connect_retries:
-                    await asyncio.sleep(self.backoff_s * (2**attempt))
-                continue
-            except httpx.TimeoutException as exc:
-                raise BackendError(
-                    f"upstream {url} timed out ({type(exc).__name__}); "
-                    "not retried because the request was sent"
-                ) from exc
-            except httpx.HTTPError as exc:
-                raise BackendError(f"upstream {url} failed: {type(exc).__name__}: {exc}") from exc
-            if resp.status_code >= 400:
-                if stream:
-                    await resp.aread()
-                    await resp.aclose()
-                raise UpstreamHTTPError(resp.status_code, _error_message(resp))
-            return resp
-        raise BackendError(
-            f"upstream {url} is unreachable after {self.connect_retries + 1} attempts ({last})",
-            hint="check backend.base_url in the gateway config and that the upstream is running",
-        )
-
-    async def complete(self, req: GenRequest) -> Generation:
-        resp = await self._send(req, stream=False)
-        try:
-            data = resp.json()
-        except ValueError as exc:
-            raise BackendError(f"upstream returned invalid JSON: {resp.text[:200]!r}") from exc
-        raw = data.get("choices")
-        if not isinstance(raw, list) or not raw:
-            raise BackendError(f"upstream response has no choices: {str(data)[:200]}")
-        choices = []
-        for i, ch in enumerate(raw):
-            if req.kind == "chat":
-                text = (ch.get("message") or {}).get("content") or ""
-            else:
-                text = ch.get("text") or ""
-            choices.append(
-                Choice(
-                    index=int(ch.get("index", i)),
-                    text=text,
-                    finish_reason=ch.get("finish_reason") or "stop",
-                )
-            )
-        choices.sort(key=lambda c: c.index)
-        usage = data.get("usage") or {}
-        return Generation(
-            choices,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-        )
-
-    async def open_stream(self, req: GenRequest) -> AsyncIterator[Delta]:
-        """Connect (raising ``BackendError`` now, before any byte goes to the client), then
-        return the stream of deltas."""
-        resp = await self._send(req, stream=True)
-        return self._deltas(resp, req.kind)
-
-    async def _deltas(self, resp: httpx.Response, kind: str) -> AsyncIterator[Delta]:
-        try:
-            async for line in resp.aiter_lines():
-                if not line.startswith("data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == "[DONE]":
-                    break
-                try:
-                    data = json.loads(payload)
-                except ValueError as exc:
-                    raise BackendError(
-                        f"upstream sent invalid JSON in its stream: {payload[:120]!r}"
-                    ) from exc
-                for ch in data.get("choices") or ():
-                    idx = int(ch.get("index", 0))
-                    if kind == "chat":
-                        text = (ch.get("delta") or {}).get("content") or ""
-                    else:
-                        text = ch.get("text") or ""
-                    fr = ch.get("finish_reason")
-                    if text or fr:
-                        yield Delta(idx, text, fr)
-        except httpx.HTTPError as exc:
-            raise BackendError(f"upstream stream broke: {type(exc).__name__}: {exc}") from exc
-        finally:
-            await resp.aclose()
-
-
-def _error_message(resp: httpx.Response) -> str:
-    try:
-        data = resp.json()
-        err = data.get("error", data) if isinstance(data, dict) else data
-        if isinstance(err, dict):
-            return str(err.get("message") or err)[:300]
-        return str(err)[:300]
-    except ValueError:
-        return resp.text[:300] or resp.reason_phrase
+__all__ = [
+    "Choice",
+    "Delta",
+    "GenRequest",
+    "Generation",
+    "LocalBackend",
+    "UpstreamBackend",
+    "UpstreamHTTPError",
+]

@@ -47,6 +47,20 @@ from probity.errors import ConfigError
 POLICY_HEADER = "X-Probity-Policy"
 
 
+class UpstreamEndpoint(ProbityModel):
+    """Another OpenAI-compatible endpoint serving the same model (``backend.fallbacks``)."""
+
+    base_url: str
+    api_key_env: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"base_url {v!r} must start with http:// or https://")
+        return v
+
+
 class BackendConfig(ProbityModel):
     """Where completions come from.
 
@@ -60,7 +74,10 @@ class BackendConfig(ProbityModel):
     ``upstream``: an OpenAI-compatible endpoint at ``base_url`` (with the ``/v1`` prefix); its
     API key is read from the environment variable ``api_key_env`` (never from the YAML file).
     Connect errors are retried ``connect_retries`` times; read errors and HTTP errors are not
-    (the upstream may already have done the work).
+    (the upstream may already have done the work). ``fallbacks`` are more endpoints for the
+    same model, tried in order when one is unreachable or answers 5xx; with fallbacks every
+    endpoint's ``GET /models`` is checked every ``health_interval_s`` seconds and unhealthy
+    ones are tried last.
     """
 
     kind: Literal["local", "upstream"] = "local"
@@ -76,6 +93,8 @@ class BackendConfig(ProbityModel):
     connect_retries: int = Field(2, ge=0, le=10)
     max_connections: int = Field(128, ge=1)
     threads: int | None = Field(None, ge=1)
+    fallbacks: tuple[UpstreamEndpoint, ...] = ()
+    health_interval_s: float = Field(10.0, gt=0)
 
     @model_validator(mode="after")
     def _upstream_needs_url(self) -> BackendConfig:
@@ -119,13 +138,21 @@ class ApiKeyConfig(ProbityModel):
     """One API key, stored as a hash: ``sha256:<hex>`` or ``scrypt:<n>:<r>:<p>:<salt>:<hex>``.
 
     ``policy`` is the key's policy (the server default when empty); ``allowed_policies`` the
-    policies this key may pick per request with the ``X-Probity-Policy`` header.
+    policies this key may pick per request with the ``X-Probity-Policy`` header. ``findings``
+    is what this key's clients see of the guard's findings (``full``: scanner, category, score,
+    spans; ``summary``: scanner, category and action only; ``none``: actions only; the server's
+    ``findings`` when unset); the audit log always keeps everything. ``requests_per_minute`` and
+    ``tokens_per_day`` (prompt + completion) cap the key: over them it gets HTTP 429 with
+    ``Retry-After``.
     """
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     hash: str
     policy: str | None = None
     allowed_policies: tuple[str, ...] = ()
+    findings: Literal["full", "summary", "none"] | None = None
+    requests_per_minute: int | None = Field(None, ge=1)
+    tokens_per_day: int | None = Field(None, ge=1)
 
     @field_validator("hash")
     @classmethod
@@ -137,15 +164,40 @@ class ApiKeyConfig(ProbityModel):
 
 
 class LimitsConfig(ProbityModel):
-    """Request limits. ``max_prompt_tokens`` counts the local model's tokens, or Probity's word
-    tokens (:func:`probity.text.tokenize`) for an upstream backend."""
+    """Request limits. ``max_prompt_tokens`` counts the local model's tokens, or for an upstream
+    backend an upper estimate: the larger of Probity's word tokens and UTF-8 bytes / 4.
+    ``default_max_tokens`` is what a request without ``max_tokens`` gets (``max_tokens``, the
+    cap, when unset). ``body_timeout_s`` is how long a client may take to send its body (HTTP
+    408 after)."""
 
     max_body_bytes: int = Field(1_000_000, ge=256)
     max_prompt_tokens: int = Field(4096, ge=1)
     max_tokens: int = Field(512, ge=1)
-    default_max_tokens: int = Field(64, ge=1)
+    default_max_tokens: int | None = Field(None, ge=1)
     max_n: int = Field(8, ge=1)
     max_prompts: int = Field(16, ge=1)
+    body_timeout_s: float = Field(30.0, gt=0)
+
+
+class AuthConfig(ProbityModel):
+    """Failed-authentication throttling: a client address with more than
+    ``failures_per_minute`` rejected keys in the last minute gets HTTP 429 (with
+    ``Retry-After``) without its key being checked at all."""
+
+    failures_per_minute: int = Field(30, ge=1)
+
+
+class StreamingConfig(ProbityModel):
+    """The streaming output guard. Text is released ``window_tokens`` tokens at a time once
+    the guard has scanned them together with the ``hold_tokens`` that follow; those last
+    tokens are held back and scanned again with the next window, so a finding up to
+    ``hold_tokens`` long is never released in part. The worst-case delay of a streamed token is
+    ``window_tokens + hold_tokens`` upstream tokens (plus one scan). A token here is a run of
+    up to 8 non-space characters with its leading space (close to a BPE token for prose and
+    code)."""
+
+    window_tokens: int = Field(16, ge=1, le=4096)
+    hold_tokens: int = Field(8, ge=0, le=4096)
 
 
 class AuditConfig(ProbityModel):
@@ -169,7 +221,11 @@ class GatewayConfig(ProbityModel):
     backend: BackendConfig = BackendConfig()
     watermark: WatermarkConfig | None = None
     keys: tuple[ApiKeyConfig, ...] = ()
+    keys_file: str | None = None
     limits: LimitsConfig = LimitsConfig()
+    auth: AuthConfig = AuthConfig()
+    streaming: StreamingConfig = StreamingConfig()
+    findings: Literal["full", "summary", "none"] = "full"
     audit: AuditConfig = AuditConfig()
     log_requests: bool = True
     citations_db: str | None = None
@@ -187,7 +243,7 @@ class GatewayConfig(ProbityModel):
     def check_bind(self, host: str | None = None) -> None:
         """Refuse to serve a non-loopback address without API keys (``ConfigError``)."""
         h = host or self.host
-        if not self.keys and not is_loopback(h):
+        if not self.keys and not self.keys_file and not is_loopback(h):
             raise ConfigError(
                 f"refusing to bind {h!r} without API keys: anyone on the network could use it",
                 hint="add keys with `probity serve keys new --id NAME` or bind 127.0.0.1",
@@ -205,5 +261,9 @@ def is_loopback(host: str) -> bool:
 
 
 def load_gateway_config(path: str | os.PathLike[str]) -> GatewayConfig:
-    """Load and validate ``gateway.yaml``; errors are ``ConfigError`` naming line and field."""
-    return load_config(path, GatewayConfig)
+    """Load and validate ``gateway.yaml``; errors are ``ConfigError`` naming line and field.
+    A relative ``keys_file`` is relative to the configuration file's folder."""
+    cfg = load_config(path, GatewayConfig)
+    if cfg.keys_file and not Path(cfg.keys_file).is_absolute():
+        cfg = cfg.model_copy(update={"keys_file": str(Path(path).parent / cfg.keys_file)})
+    return cfg

@@ -4,14 +4,19 @@ It answers ``/v1/chat/completions`` and ``/v1/completions`` (streaming too) with
 the answer is ``reply`` when set, else the last user message (or prompt) after ``ECHO:`` if
 it contains that marker, else a fixed sentence. So a test can make the "model" say something
 exact (``"ECHO: call me at 555-0100"``) and check what the gateway does with it. A pure ASGI
-app (no framework) so that it adds next to nothing to what a benchmark measures.
+app (no framework) so that it adds next to nothing to what a benchmark measures;
+``token_delay_s`` spaces streamed pieces out like a model decoding (for time-to-first-token
+measurements).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
+
+from probity.serve.asgi import send_json
 
 DEFAULT_ANSWER = "The river is quiet this morning. The garden is green after the rain."
 MARKER = "ECHO:"
@@ -44,9 +49,12 @@ def _pieces(text: str) -> list[str]:
 class EchoUpstream:
     """The ASGI app. ``requests`` counts the completion requests it answered."""
 
-    def __init__(self, reply: str | None = None, model: str = "echo") -> None:
+    def __init__(
+        self, reply: str | None = None, model: str = "echo", token_delay_s: float = 0.0
+    ) -> None:
         self.reply = reply
         self.model = model
+        self.token_delay_s = token_delay_s  # between streamed pieces, like a model decoding
         self.requests = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -112,6 +120,8 @@ class EchoUpstream:
                             "choices": [ch],
                         },
                     )
+                    if self.token_delay_s:
+                        await asyncio.sleep(self.token_delay_s)
                 end: dict[str, Any] = (
                     {"index": i, "delta": {}} if chat else {"index": i, "text": ""}
                 )
@@ -169,15 +179,4 @@ class EchoUpstream:
 
     @staticmethod
     async def _json(send: Any, obj: dict[str, Any], status: int = 200) -> None:
-        body = json.dumps(obj).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, obj)

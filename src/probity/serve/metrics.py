@@ -36,6 +36,9 @@ class GatewayMetrics:
             "probity_verdicts", "Guard verdicts.", ("direction", "action"), registry=r
         )
         self.audit_records = Counter("probity_audit_records", "Audit records appended.", registry=r)
+        self.audit_failures = Counter(
+            "probity_audit_failures", "Audit records that could not be written.", registry=r
+        )
         self.auth_failures = Counter(
             "probity_auth_failures", "Requests with a missing or invalid API key.", registry=r
         )
