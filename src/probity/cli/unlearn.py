@@ -60,12 +60,14 @@ def train(
             overwrite=overwrite,
         )
     st = model.status()
+    tomb = int(model.state.get("tombstoned", 0))
     if json_out:
-        print_json({**st.to_dict(), "features": feats})
+        print_json({**st.to_dict(), "features": feats, "tombstoned": tomb})
         return
     console.print(
         f"trained {st.shards} shards x {st.slices} slices of {st.estimator} on "
         f"{st.records} records -> {st.model_dir}"
+        + (f" ({tomb} forgotten records left out)" if tomb else "")
     )
 
 
@@ -122,11 +124,12 @@ def forget(
     """
     from probity.io import write_json_atomic
     from probity.unlearning import SISAModel
+    from probity.unlearning.lock import model_lock
 
-    m = SISAModel.open(model)
     wanted = _read_ids(ids)
-    with err_console.status(f"forgetting {len(wanted)} records"):
-        res = m.forget(wanted, reason=reason)
+    # the lock is taken before opening, so a concurrent `train --overwrite` finishes first
+    with model_lock(model), err_console.status(f"forgetting {len(wanted)} records"):
+        res = SISAModel.open(model).forget(wanted, reason=reason)
     if cert_out is not None:
         write_json_atomic(cert_out, res.certificate.to_dict())
     if json_out:
@@ -176,23 +179,52 @@ unlearn_app.add_typer(ledger_app, name="ledger")
 @ledger_app.command("verify")
 def ledger_verify(
     model: Annotated[Path, typer.Option("--model", "-m", help=MODEL_HELP)],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="Pin the unlearning public key (a `probity keys export unlearning` file or "
+            "hex). Without it the key recorded in the ledger's training entry is used.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Verify the ledger chain, manifest hash and certificates; exit 1 on the first problem."""
-    import json
+    """Verify the ledger chain, manifest, model files and certificates; exit 1 on the first
+    problem."""
+    from probity.unlearning import SISAModel
 
-    from probity.unlearning import SISAModel, verify_certificate
-
-    m = SISAModel.open(model)
-    out = m.verify_ledger()
-    certs = sorted((m.model_dir / "certificates").glob("*.json"))
-    for c in certs:
-        verify_certificate(json.loads(c.read_text("utf-8")))
-    out["certificates"] = len(certs)
+    out = SISAModel.open(model).verify_ledger(public_key=key)
     if json_out:
         print_json(out)
         return
     console.print(
         f"ledger OK: {out['entries']} entries, head {out['head'][:16]}..., "
-        f"manifest v{out['manifest_version']}, {len(certs)} certificates verified"
+        f"manifest v{out['manifest_version']}, model files match, "
+        f"{out['certificates']} certificates verified against key {out['public_key'][:16]}..."
+        if out["public_key"]
+        else f"ledger OK: {out['entries']} entries, no certificates yet"
     )
+
+
+@unlearn_app.command("repair")
+def repair_cmd(
+    model: Annotated[Path, typer.Option("--model", "-m", help=MODEL_HELP)],
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Finish or undo a forget interrupted by a crash (write-ahead journal).
+
+    If the forget reached the ledger it is rolled forward (its certificate stands); otherwise
+    its new files are deleted and the model is as before the request.
+    """
+    from probity.unlearning.wal import repair
+
+    out = repair(model)
+    if json_out:
+        print_json(out)
+        return
+    msg = {
+        "clean": "nothing to repair",
+        "rolled_forward": f"forget {out['request_id']} completed (rolled forward)",
+        "rolled_back": f"forget {out['request_id']} undone (rolled back); request it again",
+    }[out["action"]]
+    console.print(msg)

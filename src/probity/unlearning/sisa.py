@@ -21,19 +21,18 @@ signed certificates ``certificates/``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import io
 import json
 import os
 import pickle
-import re
+import secrets
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +43,19 @@ from probity.errors import CorruptIndexError, InputError, ModelError, UnknownKey
 from probity.io import write_bytes_atomic, write_json_atomic
 from probity.types import Certificate
 from probity.unlearning import ledger as L
+from probity.unlearning import wal
+from probity.unlearning.integrity import file_sha256, model_digest, model_files, verify_model
+from probity.unlearning.lock import model_lock
+from probity.unlearning.manifests import (
+    ManifestEntry,
+    manifest_line,
+    old_manifests,
+    read_manifest,
+    record_hash,
+    salted,
+    tombstones,
+    write_manifest,
+)
 
 Aggregation = Literal["mean_proba", "vote"]
 Backend = Literal["joblib", "ray", "serial"]
@@ -53,13 +65,6 @@ PARALLEL_MIN_RECORDS = 50_000
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def record_hash(x: np.ndarray, y: Any) -> str:
-    """SHA-256 of a record's features (as float64 bytes) and label: the manifest's content hash."""
-    h = hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes())
-    h.update(b"|" + repr(y.item() if hasattr(y, "item") else y).encode())
-    return h.hexdigest()
 
 
 def ids_key(shard: int, slice_: int, ids: Sequence[str], fingerprint: str) -> str:
@@ -95,8 +100,13 @@ def _dump(obj: Any) -> bytes:
     return buf.getvalue()
 
 
+def ckpt_rel(shard: int, slice_: int, key: str) -> str:
+    """A checkpoint's path relative to the model directory."""
+    return f"checkpoints/s{shard:03d}/r{slice_:03d}-{key[:20]}.pkl"
+
+
 def _ckpt_path(root: Path, shard: int, slice_: int, key: str) -> Path:
-    return root / "checkpoints" / f"s{shard:03d}" / f"r{slice_:03d}-{key[:20]}.pkl"
+    return root / ckpt_rel(shard, slice_, key)
 
 
 def _train_shard(
@@ -199,19 +209,6 @@ def _run_shards(jobs: list[dict[str, Any]], backend: str, n_jobs: int) -> list[l
 
 
 # --- results -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ManifestEntry:
-    """Where one training record lives: its shard, slice and content hash."""
-
-    id: str
-    shard: int
-    slice: int
-    sha256: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "shard": self.shard, "slice": self.slice, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -381,15 +378,87 @@ class SISAModel:
         classes = np.unique(ya)
 
         target = Path(model_dir)
-        if target.exists() and not overwrite:
-            raise InputError(
-                f"model directory {str(target)!r} already exists",
-                hint="choose another --out or pass overwrite",
-            )
         target.parent.mkdir(parents=True, exist_ok=True)
+        with model_lock(target):
+            if target.exists() and not overwrite:
+                raise InputError(
+                    f"model directory {str(target)!r} already exists",
+                    hint="choose another --out or pass overwrite",
+                )
+            prev = _previous_model(target)
+            salt = prev["salt"] if prev else secrets.token_hex(16)
+            content = [record_hash(Xa[i], ya[i]) for i in range(n)]
+            tombstoned = 0
+            if prev and (prev["gone_ids"] or prev["gone_contents"]):
+                # tombstones: a retrain never brings back a forgotten id or content
+                live = np.array(
+                    [
+                        salted(salt, "id", str(id_arr[i])) not in prev["gone_ids"]
+                        and salted(salt, "content", content[i]) not in prev["gone_contents"]
+                        for i in range(n)
+                    ]
+                )
+                tombstoned = int((~live).sum())
+                Xa, ya, id_arr = Xa[live], ya[live], id_arr[live]
+                content = [c for c, ok in zip(content, live, strict=True) if ok]
+                n = Xa.shape[0]
+                if not 1 <= shards <= n:
+                    raise InputError(
+                        f"shards={shards} but only {n} records are left after dropping "
+                        f"{tombstoned} forgotten ones"
+                    )
+            state = cls._build(
+                target,
+                Xa,
+                ya,
+                id_arr,
+                content,
+                est_bytes,
+                classes,
+                inc,
+                fingerprint,
+                dict(
+                    shards=shards,
+                    slices=slices,
+                    aggregation=aggregation,
+                    backend=backend,
+                    n_jobs=n_jobs,
+                    incremental=inc,
+                    random_state=random_state,
+                    estimator=type(estimator).__name__,
+                    estimator_params=_params(estimator),
+                    fingerprint=fingerprint,
+                ),
+                salt,
+                prev,
+                tombstoned,
+            )
+        return cls(target, state)
+
+    @classmethod
+    def _build(
+        cls,
+        target: Path,
+        Xa: np.ndarray,
+        ya: np.ndarray,
+        id_arr: np.ndarray,
+        content: list[str],
+        est_bytes: bytes,
+        classes: np.ndarray,
+        inc: bool,
+        fingerprint: str,
+        config: dict[str, Any],
+        salt: str,
+        prev: dict[str, Any] | None,
+        tombstoned: int,
+    ) -> dict[str, Any]:
+        """Train into a temporary directory beside ``target`` and rename it into place (the
+        caller holds the lock). A retrain carries the old ledger and certificates over."""
+        n = Xa.shape[0]
+        shards, slices = int(config["shards"]), int(config["slices"])
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
         try:
-            rng = np.random.default_rng(random_state)
+            rng = np.random.default_rng(config["random_state"])
             perm = rng.permutation(n)
             shard_of = np.empty(n, dtype=int)
             slice_of = np.empty(n, dtype=int)
@@ -399,9 +468,7 @@ class SISAModel:
                     slice_of[sl] = r
             write_bytes_atomic(tmp / "estimator.pkl", est_bytes)
             entries = [
-                ManifestEntry(
-                    str(id_arr[i]), int(shard_of[i]), int(slice_of[i]), record_hash(Xa[i], ya[i])
-                )
+                ManifestEntry(str(id_arr[i]), int(shard_of[i]), int(slice_of[i]), content[i])
                 for i in range(n)
             ]
             shard_state = []
@@ -429,46 +496,46 @@ class SISAModel:
                     )
                 )
             t0 = time.perf_counter()
-            results = _run_shards(jobs, backend, n_jobs)
+            results = _run_shards(jobs, config["backend"], config["n_jobs"])
             for s, keys in enumerate(results):
                 shard_state[s]["checkpoints"] = keys
-            manifest_file, manifest_sha = cls._write_manifest(
-                tmp, 0, [_manifest_line(e) for e in entries]
+            manifest_file, manifest_sha = write_manifest(
+                tmp, 0, [manifest_line(e) for e in entries]
             )
-            state = {
+            state: dict[str, Any] = {
                 "format": FORMAT,
                 "created": _now(),
-                "config": {
-                    "shards": shards,
-                    "slices": slices,
-                    "aggregation": aggregation,
-                    "backend": backend,
-                    "n_jobs": n_jobs,
-                    "incremental": inc,
-                    "random_state": random_state,
-                    "estimator": type(estimator).__name__,
-                    "estimator_params": _params(estimator),
-                    "fingerprint": fingerprint,
-                },
+                "config": config,
                 "classes": classes.tolist(),
                 "n_features": int(Xa.shape[1]),
                 "shards": shard_state,
                 "manifest": {"version": 0, "file": manifest_file, "sha256": manifest_sha},
                 "train_seconds": time.perf_counter() - t0,
+                "salt": salt,
             }
+            state["files"] = {rel: file_sha256(tmp / rel) for rel in model_files(state)}
+            if prev:  # the history survives a retrain
+                shutil.copy2(target / "ledger.jsonl", tmp / "ledger.jsonl")
+                if (target / "certificates").is_dir():
+                    shutil.copytree(target / "certificates", tmp / "certificates")
             entry = L.append_entry(
                 tmp / "ledger.jsonl",
                 {
                     "event": "train",
+                    "retrain": bool(prev),
                     "time": state["created"],
                     "records": n,
+                    "tombstoned": tombstoned,
                     "shards": shards,
                     "slices": slices,
                     "manifest_sha256": manifest_sha,
+                    "model_sha256": model_digest(state["files"]),
+                    "public_key": prev["public_key"] if prev else L.signing_public_key(),
                 },
             )
             state["ledger_head"] = entry["hash"]
-            state["forget_requests"] = 0
+            state["forget_requests"] = prev["forget_requests"] if prev else 0
+            state["tombstoned"] = tombstoned
             write_json_atomic(tmp / "state.json", state)
             if target.exists():
                 old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
@@ -480,7 +547,7 @@ class SISAModel:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return cls(target, state)
+        return state
 
     @staticmethod
     def _write_shard_data(
@@ -492,17 +559,6 @@ class SISAModel:
         np.savez(buf, X=X, y=y, ids=ids.astype(str), slice_of=slice_of)
         write_bytes_atomic(root / rel, buf.getvalue())
         return rel
-
-    @staticmethod
-    def _write_manifest(root: Path, version: int, lines: Iterable[str]) -> tuple[str, str]:
-        """Write manifest version ``version`` from lines made by :func:`_manifest_line`."""
-        rel = f"manifests/v{version:04d}.jsonl"
-        path = root / rel
-        if path.exists():
-            raise CorruptIndexError(f"manifest {path} already exists; manifests are immutable")
-        data = "".join(lines).encode("utf-8")
-        write_bytes_atomic(path, data)
-        return rel, L.sha256_hex(data)
 
     # ---- loading
     @classmethod
@@ -526,20 +582,8 @@ class SISAModel:
     def manifest(self) -> dict[str, ManifestEntry]:
         """The current manifest: record id -> :class:`ManifestEntry` (hash-checked)."""
         if self._manifest is None:
-            from probity.io import iter_jsonl
-
-            m = self.state["manifest"]
-            path = self.model_dir / m["file"]
-            if not path.exists():
-                raise CorruptIndexError(f"manifest {path} is missing")
-            if L.sha256_hex(path.read_bytes()) != m["sha256"]:
-                from probity.errors import TamperedError
-
-                raise TamperedError(f"manifest {path} does not match the hash in state.json")
-            self._manifest = {o["id"]: ManifestEntry(**o) for _, o in iter_jsonl(path)}
+            self._manifest = read_manifest(self.model_dir, self.state["manifest"])
             self._lines = None
-            # iter_jsonl is used (not a faster bulk parse) so a damaged line is reported with
-            # its line number
         return self._manifest
 
     def _shard_model(self, s: int) -> Any:
@@ -602,9 +646,35 @@ class SISAModel:
         reason: str = "",
         backend: str | None = None,
         n_jobs: int | None = None,
+        duplicates: bool = True,
     ) -> ForgetResult:
         """Remove records ``ids`` and their influence; returns a :class:`ForgetResult` with a
-        signed certificate. Unknown ids raise :class:`UnknownKeyError` and change nothing."""
+        signed certificate. Unknown ids raise :class:`UnknownKeyError` and change nothing.
+
+        ``duplicates`` (default): also forget every other record with the same content
+        (features and label) as a forgotten one, so a copy under another id cannot keep it in
+        the model. The model directory is locked for the whole request; the state is re-read
+        under the lock, so concurrent forgets (threads or processes) apply one after the other.
+        """
+        with model_lock(self.model_dir):
+            wal.check_clean(self.model_dir)
+            sp = self.model_dir / "state.json"
+            fresh = json.loads(sp.read_text("utf-8"))
+            if fresh.get("ledger_head") != self.state.get("ledger_head"):
+                self.state = fresh  # another writer committed since this model was opened
+                self._models.clear()
+                self._manifest = None
+                self._lines = None
+            return self._forget_locked(ids, reason, backend, n_jobs, duplicates)
+
+    def _forget_locked(
+        self,
+        ids: Sequence[Any],
+        reason: str,
+        backend: str | None,
+        n_jobs: int | None,
+        duplicates: bool,
+    ) -> ForgetResult:
         t0 = time.perf_counter()
         want = list(dict.fromkeys(str(i) for i in ids))
         if not want:
@@ -618,6 +688,11 @@ class SISAModel:
                 hint="they were never trained on or were already forgotten; see "
                 "`probity unlearn status`",
             )
+        requested = len(want)
+        if duplicates:
+            gone = {manifest[i].sha256 for i in want}
+            asked = set(want)
+            want += [i for i, e in manifest.items() if e.sha256 in gone and i not in asked]
         cfg = self.state["config"]
         R = self.n_slices
         inc = bool(cfg["incremental"])
@@ -683,24 +758,41 @@ class SISAModel:
         forgotten = set(want)
         version = int(self.state["manifest"]["version"]) + 1
         if self._lines is None:
-            self._lines = {i: _manifest_line(e) for i, e in manifest.items()}
+            self._lines = {i: manifest_line(e) for i, e in manifest.items()}
         lines = dict(self._lines)  # same order as the manifest
         kept = dict(manifest)
         for i in forgotten:
             del lines[i], kept[i]
-        mfile, msha = self._write_manifest(self.model_dir, version, lines.values())
+        mfile, msha = write_manifest(self.model_dir, version, lines.values())
         request_id = uuid.uuid4().hex
         now = _now()
         total_visits = sum(int(sh["n"]) for sh in self.state["shards"]) * (R if inc else 1)
-        claims = {
+        new_state = dict(self.state)
+        new_state["shards"] = new_shards
+        new_state["manifest"] = {"version": version, "file": mfile, "sha256": msha}
+        old_files = dict(self.state.get("files", {}))
+        files = {rel: old_files.get(rel) for rel in model_files(new_state)}
+        new_files = [rel for rel, h in files.items() if h is None]
+        for rel in new_files:
+            files[rel] = file_sha256(self.model_dir / rel)
+        new_state["files"] = files
+        stale_rel = sorted(
+            {str(p.relative_to(self.model_dir)) for p in stale}
+            | {str(p.relative_to(self.model_dir)) for p in old_manifests(self.model_dir, mfile)}
+        )
+        stale_rel = [r for r in stale_rel if r not in files]
+        salt = self.state.get("salt") or ""
+        ids_salted = sorted(salted(salt, "id", i) for i in want) if salt else []
+        records_salted = (
+            sorted({salted(salt, "content", manifest[i].sha256) for i in want}) if salt else []
+        )
+        facts = {
             "request_id": request_id,
             "time": now,
-            "reason": reason,
-            "model_dir": str(self.model_dir.resolve()),
-            "model_format": FORMAT,
             "forgotten": len(want),
-            "ids_sha256": sorted(L.sha256_hex(i) for i in want),
-            "records_sha256": sorted(manifest[i].sha256 for i in want),
+            "requested": requested,
+            "ids_salted": ids_salted,
+            "records_salted": records_salted,
             "retrained": {
                 str(s): {
                     "from_slice": (b if inc else 0),
@@ -712,42 +804,36 @@ class SISAModel:
             "checkpoints_deleted": sorted(deleted_keys),
             "manifest_before": self.state["manifest"]["sha256"],
             "manifest_after": msha,
+            "model_sha256": model_digest(files),
+        }
+        ledger_path = self.model_dir / "ledger.jsonl"
+        entry = L.make_entry(ledger_path, {"event": "forget", **facts})
+        claims = {
+            **facts,
+            "reason": reason,
+            "model_dir": str(self.model_dir.resolve()),
+            "model_format": FORMAT,
             "manifest_version": version,
             "method": "SISA: affected shards retrained from the last checkpoint before the "
             "first affected slice; stale checkpoints and data deleted",
+            "ledger_entry": entry["hash"],
         }
-        entry = L.append_entry(
-            self.model_dir / "ledger.jsonl",
-            {
-                "event": "forget",
-                **{
-                    k: claims[k]
-                    for k in (
-                        "request_id",
-                        "time",
-                        "forgotten",
-                        "ids_sha256",
-                        "records_sha256",
-                        "retrained",
-                        "checkpoints_deleted",
-                        "manifest_before",
-                        "manifest_after",
-                    )
-                },
-            },
-        )
-        claims["ledger_entry"] = entry["hash"]
         cert = L.sign_certificate("unlearning", claims)
-        write_json_atomic(self.model_dir / "certificates" / f"{request_id}.json", cert.to_dict())
-        new_state = dict(self.state)
-        new_state["shards"] = new_shards
-        new_state["manifest"] = {"version": version, "file": mfile, "sha256": msha}
         new_state["ledger_head"] = entry["hash"]
         new_state["forget_requests"] = int(self.state.get("forget_requests", 0)) + 1
-        write_json_atomic(self.model_dir / "state.json", new_state)  # the commit point
-        for p in stale:  # after the commit: nothing references them any more
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
+        journal = {
+            "entry": entry,
+            "certificate": cert.to_dict(),
+            "certificate_file": f"certificates/{request_id}.json",
+            "new_state": new_state,
+            "new_files": [*new_files, mfile],
+            "stale_files": stale_rel,
+        }
+        wal.write_journal(self.model_dir, journal)  # write-ahead: repair can finish or undo
+        L.append_line(ledger_path, entry)
+        write_json_atomic(self.model_dir / journal["certificate_file"], journal["certificate"])
+        wal.commit_state(self.model_dir, new_state)  # the commit point
+        wal.cleanup(self.model_dir, journal)  # stale files: nothing references them any more
         self.state = new_state
         self._models.clear()
         self._manifest = kept
@@ -766,11 +852,17 @@ class SISAModel:
         )
 
     # ---- verification and status
-    def verify_ledger(self) -> dict[str, Any]:
-        """Verify the ledger chain, its head against the state, and the manifest hash."""
-        out = L.verify_ledger(self.model_dir / "ledger.jsonl", head=self.state["ledger_head"])
+    def verify_ledger(self, public_key: str | None = None) -> dict[str, Any]:
+        """Verify the model directory against its ledger (see
+        :func:`probity.unlearning.integrity.verify_model`): chain and head, manifest and model
+        files against the last entry, one certificate per forget signed by the pinned key
+        (the ledger's training entry, or ``public_key``: hex or a `probity keys export` file),
+        and no forgotten record back in the manifest. Raises :class:`TamperedError`."""
+        sp = self.model_dir / "state.json"
+        self.state = json.loads(sp.read_text("utf-8"))
         self._manifest = None
-        self.manifest()
+        self._models.clear()
+        out = verify_model(self.model_dir, self.state, self.manifest(), public_key=public_key)
         return {**out, "manifest_version": self.state["manifest"]["version"]}
 
     def status(self) -> SISAStatus:
@@ -795,22 +887,27 @@ class SISAModel:
         )
 
 
-def _manifest_line(e: ManifestEntry) -> str:
-    """One manifest line: a JSON object built directly (json.dumps per record is 3x slower)."""
-    return (
-        f'{{"id": {_json_str(e.id)}, "shard": {e.shard}, '
-        f'"slice": {e.slice}, "sha256": "{e.sha256}"}}\n'
-    )
-
-
-_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:@/ +-]*")
-
-
-def _json_str(value: str) -> str:
-    """JSON string literal; ids of plain characters skip json.dumps (the common case)."""
-    if _PLAIN_ID.fullmatch(value):
-        return f'"{value}"'
-    return json.dumps(value, ensure_ascii=False)
+def _previous_model(target: Path) -> dict[str, Any] | None:
+    """What a retrain over an existing model keeps: its salt, signing key, forget count and
+    tombstones (after checking its ledger chain and that no forget is half done)."""
+    sp = target / "state.json"
+    if not sp.exists():
+        return None
+    state = json.loads(sp.read_text("utf-8"))
+    wal.check_clean(target)
+    L.verify_ledger(target / "ledger.jsonl", head=state.get("ledger_head"))
+    entries = L.read_ledger(target / "ledger.jsonl")
+    gone_ids, gone_contents = tombstones(entries)
+    salt = state.get("salt")
+    if not salt:  # a model from before salted tombstones: nothing to carry
+        return None
+    return {
+        "salt": salt,
+        "public_key": entries[0].get("public_key") or L.signing_public_key(),
+        "forget_requests": int(state.get("forget_requests", 0)),
+        "gone_ids": gone_ids,
+        "gone_contents": gone_contents,
+    }
 
 
 def _now() -> str:
@@ -831,6 +928,7 @@ __all__ = [
     "ManifestEntry",
     "SISAModel",
     "SISAStatus",
+    "ckpt_rel",
     "ids_key",
     "record_hash",
 ]
