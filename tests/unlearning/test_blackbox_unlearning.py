@@ -236,7 +236,7 @@ def test_two_concurrent_forgets_both_apply(tmp_path):
     def go(rid):
         try:
             SISAModel.open(m.model_dir).forget([rid])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     ts = [threading.Thread(target=go, args=(r,)) for r in ("user1@example.org", SECRET_ID)]

@@ -22,7 +22,7 @@ from typing import Any
 from probity.errors import TamperedError
 from probity.types import Certificate
 from probity.unlearning import ledger as L
-from probity.unlearning.manifests import ManifestEntry, salted, sha256_hex, tombstones
+from probity.unlearning.manifests import ManifestEntry, is_tombstoned, sha256_hex, tombstones
 
 
 def file_sha256(path: Path) -> str:
@@ -142,13 +142,10 @@ def verify_model(
             raise TamperedError(f"certificate {rid} does not name its ledger entry")
     salt = state.get("salt")
     if salt:
-        gone_ids, gone_contents = tombstones(entries)
-        for rid_, e in manifest.items():
-            if (
-                salted(salt, "id", rid_) in gone_ids
-                or salted(salt, "content", e.sha256) in gone_contents
-            ):
-                raise TamperedError(f"the manifest lists a forgotten record again ({rid_!r})")
+        stones = tombstones(entries)
+        for e in manifest.values():
+            if is_tombstoned(salt, stones, e):
+                raise TamperedError(f"the manifest lists a forgotten record again ({e.id!r})")
     return {**out, "certificates": len(forgets), "public_key": pin}
 
 

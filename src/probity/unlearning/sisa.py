@@ -48,6 +48,7 @@ from probity.unlearning.integrity import file_sha256, model_digest, model_files,
 from probity.unlearning.lock import model_lock
 from probity.unlearning.manifests import (
     ManifestEntry,
+    is_tombstoned,
     manifest_line,
     old_manifests,
     read_manifest,
@@ -317,14 +318,19 @@ class SISAModel:
         incremental: bool | None = None,
         random_state: int = 0,
         overwrite: bool = False,
+        subjects: Sequence[Any] | None = None,
     ) -> SISAModel:
         """Train a SISA ensemble of clones of ``estimator`` and save it under ``model_dir``.
 
         ``shards`` S >= 1 and ``slices`` R >= 1; ``aggregation`` "mean_proba" or "vote";
         ``backend`` "joblib" (processes), "ray" or "serial" with ``n_jobs`` workers;
         ``incremental`` None = use ``partial_fit`` when the estimator has it. ``ids`` are the
-        records' identifiers (strings; default the row numbers). The directory is written
-        next to its final place and renamed in one step; an existing one needs ``overwrite``.
+        records' identifiers (strings; default the row numbers); ``subjects`` (optional) the
+        data subject of each record (a customer, an author), so :meth:`forget` can remove every
+        record of a person at once. The directory is written next to its final place and
+        renamed in one step; an existing one needs ``overwrite``. Retraining over an existing
+        model keeps its ledger and leaves out every record whose id, content or subject was
+        forgotten (tombstones), so a retrain cannot bring a forgotten record back.
         """
         from sklearn.base import clone
 
@@ -340,6 +346,9 @@ class SISAModel:
         id_arr = np.array([str(i) for i in (range(n) if ids is None else ids)], dtype=object)
         if id_arr.shape[0] != n:
             raise InputError(f"{id_arr.shape[0]} ids for {n} records")
+        subj = None if subjects is None else np.array([str(s) for s in subjects], dtype=object)
+        if subj is not None and subj.shape[0] != n:
+            raise InputError(f"{subj.shape[0]} subjects for {n} records")
         uniq, counts = np.unique(id_arr.astype(str), return_counts=True)
         if (counts > 1).any():
             raise InputError(
@@ -389,17 +398,23 @@ class SISAModel:
             salt = prev["salt"] if prev else secrets.token_hex(16)
             content = [record_hash(Xa[i], ya[i]) for i in range(n)]
             tombstoned = 0
-            if prev and (prev["gone_ids"] or prev["gone_contents"]):
-                # tombstones: a retrain never brings back a forgotten id or content
+            if prev and any(prev["stones"].values()):
+                # tombstones: a retrain never brings back a forgotten id, content or subject
                 live = np.array(
                     [
-                        salted(salt, "id", str(id_arr[i])) not in prev["gone_ids"]
-                        and salted(salt, "content", content[i]) not in prev["gone_contents"]
+                        not is_tombstoned(
+                            salt,
+                            prev["stones"],
+                            ManifestEntry(
+                                str(id_arr[i]), 0, 0, content[i], None if subj is None else subj[i]
+                            ),
+                        )
                         for i in range(n)
                     ]
                 )
                 tombstoned = int((~live).sum())
                 Xa, ya, id_arr = Xa[live], ya[live], id_arr[live]
+                subj = None if subj is None else subj[live]
                 content = [c for c, ok in zip(content, live, strict=True) if ok]
                 n = Xa.shape[0]
                 if not 1 <= shards <= n:
@@ -412,6 +427,7 @@ class SISAModel:
                 Xa,
                 ya,
                 id_arr,
+                subj,
                 content,
                 est_bytes,
                 classes,
@@ -442,6 +458,7 @@ class SISAModel:
         Xa: np.ndarray,
         ya: np.ndarray,
         id_arr: np.ndarray,
+        subj: np.ndarray | None,
         content: list[str],
         est_bytes: bytes,
         classes: np.ndarray,
@@ -468,7 +485,13 @@ class SISAModel:
                     slice_of[sl] = r
             write_bytes_atomic(tmp / "estimator.pkl", est_bytes)
             entries = [
-                ManifestEntry(str(id_arr[i]), int(shard_of[i]), int(slice_of[i]), content[i])
+                ManifestEntry(
+                    str(id_arr[i]),
+                    int(shard_of[i]),
+                    int(slice_of[i]),
+                    content[i],
+                    None if subj is None else str(subj[i]),
+                )
                 for i in range(n)
             ]
             shard_state = []
@@ -641,15 +664,20 @@ class SISAModel:
     # ---- forgetting
     def forget(
         self,
-        ids: Sequence[Any],
+        ids: Sequence[Any] = (),
         *,
+        subjects: Sequence[Any] = (),
+        content_sha256: Sequence[str] = (),
         reason: str = "",
         backend: str | None = None,
         n_jobs: int | None = None,
         duplicates: bool = True,
     ) -> ForgetResult:
-        """Remove records ``ids`` and their influence; returns a :class:`ForgetResult` with a
-        signed certificate. Unknown ids raise :class:`UnknownKeyError` and change nothing.
+        """Remove records and their influence; returns a :class:`ForgetResult` with a signed
+        certificate. Records are chosen by ``ids``, by data ``subjects`` (every record of each
+        subject, see :meth:`train`) and by ``content_sha256`` (the manifest's content hash,
+        :func:`record_hash`). An unknown id, subject or hash raises :class:`UnknownKeyError`
+        and changes nothing.
 
         ``duplicates`` (default): also forget every other record with the same content
         (features and label) as a forgotten one, so a copy under another id cannot keep it in
@@ -665,20 +693,17 @@ class SISAModel:
                 self._models.clear()
                 self._manifest = None
                 self._lines = None
-            return self._forget_locked(ids, reason, backend, n_jobs, duplicates)
+            subj = list(dict.fromkeys(str(s) for s in subjects))
+            want = self._resolve(ids, subj, content_sha256)
+            return self._forget_locked(want, subj, reason, backend, n_jobs, duplicates)
 
-    def _forget_locked(
-        self,
-        ids: Sequence[Any],
-        reason: str,
-        backend: str | None,
-        n_jobs: int | None,
-        duplicates: bool,
-    ) -> ForgetResult:
-        t0 = time.perf_counter()
+    def _resolve(
+        self, ids: Sequence[Any], subjects: list[str], content_sha256: Sequence[str]
+    ) -> list[str]:
+        """The record ids a request names (ids, then every record of each subject or hash)."""
         want = list(dict.fromkeys(str(i) for i in ids))
-        if not want:
-            raise InputError("no ids given to forget")
+        if not (want or subjects or content_sha256):
+            raise InputError("no ids given to forget (nor subjects or content hashes)")
         manifest = self.manifest()
         missing = [i for i in want if i not in manifest]
         if missing:
@@ -688,6 +713,35 @@ class SISAModel:
                 hint="they were never trained on or were already forgotten; see "
                 "`probity unlearn status`",
             )
+        for what, values, attr in (
+            ("subjects", subjects, "subject"),
+            ("content hashes", [str(h).lower() for h in content_sha256], "sha256"),
+        ):
+            if not values:
+                continue
+            keys = set(values)
+            found = [i for i, e in manifest.items() if getattr(e, attr) in keys]
+            seen = {getattr(manifest[i], attr) for i in found}
+            unknown = [v for v in values if v not in seen]
+            if unknown:
+                raise UnknownKeyError(
+                    f"{len(unknown)} of {len(values)} {what} match no record in the manifest "
+                    f"(e.g. {unknown[0]!r}); nothing was forgotten"
+                )
+            want += [i for i in found if i not in set(want)]
+        return want
+
+    def _forget_locked(
+        self,
+        want: list[str],
+        subjects: list[str],
+        reason: str,
+        backend: str | None,
+        n_jobs: int | None,
+        duplicates: bool,
+    ) -> ForgetResult:
+        t0 = time.perf_counter()
+        manifest = self.manifest()
         requested = len(want)
         if duplicates:
             gone = {manifest[i].sha256 for i in want}
@@ -786,6 +840,7 @@ class SISAModel:
         records_salted = (
             sorted({salted(salt, "content", manifest[i].sha256) for i in want}) if salt else []
         )
+        subjects_salted = sorted(salted(salt, "subject", x) for x in subjects) if salt else []
         facts = {
             "request_id": request_id,
             "time": now,
@@ -793,6 +848,7 @@ class SISAModel:
             "requested": requested,
             "ids_salted": ids_salted,
             "records_salted": records_salted,
+            "subjects_salted": subjects_salted,
             "retrained": {
                 str(s): {
                     "from_slice": (b if inc else 0),
@@ -897,7 +953,6 @@ def _previous_model(target: Path) -> dict[str, Any] | None:
     wal.check_clean(target)
     L.verify_ledger(target / "ledger.jsonl", head=state.get("ledger_head"))
     entries = L.read_ledger(target / "ledger.jsonl")
-    gone_ids, gone_contents = tombstones(entries)
     salt = state.get("salt")
     if not salt:  # a model from before salted tombstones: nothing to carry
         return None
@@ -905,8 +960,7 @@ def _previous_model(target: Path) -> dict[str, Any] | None:
         "salt": salt,
         "public_key": entries[0].get("public_key") or L.signing_public_key(),
         "forget_requests": int(state.get("forget_requests", 0)),
-        "gone_ids": gone_ids,
-        "gone_contents": gone_contents,
+        "stones": tombstones(entries),
     }
 
 
