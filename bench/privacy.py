@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -64,10 +65,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument(
+        "--part",
+        default="all",
+        help="comma-separated: classic (the attacks/DP table), lira, replay, dp-audit, lm "
+        "(see bench/privacy_guarantees.py), or all",
+    )
     args = ap.parse_args()
     import torch
 
     torch.set_num_threads(1)
+    parts = (
+        {"classic", "lira", "replay", "dp-audit", "lm"}
+        if args.part == "all"
+        else set(args.part.split(","))
+    )
+    extra = [p for p in ("lira", "replay", "dp-audit", "lm") if p in parts]
+    if extra:
+        import privacy_guarantees as G
+
+        grows: list[tuple[str, str, str, str]] = []
+        for p in extra:
+            getattr(G, "bench_" + p.replace("-", "_"))(grows, args.quick)
+        width = max(len(r[0]) for r in grows)
+        print(f"| {'case':<{width}} | ours | peer/baseline | ratio |")
+        print(f"|{'-' * (width + 2)}|------|------|-------|")
+        for case, o, p_, q in grows:
+            print(f"| {case:<{width}} | {o} | {p_} | {q} |")
+    if "classic" not in parts:
+        return
     pool, d = (1000, 200) if args.quick else (2000, 400)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(pool + 2000, d))
