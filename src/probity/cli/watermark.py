@@ -421,8 +421,17 @@ def keys_show(
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Show a key's public details (never its secret)."""
+    from probity.signing.keystore import PURPOSE_FILES, purpose_public_export
     from probity.watermark import load_key
 
+    if key in PURPOSE_FILES:  # the unlearning / audit signing key
+        data = purpose_public_export(key)
+        if json_out:
+            print_json(data)
+        else:
+            for name, value in data.items():
+                console.print(f"{name}: {value}", markup=False, highlight=False)
+        return
     k = load_key(key)
     if json_out:
         print_json(k)
