@@ -94,18 +94,3 @@ def verify_signature(cert: Certificate, public_key: str | None = None) -> bool:
             "its claims or signature were changed"
         ) from exc
     return True
-
-
-def load_certificate_file(path: str | Path) -> Certificate:
-    """Read a certificate JSON file; a missing file is an :class:`InputError`."""
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"certificate file {p} does not exist") from exc
-    except (OSError, ValueError) as exc:
-        raise TamperedError(f"certificate {p} is not valid JSON: {exc}") from exc
-    try:
-        return Certificate.from_dict(data)
-    except (KeyError, TypeError) as exc:
-        raise TamperedError(f"certificate {p} is missing field {exc}") from exc

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from probity.errors import InputError, TamperedError
-from probity.signing.documents import load_certificate_file, public_key_hex, verify_signature
+from probity.signing.documents import public_key_hex, verify_signature
 from probity.types import Certificate
 
 
@@ -30,12 +30,9 @@ def verify_any(
     """
     if public_key is None:
         raise InputError("no public key given; pass the signer's exported public key (--key)")
-    if isinstance(cert, Certificate):
-        c = cert
-    elif isinstance(cert, dict):
-        c = Certificate.from_dict(cert)
-    else:
-        c = load_certificate_file(cert)
+    from probity.watermark.certificates import load_certificate  # one reader for every kind
+
+    c = load_certificate(cert)
     pin = public_key_hex(public_key)
     if c.kind == "watermark-detection":
         from probity.watermark import verify_certificate as verify_watermark
