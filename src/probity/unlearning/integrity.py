@@ -37,7 +37,7 @@ def file_sha256(path: Path) -> str:
 
 def model_files(state: dict[str, Any]) -> list[str]:
     """Relative paths of every file the state uses (besides the manifest)."""
-    from probity.unlearning.sisa import ckpt_rel
+    from probity.unlearning.shards import ckpt_rel
 
     out = ["estimator.pkl"]
     for s, sh in enumerate(state["shards"]):
