@@ -323,3 +323,35 @@ def test_tamper_via_api_raises(forgotten):
     (forgotten / "ledger.jsonl").write_text("")
     with pytest.raises(TamperedError):
         SISAModel.open(forgotten).verify_ledger()
+
+
+def test_crash_before_ledger_append_rolls_back(tmp_path, capsys):
+    m = _api_model(tmp_path)
+    before = json.loads((m.model_dir / "state.json").read_text())
+    import probity.unlearning.ledger as ledger_mod
+
+    real = ledger_mod.append_line
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt("power cut before the ledger write")
+
+    ledger_mod.append_line = boom
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            m.forget([SECRET_ID])
+    finally:
+        ledger_mod.append_line = real
+    assert main(["unlearn", "repair", "--model", str(m.model_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "rolled_back"
+    fresh = SISAModel.open(m.model_dir)
+    fresh.verify_ledger()
+    assert fresh.state == before and SECRET_ID in fresh.manifest()
+    assert not list((m.model_dir / "certificates").glob("*.json"))
+    assert set(fresh.state["files"]) - {"estimator.pkl"} == {
+        str(p.relative_to(m.model_dir))
+        for sub in ("checkpoints", "data")
+        for p in (m.model_dir / sub).rglob("*")
+        if p.is_file()
+    }  # the forget's new checkpoints and data are gone
+    assert main(["unlearn", "repair", "--model", str(m.model_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "clean"
