@@ -777,11 +777,12 @@ class SISAModel:
         files against the last entry, one certificate per forget signed by the pinned key
         (the ledger's training entry, or ``public_key``: hex or a `probity keys export` file),
         and no forgotten record back in the manifest. Raises :class:`TamperedError`."""
-        sp = self.model_dir / "state.json"
-        self.state = json.loads(sp.read_text("utf-8"))
-        self._manifest = None
-        self._models.clear()
-        out = verify_model(self.model_dir, self.state, self.manifest(), public_key=public_key)
+        with model_lock(self.model_dir):  # a forget in flight is not mistaken for a crash
+            sp = self.model_dir / "state.json"
+            self.state = json.loads(sp.read_text("utf-8"))
+            self._manifest = None
+            self._models.clear()
+            out = verify_model(self.model_dir, self.state, self.manifest(), public_key=public_key)
         return {**out, "manifest_version": self.state["manifest"]["version"]}
 
     def status(self) -> SISAStatus:
