@@ -63,17 +63,21 @@ class NoiseSource:
 
 @functools.lru_cache(maxsize=64)
 def _sigma(epsilon: float, delta: float, q: float, steps: int, accountant: str) -> float:
+    import warnings
+
     from opacus.accountants.utils import get_noise_multiplier
 
-    return float(
-        get_noise_multiplier(
-            target_epsilon=epsilon,
-            target_delta=delta,
-            sample_rate=q,
-            steps=steps,
-            accountant=accountant,
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "optimal order is the largest alpha"
+        return float(
+            get_noise_multiplier(
+                target_epsilon=epsilon,
+                target_delta=delta,
+                sample_rate=q,
+                steps=steps,
+                accountant=accountant,
+            )
         )
-    )
 
 
 @functools.lru_cache(maxsize=64)
