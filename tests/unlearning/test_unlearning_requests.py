@@ -151,3 +151,21 @@ def test_serve_answers_requests_on_stdin(tmp_path):
     m = SISAModel.open(model)
     m.verify_ledger()
     assert m.status().forget_requests == 2
+
+
+def test_cli_forget_of_a_sklearn_model_imports_no_torch(tmp_path):
+    """A forget's start-up cost: only what the model's checkpoints need (Found 8)."""
+    model = _cli_setup(tmp_path)
+    (tmp_path / "ids.txt").write_text("row4\n")
+    code = (
+        "import sys; from probity.cli import main; "
+        f"rc = main(['unlearn', 'forget', '--model', {str(model)!r}, '--ids', "
+        f"{str(tmp_path / 'ids.txt')!r}]); "
+        "heavy = sorted(m for m in ('torch', 'opacus', 'transformers', 'ray') if m in sys.modules); "
+        "print(rc, heavy)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stderr
