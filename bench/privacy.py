@@ -13,7 +13,7 @@ Rows:
   shadow-model attack: AUC and TPR at 0.1% FPR, compared with the baseline LOSS attack.
 * DP (task B: d = 20, 20% of labels flipped, members/non-members/test as above): an MLP
   (256 hidden units) trained without DP memorises its records' flipped labels; the same MLP
-  with DP-SGD (Opacus, RDP accountant) at epsilon = 1, 4, 8: LOSS-attack AUC, LiRA AUC
+  with DP-SGD (Opacus clipping, secure noise, auto accountant) at epsilon = 1, 4, 8: LOSS-attack AUC, LiRA AUC
   (reference models trained the same way) and test accuracy.
 
     python bench/privacy.py            # pool of 2,000 records
@@ -227,8 +227,9 @@ def main() -> None:
         acc = dp.score(Bte, bte)
         rows.append(
             (
-                f"task B, DP eps={eps:g} (spent {dp.privacy_['epsilon_spent']:.2f}, delta "
-                f"{dp.privacy_['delta']:.1e}, rdp): LOSS AUC (peer: no DP)",
+                f"task B, DP eps={eps:g} (spent {dp.privacy_['epsilon_spent']:.2f} "
+                f"{dp.privacy_['accountant']}, RDP {dp.privacy_['epsilon_rdp']:.2f}, delta "
+                f"{dp.privacy_['delta']:.1e}): LOSS AUC (peer: no DP)",
                 f(dl.auc),
                 f(nd_loss.auc),
                 _ratio(dl.auc, nd_loss.auc),
