@@ -29,17 +29,18 @@ def _frame(n=120):
     return df
 
 
-def _model(tmp_path, df):
+def _model(tmp_path, df, **kw):
     return SISAModel.train(
         SGDClassifier(loss="log_loss", random_state=0),
-        df[["a", "b", "c"]].to_numpy(),
-        df["label"].to_numpy(),
+        df[["a", "b", "c"]].to_numpy(dtype=float),
+        df["label"].to_numpy(dtype=int),
         tmp_path / "m",
         ids=df["rid"].tolist(),
         subjects=df["customer"].tolist(),
         shards=3,
         slices=2,
         backend="serial",
+        **kw,
     )
 
 
@@ -54,18 +55,7 @@ def test_forget_by_subject_removes_every_record_of_the_person_and_survives_retra
     # the person's new records collected later are also kept out of a retrain
     more = df.copy()
     more.loc[len(more)] = [0.1, 0.2, 0.3, 1, "row-new", "cust7"]
-    m2 = SISAModel.train(
-        SGDClassifier(loss="log_loss", random_state=0),
-        more[["a", "b", "c"]].to_numpy(dtype=float),
-        more["label"].to_numpy(dtype=int),
-        tmp_path / "m",
-        ids=more["rid"].tolist(),
-        subjects=more["customer"].tolist(),
-        shards=3,
-        slices=2,
-        backend="serial",
-        overwrite=True,
-    )
+    m2 = _model(tmp_path, more, overwrite=True)
     assert "row-new" not in m2.manifest() and m2.state["tombstoned"] == 5
     m2.verify_ledger()
 

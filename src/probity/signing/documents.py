@@ -8,10 +8,9 @@ watermark and unlearning certificates have always used, so old certificates stil
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from probity.errors import InputError, TamperedError
+from probity.errors import TamperedError
 from probity.types import Certificate
 
 PUBLIC_FORMAT = "probity-public-key/1"
@@ -44,30 +43,12 @@ def sign_document(doc: dict[str, Any], private_key: Any) -> dict[str, Any]:
 
 def public_key_hex(ref: Any) -> str:
     """A trusted public key as hex, from: raw hex, a public key export file
-    (``probity keys export``), a watermark key file, or bytes."""
-    if isinstance(ref, bytes):
-        return ref.hex()
-    if hasattr(ref, "public_key_hex"):
-        return str(ref.public_key_hex)
-    s = str(ref)
-    p = Path(s).expanduser()
-    if p.is_file():
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read public key file {p}: {exc}") from exc
-        if not isinstance(data, dict) or "public_key" not in data:
-            raise InputError(f"{p} is not a Probity public key export")
-        return str(data["public_key"]).lower()
-    try:
-        if len(bytes.fromhex(s)) == 32:
-            return s.lower()
-    except ValueError:
-        pass
-    raise InputError(
-        f"{s!r} is neither a public key file nor a 64-digit hex Ed25519 public key",
-        hint="export one with `probity keys export KEY --out key.pub.json`",
-    )
+    (``probity keys export``), a watermark key file or id, or bytes."""
+    # one reader of public keys for every kind: the watermark area's, which already accepts
+    # every export made by `probity keys export` (format probity-public-key/1)
+    from probity.watermark.certificates import _public_key_hex
+
+    return _public_key_hex(ref).lower()
 
 
 def verify_signature(cert: Certificate, public_key: str | None = None) -> bool:
