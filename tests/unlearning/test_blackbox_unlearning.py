@@ -211,6 +211,8 @@ def test_crash_after_ledger_append_is_repaired(tmp_path, monkeypatch, capsys):
     # the model refuses work until repaired, and says how
     assert _forget_cli(tmp_path, m.model_dir, ["user7@example.org"]) == 2
     assert "probity unlearn repair" in capsys.readouterr().err
+    assert main(["unlearn", "status", "--model", str(m.model_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["extra"]["needs_repair"] is True
     assert main(["unlearn", "repair", "--model", str(m.model_dir), "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["action"] in ("rolled_forward", "rolled_back")

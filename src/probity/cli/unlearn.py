@@ -315,6 +315,11 @@ def status(
         f"{st.aggregation}, manifest v{st.manifest_version}, "
         f"{st.forget_requests} forget requests"
     )
+    if st.extra.get("needs_repair"):
+        err_console.print(
+            f"a forget was interrupted: run `probity unlearn repair --model {model}`",
+            markup=False,
+        )
 
 
 ledger_app = typer.Typer(

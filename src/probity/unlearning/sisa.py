@@ -803,6 +803,9 @@ class SISAModel:
             extra={
                 "classes": self.state["classes"],
                 "train_seconds": round(self.state.get("train_seconds", 0.0), 3),
+                "tombstoned_at_last_train": int(self.state.get("tombstoned", 0)),
+                # a forget crashed before committing: `probity unlearn repair` is needed
+                "needs_repair": (self.model_dir / wal.JOURNAL).exists(),
             },
         )
 
