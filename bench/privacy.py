@@ -13,7 +13,7 @@ Rows:
   shadow-model attack: AUC and TPR at 0.1% FPR, compared with the baseline LOSS attack.
 * DP (task B: d = 20, 20% of labels flipped, members/non-members/test as above): an MLP
   (256 hidden units) trained without DP memorises its records' flipped labels; the same MLP
-  with DP-SGD (Opacus, RDP accountant) at epsilon = 1, 4, 8: LOSS-attack AUC, LiRA AUC
+  with DP-SGD (Opacus clipping, secure noise, auto accountant) at epsilon = 1, 4, 8: LOSS-attack AUC, LiRA AUC
   (reference models trained the same way) and test accuracy.
 
     python bench/privacy.py            # pool of 2,000 records
@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -64,10 +65,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument(
+        "--part",
+        default="all",
+        help="comma-separated: classic (the attacks/DP table), lira, replay, dp-audit, lm "
+        "(see bench/privacy_guarantees.py), or all",
+    )
     args = ap.parse_args()
     import torch
 
     torch.set_num_threads(1)
+    parts = (
+        {"classic", "lira", "replay", "dp-audit", "lm"}
+        if args.part == "all"
+        else set(args.part.split(","))
+    )
+    extra = [p for p in ("lira", "replay", "dp-audit", "lm") if p in parts]
+    if extra:
+        import privacy_guarantees as G
+
+        grows: list[tuple[str, str, str, str]] = []
+        for p in extra:
+            getattr(G, "bench_" + p.replace("-", "_"))(grows, args.quick)
+        width = max(len(r[0]) for r in grows)
+        print(f"| {'case':<{width}} | ours | peer/baseline | ratio |")
+        print(f"|{'-' * (width + 2)}|------|------|-------|")
+        for case, o, p_, q in grows:
+            print(f"| {case:<{width}} | {o} | {p_} | {q} |")
+    if "classic" not in parts:
+        return
     pool, d = (1000, 200) if args.quick else (2000, 400)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(pool + 2000, d))
@@ -201,8 +227,9 @@ def main() -> None:
         acc = dp.score(Bte, bte)
         rows.append(
             (
-                f"task B, DP eps={eps:g} (spent {dp.privacy_['epsilon_spent']:.2f}, delta "
-                f"{dp.privacy_['delta']:.1e}, rdp): LOSS AUC (peer: no DP)",
+                f"task B, DP eps={eps:g} (spent {dp.privacy_['epsilon_spent']:.2f} "
+                f"{dp.privacy_['accountant']}, RDP {dp.privacy_['epsilon_rdp']:.2f}, delta "
+                f"{dp.privacy_['delta']:.1e}): LOSS AUC (peer: no DP)",
                 f(dl.auc),
                 f(nd_loss.auc),
                 _ratio(dl.auc, nd_loss.auc),

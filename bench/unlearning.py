@@ -55,6 +55,60 @@ def _wall_fit(est, X, y):
     return time.perf_counter() - t0
 
 
+def _service_rows(rows, name, S, model_dir, alive, rng, peer_wall):
+    """Single forgets through `probity unlearn serve` (one process for all requests) and
+    through one-shot `probity unlearn forget` commands (start-up paid each time)."""
+    import json
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    cmd = [sys.executable, "-m", "probity", "unlearn"]
+    t_start = time.perf_counter()
+    proc = subprocess.Popen(
+        [*cmd, "serve", "--model", str(model_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lat = []
+    first = None
+    for _ in range(4):
+        k = int(rng.choice(alive))
+        alive = alive[alive != k]
+        t0 = time.perf_counter()
+        proc.stdin.write(json.dumps({"ids": [str(k)]}) + "\n")
+        proc.stdin.flush()
+        ans = json.loads(proc.stdout.readline())
+        if not ans["ok"]:
+            raise RuntimeError(ans["error"])
+        if first is None:
+            first = time.perf_counter() - t_start  # start-up + imports + first request
+        else:
+            lat.append(time.perf_counter() - t0)
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    served = statistics.median(lat)
+    rows.append((f"{name}, S={S}: forget via serve, wall s", served, peer_wall, peer_wall / served))
+    rows.append(
+        (f"{name}, S={S}: serve start + first forget, wall s", first, peer_wall, peer_wall / first)
+    )
+    k = int(rng.choice(alive))
+    alive = alive[alive != k]
+    ids = Path(model_dir).parent / "ids.txt"
+    ids.write_text(f"{k}\n")
+    t0 = time.perf_counter()
+    subprocess.run(
+        [*cmd, "forget", "--model", str(model_dir), "--ids", str(ids)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    one = time.perf_counter() - t0
+    rows.append((f"{name}, S={S}: one-shot CLI forget, wall s", one, peer_wall, peer_wall / one))
+    return alive
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -67,6 +121,12 @@ def main() -> None:
         "--estimators",
         default="rf,mlp",
         help="comma-separated subset of rf (random forest), mlp (torch MLP)",
+    )
+    ap.add_argument(
+        "--service",
+        action="store_true",
+        help="also time single forgets sent to a running `probity unlearn serve` (wall time "
+        "per request, start-up paid once) and one-shot `probity unlearn forget` commands",
     )
     args = ap.parse_args()
     if args.records is not None and args.records < 1000:
@@ -149,6 +209,9 @@ def main() -> None:
                         peer_wall / wall,
                     )
                 )
+                if args.service:
+                    alive = _service_rows(rows, name, S, model.model_dir, alive, rng, peer_wall)
+                    model = SISAModel.open(model.model_dir)
                 acc = model.score(Xte, yte)
                 rows.append((f"{name}, S={S}: test accuracy", acc, peer_acc, acc / peer_acc))
                 print(f"done {name} S={S}", file=sys.stderr, flush=True)

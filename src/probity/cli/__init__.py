@@ -118,6 +118,10 @@ def demo(
 for _name, _group in GROUPS:
     app.add_typer(_group, name=_name)
 
+from probity.cli.verify import verify_cmd as _verify_cmd  # noqa: E402 - after the groups
+
+app.command("verify")(_verify_cmd)
+
 
 def _load_area_modules() -> None:
     for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):

@@ -397,10 +397,10 @@ def keys_new(
 
 @keys_app.command("list")
 def keys_list(json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
-    """List the keys in the Probity home."""
-    from probity.watermark import list_keys
+    """List every signing key in the Probity home, by purpose (watermark, unlearning, audit)."""
+    from probity.signing import list_signing_keys
 
-    keys = list_keys()
+    keys = list_signing_keys()
     if json_out:
         print_json([k.to_dict() for k in keys])
         return
@@ -409,9 +409,9 @@ def keys_list(json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] 
         return
     from rich.table import Table
 
-    table = Table("key id", "name", "created", "public key")
+    table = Table("key id", "purpose", "name", "created", "public key")
     for k in keys:
-        table.add_row(k.key_id, k.name, k.created, k.public_key_hex[:16] + "...")
+        table.add_row(k.key_id, k.purpose, k.name, k.created, k.public_key[:16] + "...")
     console.print(table)
 
 
@@ -421,8 +421,17 @@ def keys_show(
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Show a key's public details (never its secret)."""
+    from probity.signing.keystore import PURPOSE_FILES, purpose_public_export
     from probity.watermark import load_key
 
+    if key in PURPOSE_FILES:  # the unlearning / audit signing key
+        data = purpose_public_export(key)
+        if json_out:
+            print_json(data)
+        else:
+            for name, value in data.items():
+                console.print(f"{name}: {value}", markup=False, highlight=False)
+        return
     k = load_key(key)
     if json_out:
         print_json(k)
@@ -449,8 +458,20 @@ def keys_export(
     """Export a key's public part (for third parties who verify certificates), or with
     --secret the whole key."""
     from probity.io import write_json_atomic
+    from probity.signing.keystore import PURPOSE_FILES, purpose_public_export
     from probity.watermark import load_key
 
+    if key in PURPOSE_FILES and not secret:  # the unlearning / audit signing key
+        data = purpose_public_export(key)
+        if out is None:
+            print_json(data)
+            return
+        write_json_atomic(out, data)
+        if json_out:
+            print_json({"written": str(out), **data})
+        else:
+            console.print(f"wrote public key {data['key_id']} to {out}")
+        return
     k = load_key(key)
     data = k.secret_export() if secret else k.public_export()
     if out is not None:

@@ -54,8 +54,8 @@ def run(ctx: Any) -> dict[str, Any]:
     res = model.forget([ids[300]], reason="demo: data subject request")  # one record
     model.forget(ids[301:], reason="demo: batch request")  # the other canaries
     after = membership_audit(model, (C[:8], cy[:8]), (C[8:], cy[8:]), attack="loss")
-    verify_certificate(res.certificate)
-    ledger = model.verify_ledger()
+    ledger = model.verify_ledger()  # pins the unlearning key recorded at training
+    verify_certificate(res.certificate, public_key=ledger["public_key"])
     ctx.say(
         f"SISA (3 shards x 2 slices): canaries' attack AUC {before.auc:.2f} before forgetting, "
         f"{after.auc:.2f} after; forgetting {ids[300]} retrained {len(res.retrained)} of 3 "

@@ -2,10 +2,11 @@
 
 :class:`TorchClassifier` trains a logistic model (``hidden=()``) or an MLP with Adam/SGD on
 cross-entropy; :class:`DPClassifier` trains the same model with DP-SGD through Opacus
-(``PrivacyEngine.make_private_with_epsilon``): per-example gradients clipped to
-``max_grad_norm`` (L2), Gaussian noise calibrated so that the whole run (Poisson-sampled
-batches, ``epochs`` passes) is ``(epsilon, delta)``-DP under the RDP accountant
-(Mironov 2017). ``privacy_`` states what was spent.
+(per-example gradients clipped to ``max_grad_norm`` (L2) by Opacus), Gaussian noise
+calibrated so that the whole run (Poisson-sampled batches, ``epochs`` passes) is
+``(epsilon, delta)``-DP under the RDP accountant (Mironov 2017), reported with the tighter
+PRV accountant too (Gopi et al. 2021). Noise and sampling come from the OS CSPRNG
+(:mod:`probity.privacy.noise`). ``privacy_`` states what was spent.
 
 Why not diffprivlib: diffprivlib 0.6.6 does not import with scikit-learn 1.9.1, which Probity
 pins (through alt-profanity-check), so tabular DP models are trained here as torch logistic or
@@ -177,9 +178,19 @@ class DPClassifier(TorchClassifier):
 
     ``epsilon`` > 0 (smaller = more private; <= 8 is common in practice), ``delta`` defaults to
     ``1 / (10 n)`` (below 1/n, as it must be), ``max_grad_norm`` is the per-example clipping
-    bound C, ``accountant`` one of Opacus' ``"rdp"``, ``"prv"``, ``"gdp"``. After ``fit``,
-    ``privacy_`` holds epsilon (target and as accounted), delta, accountant, noise multiplier,
-    sampling rate and steps. ``partial_fit`` is not offered: each call would spend budget.
+    bound C. ``accountant``: ``"auto"`` (default) calibrates the noise with the RDP accountant
+    and reports the tighter of the RDP and PRV epsilons for it (both are in ``privacy_``);
+    ``"rdp"``, ``"prv"`` or ``"gdp"`` use that one accountant only.
+
+    **Noise and batch sampling come from the operating system's CSPRNG** (``os.urandom``) on
+    every fit, so nobody can replay training, not even with ``random_state`` (which seeds only
+    the weight initialisation). ``insecure_noise_seed`` makes noise and sampling reproducible
+    for tests; such a model gives no privacy against an adversary who knows the seed, and
+    ``privacy_["noise"]``, warnings and every report say so.
+
+    After ``fit``, ``privacy_`` holds epsilon (target and as accounted), delta, accountant,
+    noise multiplier, sampling rate, steps and the noise source. ``partial_fit`` is not
+    offered: each call would spend budget.
     """
 
     def __init__(
@@ -187,7 +198,7 @@ class DPClassifier(TorchClassifier):
         epsilon: float = 8.0,
         delta: float | None = None,
         max_grad_norm: float = 1.0,
-        accountant: str = "rdp",
+        accountant: str = "auto",
         hidden: tuple[int, ...] = (),
         epochs: int = 20,
         batch_size: int = 64,
@@ -196,6 +207,7 @@ class DPClassifier(TorchClassifier):
         optimizer: str = "sgd",
         module_fn: Callable[[int, int], Any] | None = None,
         random_state: int | None = 0,
+        insecure_noise_seed: int | None = None,
     ) -> None:
         super().__init__(
             hidden=hidden,
@@ -211,6 +223,7 @@ class DPClassifier(TorchClassifier):
         self.delta = delta
         self.max_grad_norm = max_grad_norm
         self.accountant = accountant
+        self.insecure_noise_seed = insecure_noise_seed
 
     def fit(self, X: Any, y: Any) -> DPClassifier:
         torch = _torch()
@@ -220,65 +233,98 @@ class DPClassifier(TorchClassifier):
             raise MissingDependencyError("opacus", "privacy") from exc
         import warnings
 
+        from probity.privacy.noise import NoiseSource, calibrate
+
         if not (self.epsilon > 0 and math.isfinite(self.epsilon)):
             raise InputError(f"epsilon={self.epsilon}; it must be a positive finite number")
+        if self.accountant not in ("auto", "rdp", "prv", "gdp"):
+            raise InputError(
+                f"accountant={self.accountant!r}; choose 'auto', 'rdp', 'prv' or 'gdp'"
+            )
         Xa, ya = self._check(X, y)
         assert ya is not None
         n = Xa.shape[0]
         delta = self.delta if self.delta is not None else 1.0 / (10 * n)
         if not 0 < delta < 1:
             raise InputError(f"delta={delta}; it must be in (0, 1) and should be below 1/n")
+        source = NoiseSource(self.insecure_noise_seed)
+        if not source.secure:
+            warnings.warn(source.label, UserWarning, stacklevel=2)
+        batch = max(1, min(self.batch_size, n))
+        q = batch / n
+        per_epoch = max(1, int(1 / q))  # Opacus' Poisson sampler: 1/q batches per epoch
+        total_steps = self.epochs * per_epoch
+        cal = calibrate(float(self.epsilon), delta, q, total_steps, self.accountant)
         self._build(Xa.shape[1], np.unique(ya))
-        ds = torch.utils.data.TensorDataset(
-            torch.from_numpy(Xa), torch.from_numpy(self._targets(ya))
-        )
-        gen = torch.Generator().manual_seed(0 if self.random_state is None else self.random_state)
-        loader = torch.utils.data.DataLoader(
-            ds, batch_size=max(1, min(self.batch_size, n)), shuffle=True, generator=gen
-        )
+        Xt, Tt = torch.from_numpy(Xa), torch.from_numpy(self._targets(ya))
+        ds = torch.utils.data.TensorDataset(Xt, Tt)
+        loader = torch.utils.data.DataLoader(ds, batch_size=batch)
         optim = self._make_optimizer(self.module_.parameters())
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Opacus warns about secure RNG and about hooks
-            engine = PrivacyEngine(accountant=self.accountant, secure_mode=False)
-            module, optim, loader = engine.make_private_with_epsilon(
+            # Opacus warns that its own secure RNG is off: noise and sampling here come from
+            # NoiseSource instead (torchcsprng, which Opacus needs, has no current wheels)
+            warnings.filterwarnings("ignore", message=".*Secure RNG turned off.*")
+            engine = PrivacyEngine(accountant="rdp", secure_mode=False)
+            module, optim, _ = engine.make_private(
                 module=self.module_,
                 optimizer=optim,
                 data_loader=loader,
-                target_epsilon=float(self.epsilon),
-                target_delta=delta,
-                epochs=self.epochs,
+                noise_multiplier=cal["noise_multiplier"],
                 max_grad_norm=self.max_grad_norm,
-                noise_generator=gen,
+                poisson_sampling=False,  # Poisson sampling is done below, from NoiseSource
             )
-            lossf = torch.nn.CrossEntropyLoss()
-            module.train()
-            steps = 0
-            for _ in range(self.epochs):
-                for xb, tb in loader:
-                    if xb.shape[0] == 0:  # Poisson sampling can draw an empty batch
-                        continue
-                    optim.zero_grad()
-                    lossf(module(xb), tb).backward()
-                    optim.step()
-                    steps += 1
-            spent = float(engine.get_epsilon(delta))
+        std = cal["noise_multiplier"] * self.max_grad_norm
+
+        def add_noise() -> None:
+            # replaces DPOptimizer.add_noise: same Gaussian, drawn from NoiseSource
+            for p in optim.params:
+                noise = source.normal(tuple(p.summed_grad.shape), std)
+                p.grad = (p.summed_grad + torch.from_numpy(noise).to(p.summed_grad)).view_as(p)
+
+        optim.add_noise = add_noise
+        lossf = torch.nn.CrossEntropyLoss()
+        module.train()
+        steps = 0
+        with warnings.catch_warnings():
+            # Opacus' per-sample hooks on an input that needs no gradient: expected here
+            warnings.filterwarnings("ignore", message=".*[Ff]ull backward hook.*")
+            for _ in range(total_steps):
+                idx = np.flatnonzero(source.uniform(n) < q)
+                steps += 1
+                if idx.size == 0:  # an empty Poisson batch: the step adds only noise, skipped
+                    continue
+                sel = torch.from_numpy(idx)
+                optim.zero_grad()
+                lossf(module(Xt[sel]), Tt[sel]).backward()
+                optim.step()
         self.module_ = module._module if hasattr(module, "_module") else module
         self.privacy_ = {
             "epsilon_target": float(self.epsilon),
-            "epsilon_spent": spent,
+            "epsilon_spent": cal["epsilon"],
+            "epsilon_rdp": cal["epsilon_rdp"],
+            "epsilon_prv": cal["epsilon_prv"],
             "delta": delta,
-            "accountant": self.accountant,
-            "noise_multiplier": float(optim.noise_multiplier),
+            "accountant": cal["accountant"],
+            "noise_multiplier": cal["noise_multiplier"],
             "max_grad_norm": float(self.max_grad_norm),
-            "sample_rate": float(loader.sample_rate)
-            if hasattr(loader, "sample_rate")
-            else min(self.batch_size, n) / n,
+            "sample_rate": q,
             "steps": steps,
             "epochs": self.epochs,
             "n_train": n,
-            "mechanism": "DP-SGD (Opacus, Poisson sampling)",
+            "mechanism": "DP-SGD (Opacus clipping, Poisson sampling)",
+            "noise": source.label,
         }
         return self
+
+    def add_to_report(self, report: Any, title: str | None = None) -> Any:
+        """Add a section with the privacy guarantee (and, for seeded noise, a warning)."""
+        if not hasattr(self, "privacy_"):
+            raise InputError("DPClassifier is not fitted yet; call fit first")
+        sec = report.section(title or "Differentially private training")
+        if self.privacy_["noise"] != "secure":
+            sec.text(f"INSECURE: {self.privacy_['noise']}")
+        sec.facts({k: v for k, v in self.privacy_.items() if v is not None})
+        return sec
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> DPClassifier:
         raise InputError(

@@ -5,6 +5,7 @@ Example::
     data: train.csv          # CSV, TSV, Parquet or JSONL; relative to this file
     label: default           # label column
     id: applicant_id         # id column (default: the row number)
+    subject: customer_id     # optional: the data subject of each record (forget by subject)
     features: [age, income]  # default: every other numeric column
     estimator: sgd           # sgd | logistic | tree | forest | mlp | torch | torch-mlp
     params: {alpha: 0.0001}  # passed to the estimator
@@ -35,6 +36,7 @@ class SISAConfig(ProbityModel):
     data: str
     label: str = "label"
     id: str | None = None
+    subject: str | None = None
     features: list[str] | None = None
     estimator: str = "sgd"
     params: dict[str, Any] = Field(default_factory=dict)
@@ -85,9 +87,14 @@ def make_estimator(name: str, params: dict[str, Any] | None = None) -> Any:
 
 
 def load_xy(
-    path: str | Path, label: str, id_col: str | None = None, features: list[str] | None = None
+    path: str | Path,
+    label: str,
+    id_col: str | None = None,
+    features: list[str] | None = None,
+    subject_col: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """Read a table; return (X float64, y, ids, feature names)."""
+    """Read a table; return (X float64, y, ids, feature names). ``subject_col`` is only kept
+    out of the default features."""
     import pandas as pd
 
     from probity.io import read_table
@@ -98,7 +105,7 @@ def load_xy(
     if id_col is not None and id_col not in df.columns:
         raise InputError(f"{path}: no id column {id_col!r}; columns are {list(df.columns)[:20]}")
     if features is None:
-        skip = {label, id_col}
+        skip = {label, id_col, subject_col}
         features = [
             c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c].dtype)
         ]
@@ -118,8 +125,25 @@ def load_xy(
     return X, y, ids, list(features)
 
 
+def load_column(path: str | Path, column: str) -> list[str]:
+    """One column of a table as strings (the ``subject`` column of ``sisa.yaml``)."""
+    from probity.io import read_table
+
+    df = read_table(path)
+    if column not in df.columns:
+        raise InputError(f"{path}: no column {column!r}; columns are {list(df.columns)[:20]}")
+    return [str(v) for v in df[column]]
+
+
 def load_sisa_config(path: str | Path) -> SISAConfig:
     return load_config(path, SISAConfig)
 
 
-__all__ = ["ESTIMATORS", "SISAConfig", "load_sisa_config", "load_xy", "make_estimator"]
+__all__ = [
+    "ESTIMATORS",
+    "SISAConfig",
+    "load_column",
+    "load_sisa_config",
+    "load_xy",
+    "make_estimator",
+]

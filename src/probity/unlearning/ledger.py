@@ -17,13 +17,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from probity.errors import CorruptIndexError, TamperedError
-from probity.home import keys_dir
-from probity.io import write_bytes_atomic
+from probity.errors import TamperedError
 from probity.types import Certificate
 
 GENESIS = "0" * 64
-KEY_NAME = "unlearning-ed25519.pem"
 
 
 def canonical(data: Any) -> bytes:
@@ -53,21 +50,29 @@ def read_ledger(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return out
 
 
-def append_entry(path: str | os.PathLike[str], entry: dict[str, Any]) -> dict[str, Any]:
-    """Append ``entry`` (any JSON object) with seq/prev/hash filled in; returns the full line.
-
-    The file is only ever appended to (opened in append mode, one write, fsync).
-    """
+def make_entry(path: str | os.PathLike[str], entry: dict[str, Any]) -> dict[str, Any]:
+    """The line ``entry`` would be if appended now: seq/prev/hash filled in (nothing written)."""
     entries = read_ledger(path)
     prev = entries[-1]["hash"] if entries else GENESIS
     body = {**entry, "seq": len(entries), "prev": prev}
     body["hash"] = sha256_hex(canonical(body))
+    return body
+
+
+def append_line(path: str | os.PathLike[str], body: dict[str, Any]) -> None:
+    """Append a line made by :func:`make_entry` (append mode, one write, fsync)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     with open(p, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(body, sort_keys=True, ensure_ascii=False) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def append_entry(path: str | os.PathLike[str], entry: dict[str, Any]) -> dict[str, Any]:
+    """Append ``entry`` (any JSON object) with seq/prev/hash filled in; returns the full line."""
+    body = make_entry(path, entry)
+    append_line(path, body)
     return body
 
 
@@ -105,48 +110,31 @@ def verify_ledger(path: str | os.PathLike[str], head: str | None = None) -> dict
 # --- signing -------------------------------------------------------------------------------
 
 
-def _load_key():
+def signing_public_key() -> str:
+    """Hex public key of this home's unlearning key (created on first use)."""
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    path = keys_dir() / KEY_NAME
-    if path.exists():
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except ValueError as exc:
-            raise CorruptIndexError(
-                f"signing key {str(path)!r} cannot be read",
-                hint="restore it from backup or move it away to create a "
-                "new one (old certificates stay verifiable)",
-            ) from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise CorruptIndexError(f"signing key {str(path)!r} is not an Ed25519 key")
-        return key
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    from probity.signing.keystore import load_purpose_key
+
+    key = load_purpose_key("unlearning")
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        .hex()
     )
-    write_bytes_atomic(path, pem)
-    os.chmod(path, 0o600)
-    return key
-
-
-def _payload(kind: str, key_id: str, claims: dict[str, Any]) -> bytes:
-    return canonical({"kind": kind, "key_id": key_id, "claims": claims})
 
 
 def sign_certificate(kind: str, claims: dict[str, Any]) -> Certificate:
-    """Sign ``claims`` with the unlearning key; returns a verifiable Certificate."""
-    from cryptography.hazmat.primitives import serialization
+    """Sign ``claims`` with the unlearning key (``probity keys list``, purpose "unlearning")."""
+    from probity.signing.documents import sign_document
+    from probity.signing.keystore import load_purpose_key, purpose_key_id
 
-    key = _load_key()
-    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    key_id = "unlearning-" + sha256_hex(pub)[:16]
-    claims = json.loads(canonical(claims))  # plain JSON values only
-    sig = key.sign(_payload(kind, key_id, claims))
-    return Certificate(
-        kind=kind, claims=claims, key_id=key_id, public_key=pub.hex(), signature=sig.hex()
+    key = load_purpose_key("unlearning")
+    key_id = purpose_key_id("unlearning", bytes.fromhex(signing_public_key()))
+    doc = sign_document(
+        {"kind": kind, "key_id": key_id, "claims": json.loads(canonical(claims))}, key
     )
+    return Certificate.from_dict(doc)
 
 
 def verify_certificate(
@@ -154,32 +142,29 @@ def verify_certificate(
 ) -> bool:
     """Verify a certificate's Ed25519 signature; raise :class:`TamperedError` when it fails.
 
-    ``public_key`` (hex) pins the expected signer; without it the embedded key is used, which
-    proves integrity but not who signed.
+    With ``public_key`` (hex, or a ``probity keys export`` file) the signer is pinned: a
+    certificate signed by any other key fails. **Without it only integrity is checked**: the
+    certificate's own embedded key is used, so it proves nothing was changed after signing,
+    not who signed (anyone can sign a forged certificate with a fresh key). Pin the model's
+    key, or use ``probity verify CERT --key PUB`` / ``probity unlearn ledger verify``.
     """
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from probity.signing.documents import public_key_hex, verify_signature
 
     c = cert if isinstance(cert, Certificate) else Certificate.from_dict(cert)
-    if public_key is not None and public_key != c.public_key:
-        raise TamperedError("certificate was signed by a different key than the one expected")
-    try:
-        pub = Ed25519PublicKey.from_public_bytes(bytes.fromhex(c.public_key))
-        pub.verify(bytes.fromhex(c.signature), _payload(c.kind, c.key_id, c.claims))
-    except (InvalidSignature, ValueError) as exc:
-        raise TamperedError(
-            "certificate signature does not verify (claims or signature were changed)"
-        ) from exc
-    return True
+    pin = None if public_key is None else public_key_hex(public_key)
+    return verify_signature(c, pin)
 
 
 __all__ = [
     "GENESIS",
     "append_entry",
+    "append_line",
     "canonical",
+    "make_entry",
     "read_ledger",
     "sha256_hex",
     "sign_certificate",
+    "signing_public_key",
     "verify_certificate",
     "verify_ledger",
 ]

@@ -21,19 +21,17 @@ signed certificates ``certificates/``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import hashlib
 import io
 import json
 import os
 import pickle
-import re
+import secrets
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +42,28 @@ from probity.errors import CorruptIndexError, InputError, ModelError, UnknownKey
 from probity.io import write_bytes_atomic, write_json_atomic
 from probity.types import Certificate
 from probity.unlearning import ledger as L
+from probity.unlearning import wal
+from probity.unlearning.integrity import file_sha256, model_digest, model_files, verify_model
+from probity.unlearning.lock import model_lock
+from probity.unlearning.manifests import (
+    ManifestEntry,
+    is_tombstoned,
+    manifest_line,
+    old_manifests,
+    read_manifest,
+    record_hash,
+    salted,
+    tombstones,
+    write_manifest,
+)
+from probity.unlearning.shards import (
+    _ckpt_path,
+    _Constant,
+    _dump,
+    ckpt_rel,
+    ids_key,
+    run_shards,
+)
 
 Aggregation = Literal["mean_proba", "vote"]
 Backend = Literal["joblib", "ray", "serial"]
@@ -52,166 +72,7 @@ FORMAT = "probity-sisa/1"
 PARALLEL_MIN_RECORDS = 50_000
 
 
-# --- small helpers -------------------------------------------------------------------------
-
-
-def record_hash(x: np.ndarray, y: Any) -> str:
-    """SHA-256 of a record's features (as float64 bytes) and label: the manifest's content hash."""
-    h = hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes())
-    h.update(b"|" + repr(y.item() if hasattr(y, "item") else y).encode())
-    return h.hexdigest()
-
-
-def ids_key(shard: int, slice_: int, ids: Sequence[str], fingerprint: str) -> str:
-    """Checkpoint key: SHA-256 over the estimator fingerprint, position and sorted seen ids."""
-    h = hashlib.sha256(f"{fingerprint}|{shard}|{slice_}|".encode())
-    for i in sorted(ids):
-        h.update(i.encode("utf-8") + b"\n")
-    return h.hexdigest()
-
-
-class _Constant:
-    """Stand-in model for a shard whose records all share one label (or that is empty)."""
-
-    def __init__(self, classes: np.ndarray, label: Any | None) -> None:
-        self.classes_ = np.asarray(classes)
-        self.label = label
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        P = np.zeros((len(X), len(self.classes_)))
-        if self.label is None:
-            P[:] = 1.0 / len(self.classes_)
-        else:
-            P[:, int(np.flatnonzero(self.classes_ == self.label)[0])] = 1.0
-        return P
-
-
-def _dump(obj: Any) -> bytes:
-    buf = io.BytesIO()
-    pickle.dump(obj, buf, protocol=pickle.HIGHEST_PROTOCOL)
-    return buf.getvalue()
-
-
-def _ckpt_path(root: Path, shard: int, slice_: int, key: str) -> Path:
-    return root / "checkpoints" / f"s{shard:03d}" / f"r{slice_:03d}-{key[:20]}.pkl"
-
-
-def _train_shard(
-    root: str,
-    shard: int,
-    start: int,
-    estimator_bytes: bytes,
-    classes: np.ndarray,
-    X: np.ndarray,
-    y: np.ndarray,
-    ids: np.ndarray,
-    slice_of: np.ndarray,
-    n_slices: int,
-    incremental: bool,
-    fingerprint: str,
-) -> list[str | None]:
-    """Train one shard from slice ``start`` to the last; write checkpoints; return their keys
-    for slices ``start..R-1`` (None where nothing was saved). Runs in a worker process."""
-    rootp = Path(root)
-    keys: list[str | None] = []
-    est: Any = None
-    if incremental and start > 0:
-        seen = ids[slice_of < start].tolist()
-        prev_key = ids_key(shard, start - 1, seen, fingerprint)
-        path = _ckpt_path(rootp, shard, start - 1, prev_key)
-        if seen:
-            if not path.exists():
-                raise CorruptIndexError(f"checkpoint {path} is missing; retrain the model")
-            with open(path, "rb") as fh:
-                est = pickle.load(fh)
-    for r in range(start, n_slices):
-        upto = slice_of <= r
-        seen = ids[upto].tolist()
-        key = ids_key(shard, r, seen, fingerprint)
-        last = r == n_slices - 1
-        if not incremental and not last:
-            keys.append(None)  # refit estimators keep only the final checkpoint
-            continue
-        Xr, yr = X[upto], y[upto]
-        labels = np.unique(yr)
-        if len(yr) == 0:  # every record so far was forgotten
-            model: Any = _Constant(classes, None) if last else None
-            est = None
-        elif not incremental and len(labels) < 2:  # a refit needs two classes
-            model = _Constant(classes, labels[0])
-        else:
-            if est is None or not incremental:
-                est = pickle.loads(estimator_bytes)
-                if incremental:
-                    _scale_epochs(est, n_slices)
-            if incremental:
-                # SISA trains slice r on the union of slices 0..r, from checkpoint r-1;
-                # classes= lets partial_fit accept a slice that lacks a class
-                est.partial_fit(Xr, yr, classes=classes)
-            else:
-                est.fit(Xr, yr)
-            model = est
-        if model is None:
-            keys.append(None)
-            continue
-        write_bytes_atomic(_ckpt_path(rootp, shard, r, key), _dump(model))
-        keys.append(key)
-    return keys
-
-
-def _scale_epochs(est: Any, n_slices: int) -> None:
-    """SISA's epoch budget (Bourtoule et al. 2021, section V): slice r trains on slices 0..r,
-    so with e epochs per slice a shard would cost e * (R + 1) / 2 passes over its data. For
-    estimators with an ``epochs`` parameter (Probity's TorchClassifier) each slice gets
-    ``max(1, round(2 e / (R + 1)))`` epochs, keeping a shard's cost near e passes."""
-    try:
-        params = est.get_params(deep=False)
-    except Exception:
-        return
-    if isinstance(params.get("epochs"), int) and n_slices > 1:
-        est.set_params(epochs=max(1, round(2 * params["epochs"] / (n_slices + 1))))
-
-
-def _run_shards(jobs: list[dict[str, Any]], backend: str, n_jobs: int) -> list[list[str | None]]:
-    if backend == "serial" or n_jobs == 1 or len(jobs) == 1:
-        return [_train_shard(**j) for j in jobs]
-    if backend == "joblib":
-        from joblib import Parallel, delayed
-
-        return list(Parallel(n_jobs=n_jobs)(delayed(_train_shard)(**j) for j in jobs))
-    if backend == "ray":
-        from probity.errors import require
-
-        ray = require("ray", "ray")
-        if not ray.is_initialized():
-            ray.init(
-                num_cpus=max(1, n_jobs),
-                include_dashboard=False,
-                log_to_driver=False,
-                ignore_reinit_error=True,
-            )
-        remote = ray.remote(_train_shard)
-        return list(ray.get([remote.remote(**j) for j in jobs]))
-    raise InputError(f"backend {backend!r}; choose 'joblib', 'ray' or 'serial'")
-
-
 # --- results -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ManifestEntry:
-    """Where one training record lives: its shard, slice and content hash."""
-
-    id: str
-    shard: int
-    slice: int
-    sha256: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "shard": self.shard, "slice": self.slice, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -320,14 +181,19 @@ class SISAModel:
         incremental: bool | None = None,
         random_state: int = 0,
         overwrite: bool = False,
+        subjects: Sequence[Any] | None = None,
     ) -> SISAModel:
         """Train a SISA ensemble of clones of ``estimator`` and save it under ``model_dir``.
 
         ``shards`` S >= 1 and ``slices`` R >= 1; ``aggregation`` "mean_proba" or "vote";
         ``backend`` "joblib" (processes), "ray" or "serial" with ``n_jobs`` workers;
         ``incremental`` None = use ``partial_fit`` when the estimator has it. ``ids`` are the
-        records' identifiers (strings; default the row numbers). The directory is written
-        next to its final place and renamed in one step; an existing one needs ``overwrite``.
+        records' identifiers (strings; default the row numbers); ``subjects`` (optional) the
+        data subject of each record (a customer, an author), so :meth:`forget` can remove every
+        record of a person at once. The directory is written next to its final place and
+        renamed in one step; an existing one needs ``overwrite``. Retraining over an existing
+        model keeps its ledger and leaves out every record whose id, content or subject was
+        forgotten (tombstones), so a retrain cannot bring a forgotten record back.
         """
         from sklearn.base import clone
 
@@ -343,6 +209,9 @@ class SISAModel:
         id_arr = np.array([str(i) for i in (range(n) if ids is None else ids)], dtype=object)
         if id_arr.shape[0] != n:
             raise InputError(f"{id_arr.shape[0]} ids for {n} records")
+        subj = None if subjects is None else np.array([str(s) for s in subjects], dtype=object)
+        if subj is not None and subj.shape[0] != n:
+            raise InputError(f"{subj.shape[0]} subjects for {n} records")
         uniq, counts = np.unique(id_arr.astype(str), return_counts=True)
         if (counts > 1).any():
             raise InputError(
@@ -381,15 +250,95 @@ class SISAModel:
         classes = np.unique(ya)
 
         target = Path(model_dir)
-        if target.exists() and not overwrite:
-            raise InputError(
-                f"model directory {str(target)!r} already exists",
-                hint="choose another --out or pass overwrite",
-            )
         target.parent.mkdir(parents=True, exist_ok=True)
+        with model_lock(target):
+            if target.exists() and not overwrite:
+                raise InputError(
+                    f"model directory {str(target)!r} already exists",
+                    hint="choose another --out or pass overwrite",
+                )
+            prev = _previous_model(target)
+            salt = prev["salt"] if prev else secrets.token_hex(16)
+            content = [record_hash(Xa[i], ya[i]) for i in range(n)]
+            tombstoned = 0
+            if prev and any(prev["stones"].values()):
+                # tombstones: a retrain never brings back a forgotten id, content or subject
+                live = np.array(
+                    [
+                        not is_tombstoned(
+                            salt,
+                            prev["stones"],
+                            ManifestEntry(
+                                str(id_arr[i]), 0, 0, content[i], None if subj is None else subj[i]
+                            ),
+                        )
+                        for i in range(n)
+                    ]
+                )
+                tombstoned = int((~live).sum())
+                Xa, ya, id_arr = Xa[live], ya[live], id_arr[live]
+                subj = None if subj is None else subj[live]
+                content = [c for c, ok in zip(content, live, strict=True) if ok]
+                n = Xa.shape[0]
+                if not 1 <= shards <= n:
+                    raise InputError(
+                        f"shards={shards} but only {n} records are left after dropping "
+                        f"{tombstoned} forgotten ones"
+                    )
+            state = cls._build(
+                target,
+                Xa,
+                ya,
+                id_arr,
+                subj,
+                content,
+                est_bytes,
+                classes,
+                inc,
+                fingerprint,
+                dict(
+                    shards=shards,
+                    slices=slices,
+                    aggregation=aggregation,
+                    backend=backend,
+                    n_jobs=n_jobs,
+                    incremental=inc,
+                    random_state=random_state,
+                    estimator=type(estimator).__name__,
+                    estimator_params=_params(estimator),
+                    fingerprint=fingerprint,
+                ),
+                salt,
+                prev,
+                tombstoned,
+            )
+        return cls(target, state)
+
+    @classmethod
+    def _build(
+        cls,
+        target: Path,
+        Xa: np.ndarray,
+        ya: np.ndarray,
+        id_arr: np.ndarray,
+        subj: np.ndarray | None,
+        content: list[str],
+        est_bytes: bytes,
+        classes: np.ndarray,
+        inc: bool,
+        fingerprint: str,
+        config: dict[str, Any],
+        salt: str,
+        prev: dict[str, Any] | None,
+        tombstoned: int,
+    ) -> dict[str, Any]:
+        """Train into a temporary directory beside ``target`` and rename it into place (the
+        caller holds the lock). A retrain carries the old ledger and certificates over."""
+        n = Xa.shape[0]
+        shards, slices = int(config["shards"]), int(config["slices"])
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
         try:
-            rng = np.random.default_rng(random_state)
+            rng = np.random.default_rng(config["random_state"])
             perm = rng.permutation(n)
             shard_of = np.empty(n, dtype=int)
             slice_of = np.empty(n, dtype=int)
@@ -400,7 +349,11 @@ class SISAModel:
             write_bytes_atomic(tmp / "estimator.pkl", est_bytes)
             entries = [
                 ManifestEntry(
-                    str(id_arr[i]), int(shard_of[i]), int(slice_of[i]), record_hash(Xa[i], ya[i])
+                    str(id_arr[i]),
+                    int(shard_of[i]),
+                    int(slice_of[i]),
+                    content[i],
+                    None if subj is None else str(subj[i]),
                 )
                 for i in range(n)
             ]
@@ -429,46 +382,46 @@ class SISAModel:
                     )
                 )
             t0 = time.perf_counter()
-            results = _run_shards(jobs, backend, n_jobs)
+            results = run_shards(jobs, config["backend"], config["n_jobs"])
             for s, keys in enumerate(results):
                 shard_state[s]["checkpoints"] = keys
-            manifest_file, manifest_sha = cls._write_manifest(
-                tmp, 0, [_manifest_line(e) for e in entries]
+            manifest_file, manifest_sha = write_manifest(
+                tmp, 0, [manifest_line(e) for e in entries]
             )
-            state = {
+            state: dict[str, Any] = {
                 "format": FORMAT,
                 "created": _now(),
-                "config": {
-                    "shards": shards,
-                    "slices": slices,
-                    "aggregation": aggregation,
-                    "backend": backend,
-                    "n_jobs": n_jobs,
-                    "incremental": inc,
-                    "random_state": random_state,
-                    "estimator": type(estimator).__name__,
-                    "estimator_params": _params(estimator),
-                    "fingerprint": fingerprint,
-                },
+                "config": config,
                 "classes": classes.tolist(),
                 "n_features": int(Xa.shape[1]),
                 "shards": shard_state,
                 "manifest": {"version": 0, "file": manifest_file, "sha256": manifest_sha},
                 "train_seconds": time.perf_counter() - t0,
+                "salt": salt,
             }
+            state["files"] = {rel: file_sha256(tmp / rel) for rel in model_files(state)}
+            if prev:  # the history survives a retrain
+                shutil.copy2(target / "ledger.jsonl", tmp / "ledger.jsonl")
+                if (target / "certificates").is_dir():
+                    shutil.copytree(target / "certificates", tmp / "certificates")
             entry = L.append_entry(
                 tmp / "ledger.jsonl",
                 {
                     "event": "train",
+                    "retrain": bool(prev),
                     "time": state["created"],
                     "records": n,
+                    "tombstoned": tombstoned,
                     "shards": shards,
                     "slices": slices,
                     "manifest_sha256": manifest_sha,
+                    "model_sha256": model_digest(state["files"]),
+                    "public_key": prev["public_key"] if prev else L.signing_public_key(),
                 },
             )
             state["ledger_head"] = entry["hash"]
-            state["forget_requests"] = 0
+            state["forget_requests"] = prev["forget_requests"] if prev else 0
+            state["tombstoned"] = tombstoned
             write_json_atomic(tmp / "state.json", state)
             if target.exists():
                 old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
@@ -480,7 +433,7 @@ class SISAModel:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return cls(target, state)
+        return state
 
     @staticmethod
     def _write_shard_data(
@@ -492,17 +445,6 @@ class SISAModel:
         np.savez(buf, X=X, y=y, ids=ids.astype(str), slice_of=slice_of)
         write_bytes_atomic(root / rel, buf.getvalue())
         return rel
-
-    @staticmethod
-    def _write_manifest(root: Path, version: int, lines: Iterable[str]) -> tuple[str, str]:
-        """Write manifest version ``version`` from lines made by :func:`_manifest_line`."""
-        rel = f"manifests/v{version:04d}.jsonl"
-        path = root / rel
-        if path.exists():
-            raise CorruptIndexError(f"manifest {path} already exists; manifests are immutable")
-        data = "".join(lines).encode("utf-8")
-        write_bytes_atomic(path, data)
-        return rel, L.sha256_hex(data)
 
     # ---- loading
     @classmethod
@@ -526,20 +468,8 @@ class SISAModel:
     def manifest(self) -> dict[str, ManifestEntry]:
         """The current manifest: record id -> :class:`ManifestEntry` (hash-checked)."""
         if self._manifest is None:
-            from probity.io import iter_jsonl
-
-            m = self.state["manifest"]
-            path = self.model_dir / m["file"]
-            if not path.exists():
-                raise CorruptIndexError(f"manifest {path} is missing")
-            if L.sha256_hex(path.read_bytes()) != m["sha256"]:
-                from probity.errors import TamperedError
-
-                raise TamperedError(f"manifest {path} does not match the hash in state.json")
-            self._manifest = {o["id"]: ManifestEntry(**o) for _, o in iter_jsonl(path)}
+            self._manifest = read_manifest(self.model_dir, self.state["manifest"])
             self._lines = None
-            # iter_jsonl is used (not a faster bulk parse) so a damaged line is reported with
-            # its line number
         return self._manifest
 
     def _shard_model(self, s: int) -> Any:
@@ -597,18 +527,46 @@ class SISAModel:
     # ---- forgetting
     def forget(
         self,
-        ids: Sequence[Any],
+        ids: Sequence[Any] = (),
         *,
+        subjects: Sequence[Any] = (),
+        content_sha256: Sequence[str] = (),
         reason: str = "",
         backend: str | None = None,
         n_jobs: int | None = None,
+        duplicates: bool = True,
     ) -> ForgetResult:
-        """Remove records ``ids`` and their influence; returns a :class:`ForgetResult` with a
-        signed certificate. Unknown ids raise :class:`UnknownKeyError` and change nothing."""
-        t0 = time.perf_counter()
+        """Remove records and their influence; returns a :class:`ForgetResult` with a signed
+        certificate. Records are chosen by ``ids``, by data ``subjects`` (every record of each
+        subject, see :meth:`train`) and by ``content_sha256`` (the manifest's content hash,
+        :func:`record_hash`). An unknown id, subject or hash raises :class:`UnknownKeyError`
+        and changes nothing.
+
+        ``duplicates`` (default): also forget every other record with the same content
+        (features and label) as a forgotten one, so a copy under another id cannot keep it in
+        the model. The model directory is locked for the whole request; the state is re-read
+        under the lock, so concurrent forgets (threads or processes) apply one after the other.
+        """
+        with model_lock(self.model_dir):
+            wal.check_clean(self.model_dir)
+            sp = self.model_dir / "state.json"
+            fresh = json.loads(sp.read_text("utf-8"))
+            if fresh.get("ledger_head") != self.state.get("ledger_head"):
+                self.state = fresh  # another writer committed since this model was opened
+                self._models.clear()
+                self._manifest = None
+                self._lines = None
+            subj = list(dict.fromkeys(str(s) for s in subjects))
+            want = self._resolve(ids, subj, content_sha256)
+            return self._forget_locked(want, subj, reason, backend, n_jobs, duplicates)
+
+    def _resolve(
+        self, ids: Sequence[Any], subjects: list[str], content_sha256: Sequence[str]
+    ) -> list[str]:
+        """The record ids a request names (ids, then every record of each subject or hash)."""
         want = list(dict.fromkeys(str(i) for i in ids))
-        if not want:
-            raise InputError("no ids given to forget")
+        if not (want or subjects or content_sha256):
+            raise InputError("no ids given to forget (nor subjects or content hashes)")
         manifest = self.manifest()
         missing = [i for i in want if i not in manifest]
         if missing:
@@ -618,6 +576,40 @@ class SISAModel:
                 hint="they were never trained on or were already forgotten; see "
                 "`probity unlearn status`",
             )
+        for what, values, attr in (
+            ("subjects", subjects, "subject"),
+            ("content hashes", [str(h).lower() for h in content_sha256], "sha256"),
+        ):
+            if not values:
+                continue
+            keys = set(values)
+            found = [i for i, e in manifest.items() if getattr(e, attr) in keys]
+            seen = {getattr(manifest[i], attr) for i in found}
+            unknown = [v for v in values if v not in seen]
+            if unknown:
+                raise UnknownKeyError(
+                    f"{len(unknown)} of {len(values)} {what} match no record in the manifest "
+                    f"(e.g. {unknown[0]!r}); nothing was forgotten"
+                )
+            want += [i for i in found if i not in set(want)]
+        return want
+
+    def _forget_locked(
+        self,
+        want: list[str],
+        subjects: list[str],
+        reason: str,
+        backend: str | None,
+        n_jobs: int | None,
+        duplicates: bool,
+    ) -> ForgetResult:
+        t0 = time.perf_counter()
+        manifest = self.manifest()
+        requested = len(want)
+        if duplicates:
+            gone = {manifest[i].sha256 for i in want}
+            asked = set(want)
+            want += [i for i, e in manifest.items() if e.sha256 in gone and i not in asked]
         cfg = self.state["config"]
         R = self.n_slices
         inc = bool(cfg["incremental"])
@@ -674,7 +666,7 @@ class SISAModel:
         chosen = backend or cfg["backend"]
         if backend is None and work < PARALLEL_MIN_RECORDS:
             chosen = "serial"
-        results = _run_shards([j for _, _, j in jobs], chosen, n_jobs or cfg["n_jobs"])
+        results = run_shards([j for _, _, j in jobs], chosen, n_jobs or cfg["n_jobs"])
         deleted_keys = []
         for (s, begin, _), keys in zip(jobs, results, strict=True):
             old = self.state["shards"][s]["checkpoints"]
@@ -683,24 +675,43 @@ class SISAModel:
         forgotten = set(want)
         version = int(self.state["manifest"]["version"]) + 1
         if self._lines is None:
-            self._lines = {i: _manifest_line(e) for i, e in manifest.items()}
+            self._lines = {i: manifest_line(e) for i, e in manifest.items()}
         lines = dict(self._lines)  # same order as the manifest
         kept = dict(manifest)
         for i in forgotten:
             del lines[i], kept[i]
-        mfile, msha = self._write_manifest(self.model_dir, version, lines.values())
+        mfile, msha = write_manifest(self.model_dir, version, lines.values())
         request_id = uuid.uuid4().hex
         now = _now()
         total_visits = sum(int(sh["n"]) for sh in self.state["shards"]) * (R if inc else 1)
-        claims = {
+        new_state = dict(self.state)
+        new_state["shards"] = new_shards
+        new_state["manifest"] = {"version": version, "file": mfile, "sha256": msha}
+        old_files = dict(self.state.get("files", {}))
+        files = {rel: old_files.get(rel) for rel in model_files(new_state)}
+        new_files = [rel for rel, h in files.items() if h is None]
+        for rel in new_files:
+            files[rel] = file_sha256(self.model_dir / rel)
+        new_state["files"] = files
+        stale_rel = sorted(
+            {str(p.relative_to(self.model_dir)) for p in stale}
+            | {str(p.relative_to(self.model_dir)) for p in old_manifests(self.model_dir, mfile)}
+        )
+        stale_rel = [r for r in stale_rel if r not in files]
+        # a model trained before salted tombstones gets its salt at its first forget
+        salt = self.state.get("salt") or secrets.token_hex(16)
+        new_state["salt"] = salt
+        ids_salted = sorted(salted(salt, "id", i) for i in want)
+        records_salted = sorted({salted(salt, "content", manifest[i].sha256) for i in want})
+        subjects_salted = sorted(salted(salt, "subject", x) for x in subjects)
+        facts = {
             "request_id": request_id,
             "time": now,
-            "reason": reason,
-            "model_dir": str(self.model_dir.resolve()),
-            "model_format": FORMAT,
             "forgotten": len(want),
-            "ids_sha256": sorted(L.sha256_hex(i) for i in want),
-            "records_sha256": sorted(manifest[i].sha256 for i in want),
+            "requested": requested,
+            "ids_salted": ids_salted,
+            "records_salted": records_salted,
+            "subjects_salted": subjects_salted,
             "retrained": {
                 str(s): {
                     "from_slice": (b if inc else 0),
@@ -712,42 +723,36 @@ class SISAModel:
             "checkpoints_deleted": sorted(deleted_keys),
             "manifest_before": self.state["manifest"]["sha256"],
             "manifest_after": msha,
+            "model_sha256": model_digest(files),
+        }
+        ledger_path = self.model_dir / "ledger.jsonl"
+        entry = L.make_entry(ledger_path, {"event": "forget", **facts})
+        claims = {
+            **facts,
+            "reason": reason,
+            "model_dir": str(self.model_dir.resolve()),
+            "model_format": FORMAT,
             "manifest_version": version,
             "method": "SISA: affected shards retrained from the last checkpoint before the "
             "first affected slice; stale checkpoints and data deleted",
+            "ledger_entry": entry["hash"],
         }
-        entry = L.append_entry(
-            self.model_dir / "ledger.jsonl",
-            {
-                "event": "forget",
-                **{
-                    k: claims[k]
-                    for k in (
-                        "request_id",
-                        "time",
-                        "forgotten",
-                        "ids_sha256",
-                        "records_sha256",
-                        "retrained",
-                        "checkpoints_deleted",
-                        "manifest_before",
-                        "manifest_after",
-                    )
-                },
-            },
-        )
-        claims["ledger_entry"] = entry["hash"]
         cert = L.sign_certificate("unlearning", claims)
-        write_json_atomic(self.model_dir / "certificates" / f"{request_id}.json", cert.to_dict())
-        new_state = dict(self.state)
-        new_state["shards"] = new_shards
-        new_state["manifest"] = {"version": version, "file": mfile, "sha256": msha}
         new_state["ledger_head"] = entry["hash"]
         new_state["forget_requests"] = int(self.state.get("forget_requests", 0)) + 1
-        write_json_atomic(self.model_dir / "state.json", new_state)  # the commit point
-        for p in stale:  # after the commit: nothing references them any more
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
+        journal = {
+            "entry": entry,
+            "certificate": cert.to_dict(),
+            "certificate_file": f"certificates/{request_id}.json",
+            "new_state": new_state,
+            "new_files": [*new_files, mfile],
+            "stale_files": stale_rel,
+        }
+        wal.write_journal(self.model_dir, journal)  # write-ahead: repair can finish or undo
+        L.append_line(ledger_path, entry)
+        write_json_atomic(self.model_dir / journal["certificate_file"], journal["certificate"])
+        wal.commit_state(self.model_dir, new_state)  # the commit point
+        wal.cleanup(self.model_dir, journal)  # stale files: nothing references them any more
         self.state = new_state
         self._models.clear()
         self._manifest = kept
@@ -766,11 +771,18 @@ class SISAModel:
         )
 
     # ---- verification and status
-    def verify_ledger(self) -> dict[str, Any]:
-        """Verify the ledger chain, its head against the state, and the manifest hash."""
-        out = L.verify_ledger(self.model_dir / "ledger.jsonl", head=self.state["ledger_head"])
-        self._manifest = None
-        self.manifest()
+    def verify_ledger(self, public_key: str | None = None) -> dict[str, Any]:
+        """Verify the model directory against its ledger (see
+        :func:`probity.unlearning.integrity.verify_model`): chain and head, manifest and model
+        files against the last entry, one certificate per forget signed by the pinned key
+        (the ledger's training entry, or ``public_key``: hex or a `probity keys export` file),
+        and no forgotten record back in the manifest. Raises :class:`TamperedError`."""
+        with model_lock(self.model_dir):  # a forget in flight is not mistaken for a crash
+            sp = self.model_dir / "state.json"
+            self.state = json.loads(sp.read_text("utf-8"))
+            self._manifest = None
+            self._models.clear()
+            out = verify_model(self.model_dir, self.state, self.manifest(), public_key=public_key)
         return {**out, "manifest_version": self.state["manifest"]["version"]}
 
     def status(self) -> SISAStatus:
@@ -791,26 +803,31 @@ class SISAModel:
             extra={
                 "classes": self.state["classes"],
                 "train_seconds": round(self.state.get("train_seconds", 0.0), 3),
+                "tombstoned_at_last_train": int(self.state.get("tombstoned", 0)),
+                # a forget crashed before committing: `probity unlearn repair` is needed
+                "needs_repair": (self.model_dir / wal.JOURNAL).exists(),
             },
         )
 
 
-def _manifest_line(e: ManifestEntry) -> str:
-    """One manifest line: a JSON object built directly (json.dumps per record is 3x slower)."""
-    return (
-        f'{{"id": {_json_str(e.id)}, "shard": {e.shard}, '
-        f'"slice": {e.slice}, "sha256": "{e.sha256}"}}\n'
-    )
-
-
-_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:@/ +-]*")
-
-
-def _json_str(value: str) -> str:
-    """JSON string literal; ids of plain characters skip json.dumps (the common case)."""
-    if _PLAIN_ID.fullmatch(value):
-        return f'"{value}"'
-    return json.dumps(value, ensure_ascii=False)
+def _previous_model(target: Path) -> dict[str, Any] | None:
+    """What a retrain over an existing model keeps: its salt, signing key, forget count and
+    tombstones (after checking its ledger chain and that no forget is half done)."""
+    sp = target / "state.json"
+    if not sp.exists():
+        return None
+    state = json.loads(sp.read_text("utf-8"))
+    wal.check_clean(target)
+    L.verify_ledger(target / "ledger.jsonl", head=state.get("ledger_head"))
+    entries = L.read_ledger(target / "ledger.jsonl")
+    # a model from before salted tombstones has none to carry, but keeps its history
+    salt = state.get("salt") or secrets.token_hex(16)
+    return {
+        "salt": salt,
+        "public_key": entries[0].get("public_key") or L.signing_public_key(),
+        "forget_requests": int(state.get("forget_requests", 0)),
+        "stones": tombstones(entries),
+    }
 
 
 def _now() -> str:
@@ -831,6 +848,7 @@ __all__ = [
     "ManifestEntry",
     "SISAModel",
     "SISAStatus",
+    "ckpt_rel",
     "ids_key",
     "record_hash",
 ]
