@@ -143,7 +143,7 @@ def test_bibtex_single_author_string_macros_and_malformed(tmp_path, capsys):
     out = json.loads(res.out)
     assert code != 0 and "broken" in res.err
     refs = out["references"]
-    assert [r["reference"]["authors"] for r in refs][0] == ["Andreas Kirsch"]
+    assert refs[0]["reference"]["authors"] == ["Andreas Kirsch"]
     assert [r["verdict"] for r in refs] == ["verified", "verified"]
 
 

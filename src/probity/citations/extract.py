@@ -20,6 +20,7 @@ import re
 
 from probity.types import Span
 
+from ._authorlist import author_block
 from ._importers import parse_bibtex_entry
 from ._norm import normalize_arxiv, normalize_doi, split_authors
 from ._types import Reference
@@ -32,7 +33,10 @@ _ARXIV = re.compile(
     re.I,
 )
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
-_ITEM = re.compile(r"^[ \t]*(?:\[\d{1,3}\]|\(\d{1,3}\)|\d{1,3}[.)]|[-*•‣◦])[ \t]+")
+_ITEM = re.compile(
+    r"^[ \t]*(?:\[[A-Za-z]{0,3}\d{1,5}\][ \t]*|\(\d{1,4}\)[ \t]+"
+    r"|(?!(?:19|20)\d{2}\b)\d{1,4}[.):][ \t]+|[-*•‣◦·–][ \t]+)"
+)
 _QUOTED = re.compile(
     r"[\"“«„]([^\"“”«»„]{6,300}?)[\"”»“]|\*\*([^*\n]{6,300}?)\*\*"
     r"|(?<![\w*])\*([^*\n]{6,300}?)\*(?![\w*])|(?<!\w)_([^_\n]{6,300}?)_(?!\w)"
@@ -175,8 +179,12 @@ def _blocks(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
             if cur:
                 blocks.append((cur[0], cur[1]))
             cur = [a + m.end(), b]
-        elif cur is not None:
+        elif cur is not None and not _starts_new_reference(text, cur, line):
             cur[1] = b  # continuation of the current item or paragraph
+        elif cur is not None:
+            # one reference per line, no markers and no blank lines between them
+            blocks.append((cur[0], cur[1]))
+            cur = [a, b]
         else:
             cur = [a + len(line) - len(line.lstrip()), b]
     if cur:
@@ -184,11 +192,27 @@ def _blocks(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return blocks
 
 
+def _starts_new_reference(text: str, cur: list[int], line: str) -> bool:
+    """Whether an unindented line after a complete reference starts the next one."""
+    if line[:1].isspace():
+        return False
+    prev = text[cur[0] : cur[1]].rstrip()
+    if not prev or not (prev[-1] in ".)]" or _URL.search(prev[-60:]) or _DOI.search(prev[-60:])):
+        return False
+    if not _looks_like_reference(prev.replace("\n", " ")):
+        return False
+    head = line.strip()
+    return bool(_YEAR.search(head) or _DOI.search(head)) and _author_first(
+        _strip_identifiers(head)[0]
+    ) is not None
+
+
 def _parse_block(block: str) -> list[tuple[int, int, Reference]]:
     """References inside one block: the whole block, or quoted-title references in prose."""
     flat = block.replace("\n", " ")  # same length, so offsets in flat are offsets in block
     quoted = list(_QUOTED.finditer(flat))
-    if len(quoted) > 1:
+    whole = quoted and _author_first(_strip_identifiers(flat)[0]) is not None
+    if len(quoted) > 1 and not whole:
         # several quoted titles in one paragraph: one reference per sentence-ish segment
         out = []
         cuts = [q.start() for q in quoted] + [len(flat)]
@@ -244,12 +268,13 @@ def _looks_like_reference(s: str) -> bool:
         return True
     if _VENUE_HINT.search(s) and (s.count(",") >= 1 or ". " in s):
         return True
-    # "Last, F." / "F. Last" author lists followed by a period-separated title
-    return author_start
+    # "Last, F." / "F. Last" author lists followed by a period-separated title, or any
+    # author block the name grammar reads (Vancouver, ACL, one author) followed by a title
+    return author_start or _author_first(_strip_identifiers(s)[0]) is not None
 
 
-def parse_reference(s: str) -> Reference | None:
-    """Parse one reference string (one list item, one bibliography line)."""
+def _strip_identifiers(s: str) -> tuple[str, str | None, str | None, str | None]:
+    """``s`` without its DOI, arXiv id, URL and their labels; and those identifiers."""
     s = s.strip()
     doi_m = _DOI.search(s)
     arx_m = _ARXIV.search(s)
@@ -257,16 +282,72 @@ def parse_reference(s: str) -> Reference | None:
     doi = normalize_doi(doi_m.group(1)) if doi_m else None
     arxiv = normalize_arxiv(arx_m.group(1)) if arx_m else None
     url = url_m.group(0).rstrip(".,;") if url_m else None
-    work = s
-    for m in (doi_m, arx_m, url_m):
-        if m:
-            work = work.replace(m.group(0), " ")
+    work = _URL.sub(" ", _ARXIV.sub(" ", _DOI.sub(" ", s)))
     work = re.sub(
-        r"\b(?:doi|DOI|arXiv|URL|url|Available at|Retrieved from)\s*:?\s*(?=[\s.,;]|$)", " ", work
+        r"\[Online\]\.?|\b(?:doi|DOI|arXiv|URL|url|Available(?: at| online)?|Retrieved from)"
+        r"\s*:?\s*(?=[\s.,;]|$)",
+        " ",
+        work,
     )
     work = re.sub(r"\s+", " ", work).strip(" .,;")
+    return work, doi, arxiv, url
+
+
+_TITLE_QUOTED = re.compile(r"[\"“«„]([^\"“”«»„]{4,400}?)[,.]?[\"”»“]")
+_TITLE_EMPH = re.compile(r"(\*\*?|_)([^*_]{4,400}?)\1(?!\w)")
+_TITLE_END = re.compile(
+    r"(?<=[?!])\s+|\.\s+|\.$|,\s+(?=in\s)|\s+In:?\s|\s*\((?:19|20)\d{2}[a-z]?\)|$"
+)
+
+
+def _author_first(work: str) -> tuple[str, tuple[str, ...], bool, int | None, str] | None:
+    """Title, authors, et al., year and the rest, for a reference that opens with its authors.
+
+    The author block (any name style, see ``_authorlist``) says where the title starts; the
+    title is then the quoted or emphasised text there, or the text up to the next sentence
+    boundary. None when no author block or no title is found.
+    """
+    blk = author_block(work)
+    if blk is None:
+        return None
+    tail = work[blk.end :]
+    m = _TITLE_QUOTED.match(tail) or _TITLE_EMPH.match(tail)
+    if m:
+        title, rest = m.group(m.lastindex or 1), tail[m.end() :]
+    else:
+        e = _TITLE_END.search(tail)
+        cut = e.start() if e else len(tail)
+        title, rest = tail[:cut], tail[cut:]
+    title = _clean_title(title)
+    if len(title) < 4 or not re.search(r"[^\W\d_]{2}", title) or title[0].islower():
+        return None  # titles start with a capital: "(2020) showed, the ..." is prose
+    year = blk.year
+    if year is None:
+        years = _YEAR.findall(rest)
+        year = int(years[-1]) if years else None
+    return title, blk.names, blk.et_al, year, rest
+
+
+def _prose_authors(before: str) -> str | None:
+    """The author list that ends a lead-in (``As Hanushek and Rivkin (2012),``), if any."""
+    probe = before + " “"
+    for m in re.finditer(r"(?<![\w'’-])[A-Z]", before):
+        blk = author_block(probe, m.start())
+        if blk is not None and blk.end >= len(before):
+            return "; ".join(blk.names) + (" et al." if blk.et_al else "")
+    return None
+
+
+def parse_reference(s: str) -> Reference | None:
+    """Parse one reference string (one list item, one bibliography line)."""
+    work, doi, arxiv, url = _strip_identifiers(s)
+    s = s.strip()
     title = authors_s = rest = None
-    q = _QUOTED.search(work)
+    first = _author_first(work)
+    q = _QUOTED.search(work) if first is None else None
+    if first is not None:
+        title, names, et_al, year_found, rest = first
+        return _finish(s, title, tuple(names), et_al, year_found, rest, work, doi, arxiv, url)
     if q:
         title = next(g for g in q.groups() if g)
         before, after = work[: q.start()].strip(" ,.;:—–-"), work[q.end() :].strip()
@@ -276,7 +357,7 @@ def parse_reference(s: str) -> Reference | None:
             after,
             re.I,
         )
-        paren = re.match(r"^[,.]?\s*\(([^()]*?(?:19|20)\d{2}[a-z]?)\)", after)
+        paren = re.match(r"^[,.]?\s*\(([^()]*?(?:19|20)\d{2}[a-z]?[^()]*)\)", after)
         if by:
             authors_s = by.group(1)
             rest = after[by.end() :]
@@ -284,9 +365,10 @@ def parse_reference(s: str) -> Reference | None:
             inner = paren.group(1)
             ym = _YEAR.search(inner)
             authors_s = inner[: ym.start()].strip(" ,;") if ym else inner
-            rest = after[paren.end() :] + " " + (ym.group(0) if ym else "")
+            tail = inner[ym.end() :].strip(" ,;") if ym else ""
+            rest = after[paren.end() :] + " " + tail + " " + (ym.group(0) if ym else "")
         else:
-            authors_s = before or None
+            authors_s = _prose_authors(before) if before else None
             rest = after
         if authors_s and not re.search(r"[A-Z]", authors_s):
             authors_s = None
@@ -308,22 +390,36 @@ def parse_reference(s: str) -> Reference | None:
                     title, authors_s, rest = segs[0], segs[1], " ".join(segs[2:])
             elif segs:
                 title, rest = segs[0], ""
-    if title is not None:
-        title = _clean_title(title)
-        if len(title) < 4:
-            title = None
-    authors: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
     et_al = False
     if authors_s:
         authors_s = re.sub(r"^(?:by|from)\s+", "", authors_s.strip(" .,;:"), flags=re.I)
         authors_s = re.sub(r"\s*[—–]\s*.*$", "", authors_s)
-        names, et_al = split_authors(authors_s)
-        names = [n for n in names if not _YEAR.fullmatch(n.strip()) and len(n) < 80]
-        authors = tuple(names)
-    year = None
-    years = _YEAR.findall(rest or "") or _YEAR.findall(work)
-    if years:
-        year = int(years[-1] if rest and _YEAR.findall(rest) else years[0])
+        found, et_al = split_authors(authors_s)
+        names = tuple(n for n in found if not _YEAR.fullmatch(n.strip()) and len(n) < 80)
+    return _finish(s, title, names, et_al, None, rest, work, doi, arxiv, url)
+
+
+def _finish(
+    raw: str,
+    title: str | None,
+    authors: tuple[str, ...],
+    et_al: bool,
+    year: int | None,
+    rest: str | None,
+    work: str,
+    doi: str | None,
+    arxiv: str | None,
+    url: str | None,
+) -> Reference | None:
+    if title is not None:
+        title = _clean_title(title)
+        if len(title) < 4:
+            title = None
+    if year is None:
+        years = _YEAR.findall(rest or "") or _YEAR.findall(work)
+        if years:
+            year = int(years[-1] if rest and _YEAR.findall(rest) else years[0])
     venue = _venue(rest or "")
     if title is None and not doi and not arxiv:
         return None
@@ -336,7 +432,7 @@ def parse_reference(s: str) -> Reference | None:
         arxiv=arxiv,
         url=url,
         et_al=et_al,
-        raw=s,
+        raw=raw,
     )
 
 
@@ -371,7 +467,13 @@ def _clean_title(t: str) -> str:
 
 
 def _venue(rest: str) -> str | None:
-    r = re.sub(r"\(\s*(?:19|20)\d{2}[a-z]?\s*\)", " ", rest)
+    r = re.sub(
+        r"\[[^\]]*\]|\*|\bhttps?://\S*|\b(?:Published online|ahead of print|in press|forthcoming)\b",
+        " ",
+        rest,
+        flags=re.I,
+    )
+    r = re.sub(r"\(\s*(?:19|20)\d{2}[a-z]?\s*\)", " ", r)
     r = re.sub(r"\s+", " ", r).strip(" .,;()")
     if not r:
         return None
