@@ -98,7 +98,9 @@ def test_in_text_mention_is_linked_to_its_entry(db):
     in_text = [v for v in verdicts if v.reference.kind == "in_text"]
     assert len(in_text) == 2
     for v in in_text:
-        assert v.details["linked_reference"] == 0 and v.verdict == "verified"
+        entry = verdicts[v.details["linked_reference"]]
+        assert entry.reference.kind == "reference" and entry.reference.label == "1"
+        assert v.verdict == "verified"
     # an in-text mention with no entry in the list is checked on its own fields: incomplete
     lone = verify_references("As shown by Smith et al. (2019), this holds.", db)
     assert [v.verdict for v in lone] == ["incomplete"]

@@ -20,11 +20,13 @@ import re
 from dataclasses import dataclass
 
 _UP = "A-Z" + "".join(
-    c for c in map(chr, [*range(0xC0, 0x250), *range(0x391, 0x3AA), *range(0x410, 0x430)])
+    c
+    for c in map(chr, [*range(0xC0, 0x250), *range(0x391, 0x3AA), *range(0x410, 0x430)])
     if c.isupper()
 )
 _LOW = "a-z" + "".join(
-    c for c in map(chr, [*range(0xDF, 0x250), *range(0x3AC, 0x3CF), *range(0x430, 0x450)])
+    c
+    for c in map(chr, [*range(0xDF, 0x250), *range(0x3AC, 0x3CF), *range(0x430, 0x450)])
     if c.islower()
 )
 _PARTICLE = r"(?:van|von|der|den|de|del|della|da|di|du|la|le|ter|ten|dos|das|al|bin|ibn|St\.)"
@@ -98,6 +100,7 @@ def _parse_mode(s: str, pos: int, mode: str) -> tuple[list[str], int] | None:
     first_forms, later_forms = _MODES[mode]
     names: list[str] = []
     forms = first_forms
+    sep_start = pos
     while True:
         for form in forms:
             m = _COMPILED[form].match(s, pos)
@@ -122,15 +125,47 @@ _PRIORITY = {"last_init": 4, "chicago": 3, "vancouver": 2, "given_last": 1, "sur
 
 
 # words that open a sentence before the names ("As Smith et al. (2020) showed")
-_PROSE = frozenset(
-    "As See In On The This That These For And But By From Recent Following According Unlike "
-    "Like While Since Earlier Later Then Here There Also Both Work Studies Papers".split()
+PROSE_WORDS = frozenset(
+    [
+        "As",
+        "See",
+        "In",
+        "On",
+        "The",
+        "This",
+        "That",
+        "These",
+        "For",
+        "And",
+        "But",
+        "By",
+        "From",
+        "Recent",
+        "Following",
+        "According",
+        "Unlike",
+        "Like",
+        "While",
+        "Since",
+        "Earlier",
+        "Later",
+        "Then",
+        "Here",
+        "There",
+        "Also",
+        "Both",
+        "Work",
+        "Studies",
+        "Papers",
+    ]
 )
 
 
-def _score(block: AuthorBlock) -> tuple[int, int, int]:
-    # most names first; on a tie the stricter name form ("Sun J." before "Sun J. Deep")
-    return (len(block.names), _PRIORITY[block.mode], block.end)
+def _score(block: AuthorBlock) -> tuple[int, bool, int, int]:
+    # most names first, then an ending that carries the year ("Eric A. Hanushek. 2014." is
+    # one given-name-first author, not "Eric A." and a title), then the stricter name form
+    # ("Sun J. Deep Learning." is Vancouver "Sun J." and a title)
+    return (len(block.names), block.year is not None, _PRIORITY[block.mode], block.end)
 
 
 def author_block(s: str, start: int = 0) -> AuthorBlock | None:
@@ -141,7 +176,7 @@ def author_block(s: str, start: int = 0) -> AuthorBlock | None:
     """
     best: AuthorBlock | None = None
     first_word = re.match(r"[^\W\d_]+", s[start:])
-    if first_word and first_word.group(0) in _PROSE:
+    if first_word and first_word.group(0) in PROSE_WORDS:
         return None
     for mode in _MODES:
         got = _parse_mode(s, start, mode)

@@ -51,6 +51,9 @@ class Reference:
     span: Span | None = None
     raw: str = ""
     kind: str = "reference"  # reference | bibtex | identifier | in_text
+    #: the list marker of a numbered entry ("3" for "[3]"), or the number an in-text
+    #: citation points to ("Chiang and Cholak [3]")
+    label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class Reference:
             "span": self.span.to_dict() if self.span else None,
             "raw": self.raw,
             "kind": self.kind,
+            "label": self.label,
         }
 
 

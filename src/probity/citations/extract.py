@@ -16,10 +16,12 @@ block and author-year mentions in prose (``Smith et al. (2020)``) become referen
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from probity.types import Span
 
+from ._authorlist import PROSE_WORDS as _PROSE
 from ._authorlist import author_block
 from ._importers import parse_bibtex_entry
 from ._norm import normalize_arxiv, normalize_doi, split_authors
@@ -51,6 +53,10 @@ _IN_TEXT = re.compile(
     r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)"
     r",?\s+\(?((?:19|20)\d{2})[a-z]?\)?"
 )
+_IN_TEXT_NUMBERED = re.compile(
+    r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)[ \t]+\[(\d{1,4})\]"
+)
+_MARKER_LABEL = re.compile(r"^[ \t]*[\[(]?([A-Za-z]{0,3}\d{1,5})[\]).:]?[ \t]*$")
 _VENUE_HINT = re.compile(
     r"\b(?:In|Proceedings|Proc\.|Conference|Journal|Transactions|Workshop|"
     r"Symposium|arXiv|NeurIPS|NIPS|ICML|ICLR|CVPR|ICCV|ECCV|ACL|EMNLP|NAACL|"
@@ -101,8 +107,12 @@ def extract_references(text: str) -> list[Reference]:
     # 2. list items and paragraphs
     for start, end in _blocks(text, taken):
         block = text[start:end]
+        marker = _MARKER_LABEL.match(text[text.rfind("\n", 0, start) + 1 : start])
         for a, b, ref in _parse_block(block):
-            refs.append(_with_span(ref, start + a, start + b, text))
+            ref = _with_span(ref, start + a, start + b, text)
+            if marker and a == 0:
+                ref = dataclasses.replace(ref, label=marker.group(1))
+            refs.append(ref)
             taken.append((start + a, start + b))
     # 3. identifiers and author-year mentions outside every reference
     for rx, kind in ((_DOI, "doi"), (_ARXIV, "arxiv")):
@@ -118,10 +128,20 @@ def extract_references(text: str) -> list[Reference]:
             refs.append(_with_span(ref, m.start(), m.end(), text))
             taken.append((m.start(), m.end()))
     for m in _IN_TEXT.finditer(text):
-        if _inside(m.start(), taken) or not (_ET_AL.search(m.group(1)) or "(" in m.group(0)):
+        opened = text[max(0, m.start() - 2) : m.start()].strip()[-1:] in ("(", ";")
+        if _inside(m.start(), taken) or m.group(1).split()[0] in _PROSE:
+            continue
+        if not (_ET_AL.search(m.group(1)) or "(" in m.group(0) or opened):
             continue
         names, et_al = split_authors(m.group(1))
         ref = Reference(authors=tuple(names), year=int(m.group(2)), et_al=et_al, kind="in_text")
+        refs.append(_with_span(ref, m.start(), m.end(), text))
+        taken.append((m.start(), m.end()))
+    for m in _IN_TEXT_NUMBERED.finditer(text):
+        if _inside(m.start(), taken) or m.group(1).split()[0] in _PROSE:
+            continue
+        names, et_al = split_authors(m.group(1))
+        ref = Reference(authors=tuple(names), et_al=et_al, kind="in_text", label=m.group(2))
         refs.append(_with_span(ref, m.start(), m.end(), text))
         taken.append((m.start(), m.end()))
     refs.sort(key=lambda r: r.span.start if r.span else 0)
@@ -141,6 +161,7 @@ def _with_span(ref: Reference, a: int, b: int, text: str) -> Reference:
         span=Span(a, b, "reference"),
         raw=text[a:b],
         kind=ref.kind,
+        label=ref.label,
     )
 
 
@@ -202,9 +223,10 @@ def _starts_new_reference(text: str, cur: list[int], line: str) -> bool:
     if not _looks_like_reference(prev.replace("\n", " ")):
         return False
     head = line.strip()
-    return bool(_YEAR.search(head) or _DOI.search(head)) and _author_first(
-        _strip_identifiers(head)[0]
-    ) is not None
+    return (
+        bool(_YEAR.search(head) or _DOI.search(head))
+        and _author_first(_strip_identifiers(head)[0]) is not None
+    )
 
 
 def _parse_block(block: str) -> list[tuple[int, int, Reference]]:
