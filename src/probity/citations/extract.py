@@ -23,7 +23,7 @@ from probity.types import Span
 
 from ._authorlist import PROSE_WORDS as _PROSE
 from ._authorlist import author_block
-from ._importers import parse_bibtex_entry
+from ._bibtex import parse_bibtex
 from ._norm import normalize_arxiv, normalize_doi, split_authors
 from ._types import Reference
 
@@ -73,7 +73,8 @@ def extract_references(text: str) -> list[Reference]:
     """
     refs: list[Reference] = []
     taken: list[tuple[int, int]] = []
-    # 1. BibTeX entries
+    # 1. BibTeX entries (@string macros defined earlier in the text apply to later entries)
+    strings: dict[str, str] = {}
     for m in _BIB_HEAD.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
@@ -81,12 +82,10 @@ def extract_references(text: str) -> list[Reference]:
         if end < 0:
             continue
         raw = text[m.start() : end]
-        try:
-            rec = parse_bibtex_entry(raw)
-        except ValueError:
+        parsed = [got for _key, got in parse_bibtex(raw, strings) if isinstance(got, dict)]
+        if not parsed:
             continue
-        if rec is None:
-            continue
+        rec = parsed[0]
         authors = tuple(rec["authors"])
         refs.append(
             Reference(
@@ -97,7 +96,7 @@ def extract_references(text: str) -> list[Reference]:
                 doi=normalize_doi(rec["doi"]),
                 arxiv=normalize_arxiv(rec["arxiv"]),
                 url=rec["url"],
-                et_al=_ET_AL.search(raw) is not None or any(a.lower() == "others" for a in authors),
+                et_al=rec["et_al"] or _ET_AL.search(raw) is not None,
                 span=Span(m.start(), end, "reference"),
                 raw=raw,
                 kind="bibtex",
