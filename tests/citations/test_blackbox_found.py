@@ -239,11 +239,11 @@ DANUBE = {
         ("The Danube starts in Germany's Black Forest and reaches the Black Sea.", "supported"),
         ("Budapest and Vienna are cities on the banks of the Danube.", "supported"),
         ("The Rhine flows into the North Sea in the Netherlands.", "supported"),
-        ("The Danube is home to a famous opera festival held every July.", "unsupported"),
+        ("The Danube is home to a famous opera festival held every July.", "no_evidence"),
     ],
 )
 def test_grounding_contradictions_count_against_support(sentence, status):
     from probity.citations import ground
 
     got = ground(sentence, DANUBE).sentences[0]
-    assert got.status == status, (got.status, got.score)
+    assert got.status == status, (got.status, got.support, got.evidence)

@@ -220,7 +220,8 @@ class Passage:
 
 @dataclass(frozen=True)
 class SentenceGrounding:
-    """One answer sentence: ``status`` supported | unsupported | no_evidence, its span, the
+    """One answer sentence: ``status`` supported | contradicted | unsupported | no_evidence,
+    its span, the
     best supporting passages, and ``support`` in [0, 1] (overlap or NLI entailment)."""
 
     span: Span
@@ -228,6 +229,8 @@ class SentenceGrounding:
     status: str
     support: float
     passages: tuple[Passage, ...] = ()
+    #: for ``contradicted``: what differs ("'North Sea' in the claim, 'Black Sea' in the source")
+    evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -236,6 +239,7 @@ class SentenceGrounding:
             "status": self.status,
             "support": round(float(self.support), 4),
             "passages": [p.to_dict() for p in self.passages],
+            "evidence": self.evidence,
         }
 
 

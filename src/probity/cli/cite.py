@@ -349,7 +349,8 @@ def ground_cmd(
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Split ANSWER into sentences and attribute each to the corpus passages that support it:
-    supported, unsupported (related passages, no support) or no_evidence."""
+    supported, contradicted (a passage about the same subject gives another entity, number
+    or date), unsupported (related passages, no support) or no_evidence."""
     from probity.citations import ground
     from probity.cli._output import text_argument
 
@@ -358,7 +359,12 @@ def ground_cmd(
     if json_out:
         print_json(res)
         return
-    colours = {"supported": "green", "unsupported": "red", "no_evidence": "yellow"}
+    colours = {
+        "supported": "green",
+        "contradicted": "red",
+        "unsupported": "red",
+        "no_evidence": "yellow",
+    }
     for s in res.sentences:
         src = f" <- {s.passages[0].doc}" if s.passages and s.status == "supported" else ""
         console.print(
