@@ -247,3 +247,44 @@ def test_grounding_contradictions_count_against_support(sentence, status):
 
     got = ground(sentence, DANUBE).sentences[0]
     assert got.status == status, (got.status, got.support, got.evidence)
+
+
+def test_fail_on_exit_code_and_corrected_bibtex_round_trip(tmp_path, capsys):
+    from probity.citations._sample import SAMPLE_ANSWER
+
+    dbp = tmp_path / "c.db"
+    d = CitationDB(dbp)
+    d.add_records(RECORDS, source="test")
+    d.close()
+    answer = tmp_path / "a.txt"
+    answer.write_text(SAMPLE_ANSWER, encoding="utf-8")
+    base = ["cite", "verify", "--file", str(answer), "--db", str(dbp)]
+    assert main([*base, "--fail-on", "year_mismatch"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--fail-on", "not_found,author_mismatch"]) == 3
+    assert "not_found" in capsys.readouterr().err
+    assert main([*base, "--fail-on", "problems", "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["summary"]["not_found"] == 2
+    assert main([*base, "--fail-on", "nonsense"]) == 2
+    capsys.readouterr()
+    # a wrong year and a truncated author list come back with the database's fields
+    wrong = tmp_path / "wrong.bib"
+    wrong.write_text(
+        "@inproceedings{ho, title={Denoising Diffusion Probabilistic Models},\n"
+        " author={Ho, Jonathan and Jain, Ajay}, year={2019}, booktitle={NeurIPS}}\n"
+        "@article{fake, title={Quantum Gradient Flows for Sparse Transformers},\n"
+        " author={Keller, Martin}, year={2021}, journal={NeurIPS}}\n",
+        encoding="utf-8",
+    )
+    out_bib = tmp_path / "fixed.bib"
+    assert (
+        main(["cite", "verify", "--bib", str(wrong), "--db", str(dbp), "--format", "bibtex"]) == 0
+    )
+    out_bib.write_text(capsys.readouterr().out, encoding="utf-8")
+    fixed = out_bib.read_text(encoding="utf-8")
+    assert "@inproceedings{ho," in fixed and "2020" in fixed and "Pieter Abbeel" in fixed
+    assert "Quantum Gradient Flows" in fixed.split("@comment", 1)[1]  # left out, named
+    # the corrected file, used fresh in a new process, verifies clean
+    r = _run(["cite", "verify", "--bib", str(out_bib), "--db", str(dbp), "--json"])
+    assert r.returncode == 0, r.stderr
+    assert [x["verdict"] for x in json.loads(r.stdout)["references"]] == ["verified"]
