@@ -121,11 +121,31 @@ def render_references(
     except StyleNotFoundError as exc:
         raise InputError(f"unknown CSL style {style!r}") from exc
     csl_style = CitationStylesStyle(path, validate=False)
-    bib = CitationStylesBibliography(csl_style, CiteProcJSON(items), formatter.html)
-    for item in items:
-        bib.register(Citation([CitationItem(item["id"])]))
-    # the bibliography is in the style's order (often alphabetical): map back to input order
+
+    def bibliography(batch: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+        bib = CitationStylesBibliography(csl_style, CiteProcJSON(batch), formatter.html)
+        for item in batch:
+            bib.register(Citation([CitationItem(item["id"])]))
+        entries = [str(e) for e in bib.bibliography()]
+        return list(bib.keys), entries
+
+    keys, entries = bibliography(items)
     out = [""] * len(items)
-    for key, entry in zip(bib.keys, bib.bibliography(), strict=True):
-        out[int(key[1:])] = _to_text(str(entry), markup)
+    if len(keys) == len(entries):
+        # the bibliography is in the style's order (often alphabetical): back to input order
+        for key, entry in zip(keys, entries, strict=True):
+            out[int(key[1:])] = _to_text(entry, markup)
+        return out
+    # citeproc-py drops some items (a conference paper without a venue in Chicago notes):
+    # render one by one, as a generic article when the specific type renders nothing
+    for i, item in enumerate(items):
+        rendered = bibliography([item])[1]
+        for fallback in ("article", "book"):
+            if rendered:
+                break
+            rendered = bibliography([{**item, "type": fallback}])[1]
+        if not rendered:
+            raise InputError(f"CSL style {style!r} renders nothing for {item['title']!r}")
+        text = _to_text(rendered[0], markup)
+        out[i] = re.sub(r"^\[1\]|^1\.", lambda m: m.group(0).replace("1", str(i + 1)), text)
     return out

@@ -566,15 +566,23 @@ def _abbrev(name: str) -> str:
     return " ".join(p[0] + "." for p in parts[:-1]) + " " + parts[-1]
 
 
-def calibrate(db: CitationDB, n: int = 600, seed: int = 0) -> dict[str, Any]:
-    """Fit the Platt parameters of each verdict group on :func:`synthetic_cases` and store
-    them in the database. A verdict is *right* when ``verified`` is given to a genuine
-    citation or a problem verdict to a corrupted one. Returns the fitted parameters and the
-    Brier score before and after."""
+def calibrate(
+    db: CitationDB,
+    n: int = 600,
+    seed: int = 0,
+    *,
+    cases: Sequence[tuple[Reference, bool]] | None = None,
+) -> dict[str, Any]:
+    """Fit the Platt parameters of each verdict group and store them in the database.
+
+    The fit uses ``cases`` (``(reference, is_genuine)`` pairs a user labelled, e.g. a held-out
+    split of their own checked bibliography) or, by default, :func:`synthetic_cases`. A
+    verdict is *right* when ``verified`` is given to a genuine citation or a problem verdict
+    to a corrupted one. Returns the fitted parameters and the Brier score before and after."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    cases = synthetic_cases(db, n, seed)
+    cases = list(cases) if cases is not None else synthetic_cases(db, n, seed)
     v = Verifier(db)
     groups: dict[str, list[tuple[float, int, float]]] = {}
     for ref, genuine in cases:
