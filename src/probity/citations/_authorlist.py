@@ -43,8 +43,9 @@ _FOLLOW = r"(?=\s*(?:[,;&:(.]|\band\b|[“\"«]|\*et|\bet\b|$))"
 _NAME = {
     # "Vaswani, A." / "Le, Q. V." / "Chang, M.-W."
     "last_init": rf"{_SURNAME},\s*{_INITS}",
-    # "A. Vaswani" / "Aidan N. Gomez" / "H. Brendan McMahan" / "Laurens van der Maaten"
-    "given_last": rf"(?:{_GIVEN}|{_INITS})(?:\s(?:{_GIVEN}|{_INITS}))*\s{_SURNAME}{_FOLLOW}",
+    # "A. Vaswani" / "Aidan N. Gomez" / "H. Brendan McMahan" / "Laurens van der Maaten" /
+    # "Blaise Agüera y Arcas"
+    "given_last": rf"(?:{_GIVEN}|{_INITS})(?:\s(?:{_GIVEN}|{_INITS}|y|e|i))*\s{_SURNAME}{_FOLLOW}",
     # "Gomez AN" / "Chang M-W" (Vancouver, AMA)
     "vancouver": rf"{_SURNAME}\s{_VINITS}(?=[,.;:]|\s(?:et\b|and\b|&))",
     # "Kirsch, Andreas" (the inverted first name of Chicago and MLA)

@@ -89,6 +89,8 @@ def entry_to_record(etype: str, key: str, fields: dict[str, Any]) -> dict[str, A
         names = bibtex_names(authors)
     else:
         names = [n for n in (_name(a) for a in authors) if n]
+    et_al = any(n.lower() == "others" for n in names)
+    names = [n for n in names if n.lower() != "others"]  # "and others" is BibTeX's "et al."
     text = {
         k: _decode(str(v))
         for k, v in fields.items()
@@ -113,7 +115,7 @@ def entry_to_record(etype: str, key: str, fields: dict[str, Any]) -> dict[str, A
         "doi": text.get("doi") or None,
         "arxiv": arxiv or None,
         "url": text.get("url") or None,
-        "et_al": any(n.lower() == "others" for n in names),
+        "et_al": et_al,
     }
 
 

@@ -63,7 +63,15 @@ def record_to_csl(record: Mapping[str, Any] | Record, item_id: str) -> dict[str,
     venue = rec.get("venue") or ""
     item: dict[str, Any] = {
         "id": item_id,
-        "type": "article-journal" if _JOURNAL_WORDS.search(venue) else "paper-conference",
+        # without a venue a record is a generic "article": citeproc-py renders an empty
+        # conference paper as "Edition." (Chicago) or a dangling "In" (ACL)
+        "type": (
+            "article-journal"
+            if _JOURNAL_WORDS.search(venue)
+            else "paper-conference"
+            if venue
+            else "article"
+        ),
         "title": rec.get("title") or "",
         "author": [_name(a) for a in rec.get("authors") or ()],
     }

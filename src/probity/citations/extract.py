@@ -339,6 +339,10 @@ def _author_first(work: str) -> tuple[str, tuple[str, ...], bool, int | None, st
         e = _TITLE_END.search(tail)
         cut = e.start() if e else len(tail)
         title, rest = tail[:cut], tail[cut:]
+    trailing_year = re.search(r"\s+((?:19|20)\d{2})[a-z]?$", title)
+    if trailing_year:  # Vancouver without a venue: "Title 2023."
+        rest = trailing_year.group(1) + " " + rest
+        title = title[: trailing_year.start()]
     title = _clean_title(title)
     if len(title) < 4 or not re.search(r"[^\W\d_]{2}", title) or title[0].islower():
         return None  # titles start with a capital: "(2020) showed, the ..." is prose
@@ -489,7 +493,8 @@ def _clean_title(t: str) -> str:
 
 def _venue(rest: str) -> str | None:
     r = re.sub(
-        r"\[[^\]]*\]|\*|\bhttps?://\S*|\b(?:Published online|ahead of print|in press|forthcoming)\b",
+        r"\[[^\]]*\]|\*|\bhttps?://\S*|\b(?:Published online|ahead of print|in press|forthcoming"
+        r"|Preprint(?: at)?|Edition)\b",
         " ",
         rest,
         flags=re.I,
