@@ -155,5 +155,6 @@ def render_references(
         if not rendered:
             raise InputError(f"CSL style {style!r} renders nothing for {item['title']!r}")
         text = _to_text(rendered[0], markup)
-        out[i] = re.sub(r"^\[1\]|^1\.", lambda m: m.group(0).replace("1", str(i + 1)), text)
+        number = str(i + 1)
+        out[i] = re.sub(r"^(\[?)1([\].])", rf"\g<1>{number}\g<2>", text)
     return out
