@@ -388,6 +388,52 @@ def reliability_plot(rel: list, path: Path) -> None:
     plt.close(fig)
 
 
+# ---- grounding: a hand-labelled set ---------------------------------------------------------
+
+GROUNDING_SET = ROOT / "bench" / "data" / "grounding_labelled.json"
+
+
+def grounding_benchmark() -> dict:
+    """Accuracy per class on the hand-written set (paraphrased counts as supported; an
+    ``unsupported`` or ``no_evidence`` answer is right for an unsupported sentence). Peer: the
+    rapidfuzz token-set ratio of the sentence against its best passage (>= 80 = supported),
+    which is how a plain "is it in the source" check works; it has no contradicted class."""
+    from rapidfuzz import fuzz
+
+    from probity.citations import PassageIndex, ground
+
+    data = json.loads(GROUNDING_SET.read_text(encoding="utf-8"))
+    index = PassageIndex(data["corpus"])
+    want_of = {"supported": "supported", "paraphrased": "supported"}
+    per: dict[str, list[tuple[int, int]]] = {}
+    confusion: dict[tuple[str, str], int] = {}
+    for sentence, label in data["sentences"]:
+        got = ground(sentence, index).sentences[0].status
+        got = "unsupported" if got == "no_evidence" else got
+        want = want_of.get(label, label)
+        best = max((fuzz.token_set_ratio(sentence, t) for t in index.texts), default=0.0)
+        peer = "supported" if best >= 80 else "unsupported"
+        per.setdefault(label, []).append((int(got == want), int(peer == want)))
+        confusion[(label, got)] = confusion.get((label, got), 0) + 1
+    return {"per": per, "confusion": confusion, "n": len(data["sentences"])}
+
+
+def _grounding_table(g: dict) -> str:
+    lines = ["| grounding class | n | accuracy ours | accuracy peer |", "|---|---|---|---|"]
+    for label in ("supported", "paraphrased", "contradicted", "unsupported"):
+        rows = g["per"].get(label, [])
+        lines.append(
+            f"| {label} | {len(rows)} | {np.mean([r[0] for r in rows]):.3f} "
+            f"| {np.mean([r[1] for r in rows]):.3f} |"
+        )
+    allr = [r for rows in g["per"].values() for r in rows]
+    lines.append(
+        f"| all | {len(allr)} | {np.mean([r[0] for r in allr]):.3f} "
+        f"| {np.mean([r[1] for r in allr]):.3f} |"
+    )
+    return "\n".join(lines)
+
+
 # ---- 1. detection ---------------------------------------------------------------------------
 
 
@@ -778,6 +824,16 @@ def main() -> None:
             )
     else:
         print(f"note: {SHARED} not found; the styles benchmark needs the HALLMARK data")
+    g = grounding_benchmark()
+    g_table = _grounding_table(g)
+    print(g_table)
+    print(
+        "grounding confusion (label -> status): "
+        + ", ".join(f"{a}->{b}: {n}" for (a, b), n in sorted(g["confusion"].items()))
+    )
+    if args.out:
+        with args.out.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n{g_table}\n")
     if not args.all:
         return
     n = args.records or (20_000 if args.quick else 200_000)

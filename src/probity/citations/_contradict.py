@@ -8,9 +8,10 @@ the passages about the same subject:
   the passage contradicts it when the passage names another entity of the same kind (same
   head word: "North Sea" vs "Black Sea") or in the same slot (same two words before it: "rises
   in the Swiss Alps" vs "rises in the Black Forest");
-* **numbers and dates**: a claim number missing from the passage contradicts it when the
-  passage gives another number with the same unit or the same word before it ("1,230
-  kilometres" vs "2,850 kilometres", "in 1996" vs "in 1997").
+* **numbers and dates** (digits or number words): a claim number missing from the passage
+  contradicts it when the passage gives another number with the same unit or the same two
+  words before it ("1,230 kilometres" vs "2,850 kilometres", "opened in 1965" vs "opened in
+  1971").
 
 Only passages that mention the claim's subject (its first entity) are compared, so a passage
 about another river never contradicts a sentence about the Danube. Hand-written because the
@@ -69,13 +70,67 @@ _LEAD = frozenset(
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d{3})*(?:\.\d+)?(?![\w])")
 _WORD = re.compile(r"[\w'’-]+")
 _ARTICLES = frozenset({"the", "a", "an"})
+_FUNCTION = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "of",
+        "and",
+        "or",
+        "to",
+        "by",
+        "for",
+        "from",
+        "with",
+        "as",
+        "is",
+        "was",
+        "are",
+        "were",
+        "than",
+        "into",
+    ]
+)
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
 _CLAUSE = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+|\s+(?:but|whereas)\s+")
 
 
 @dataclass(frozen=True)
 class Facts:
     entities: tuple[tuple[str, tuple[str, ...], int], ...]  # (entity, 2 words before, start)
-    numbers: tuple[tuple[str, str, str], ...]  # (value, word before, word after)
+    numbers: tuple[tuple[str, tuple[str, ...], str], ...]  # (value, 2 words before, unit)
 
 
 def _clean_entity(e: str) -> str:
@@ -105,15 +160,19 @@ def facts(text: str) -> Facts:
             offset += len(part) + 1
     nums = []
     for m in _NUMBER.finditer(text):
-        before = _WORD.findall(text[: m.start()])
         after = _WORD.findall(text[m.end() :])
+        unit = after[0].lower() if after else ""
         nums.append(
             (
                 m.group(0).replace(",", ""),
-                before[-1].lower() if before else "",
-                after[0].lower() if after else "",
+                _before(text, m.start()),
+                "" if unit in _FUNCTION else unit,
             )
         )
+    for m in _NUMBER_WORD.finditer(text):
+        after = _WORD.findall(text[m.end() :])
+        unit = after[0].lower() if after else ""
+        nums.append((str(_NUMBER_WORDS[m.group(0).lower()]), _before(text, m.start()), unit))
     return Facts(tuple(ents), tuple(nums))
 
 
@@ -131,8 +190,9 @@ def _mentions(passage: str, entity: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(entity) + r"(?!\w)", passage, re.I) is not None
 
 
-def entity_coverage(sentence: str, passage: str) -> float | None:
-    """Share of the sentence's entities and numbers the passage states (None: it has none)."""
+def entity_coverage(sentence: str, passage: str) -> tuple[float, int] | None:
+    """Share of the sentence's entities and numbers the passage states, and how many the
+    sentence has (None: it has none)."""
     f = facts(sentence)
     items = [e for e, _, _ in f.entities] + [v for v, _, _ in f.numbers]
     if not items:
@@ -140,7 +200,7 @@ def entity_coverage(sentence: str, passage: str) -> float | None:
     pnums = {v for v, _, _ in facts(passage).numbers}
     hit = sum(1 for e, _, _ in f.entities if _mentions(passage, e))
     hit += sum(1 for v, _, _ in f.numbers if v in pnums)
-    return hit / len(items)
+    return hit / len(items), len(items)
 
 
 def contradiction(claim: str, passage: str, subject: str | None) -> str | None:
@@ -163,11 +223,12 @@ def contradiction(claim: str, passage: str, subject: str | None) -> str | None:
             if len(ctx) == 2 and ctx == octx:
                 return f"'{' '.join(ctx)} {ent}' in the claim, '{' '.join(octx)} {other}' in the source"
     p_values = {v for v, _, _ in pf.numbers}
-    for value, before, after in cf.numbers:
+    for value, before, unit in cf.numbers:
         if value in p_values:
             continue
-        for pv, pb, pa in pf.numbers:
-            if (after and after == pa) or (before and before == pb and not before.isdigit()):
+        for pv, pb, pu in pf.numbers:
+            # the same unit ("kilometres") or the same two words before ("opened in")
+            if (unit and unit == pu) or (len(before) == 2 and before == pb):
                 return f"{value} in the claim, {pv} in the source"
     return None
 

@@ -11,8 +11,9 @@
    where grounded-looking answers go wrong); or, when an NLI model is given, the model's
    entailment probability with the passage as premise and the sentence as hypothesis. Only the
    passage is truncated to fit the model (``truncation="only_first"``): the claim never is.
-   A sentence whose every entity and number the passage states scores at least
-   ``0.5 * unigram recall + 0.5`` (a faithful paraphrase keeps the facts, not the word pairs).
+   A sentence whose entities and numbers (two or more) the passage all states, with unigram
+   recall >= 0.6, scores at least ``0.5 * unigram recall + 0.5`` (a faithful paraphrase keeps
+   the facts, not the word pairs).
 4. ``contradicted`` when a claim of the sentence (clauses split at ``;``, ``, and``, ``but``)
    names an entity, number or date that a passage about the same subject states otherwise
    (:mod:`probity.citations._contradict`); this is checked before support, with or without NLI;
@@ -229,8 +230,9 @@ def overlap_support(sentence: str, passage: str) -> tuple[float, float]:
     bi = sum(1 for x in sb if x in pb) / len(sb) if sb else uni
     support = 0.5 * uni + 0.5 * bi
     cover = entity_coverage(sentence, passage)
-    if cover is not None and cover == 1.0:
-        # a paraphrase keeps the facts (every entity and number) but not the word pairs
+    if cover is not None and cover[0] == 1.0 and cover[1] >= 2 and uni >= 0.6:
+        # a paraphrase keeps the facts (every entity and number, at least two) and most
+        # words, but not the word pairs
         support = max(support, 0.5 * uni + 0.5)
     nums_s = set(_NUM.findall(sentence))
     if nums_s and not nums_s <= set(_NUM.findall(passage)):
