@@ -288,3 +288,16 @@ def test_fail_on_exit_code_and_corrected_bibtex_round_trip(tmp_path, capsys):
     r = _run(["cite", "verify", "--bib", str(out_bib), "--db", str(dbp), "--json"])
     assert r.returncode == 0, r.stderr
     assert [x["verdict"] for x in json.loads(r.stdout)["references"]] == ["verified"]
+
+
+@pytest.mark.parametrize("head", ["References", "## References", "**Bibliography**", "Sources:"])
+def test_reference_list_heading_is_not_part_of_the_first_entry(head, db):
+    text = (
+        "Encoders are weaker (Chiang et al., 2023).\n\n"
+        f"{head}\n"
+        "David Chiang, Peter Cholak and Anand Pillay. 2023. Tighter Bounds on the "
+        "Expressivity of Transformer Encoders. In ICML.\n"
+    )
+    entry = _one(text)
+    assert entry.authors[0] == "David Chiang"
+    assert [v.verdict for v in verify_references(text, db)] == ["verified", "verified"]

@@ -19,8 +19,7 @@ from typing import IO, Any
 from probity.errors import InputError
 from probity.io import open_binary
 
-from ._bibtex import entry_to_record, iter_bibtex
-from ._norm import split_authors
+from ._bibtex import bibtex_names, entry_to_record, iter_bibtex
 from ._utf8 import decode_utf8
 
 Entry = tuple[int, dict[str, Any] | None, str]
@@ -140,7 +139,7 @@ def jsonl_to_record(obj: dict[str, Any]) -> dict[str, Any]:
         return csl_to_record(obj)
     authors = obj.get("authors", obj.get("author", []))
     if isinstance(authors, str):
-        authors, _ = split_authors(authors)
+        authors = bibtex_names(authors)  # "Kirsch, Andreas" is one person, as in BibTeX
     return {
         "key": str(obj.get("key") or obj.get("id") or ""),
         "title": obj.get("title") or "",

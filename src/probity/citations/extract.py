@@ -53,6 +53,11 @@ _IN_TEXT = re.compile(
     r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)"
     r",?\s+\(?((?:19|20)\d{2})[a-z]?\)?"
 )
+_HEADING = re.compile(
+    r"^[ \t#*]*(?:references?|bibliography|works cited|sources|literature( cited)?|citations"
+    r"|further reading|reading list)[ \t*]*:?[ \t]*$",
+    re.I,
+)
 _IN_TEXT_NUMBERED = re.compile(
     r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)[ \t]+\[(\d{1,4})\]"
 )
@@ -189,7 +194,7 @@ def _blocks(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
     for line in text.splitlines(keepends=True):
         a, b = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
-        if _inside(a, taken) or not line.strip():
+        if _inside(a, taken) or not line.strip() or _HEADING.match(line):
             if cur:
                 blocks.append((cur[0], cur[1]))
             cur = None
@@ -217,6 +222,9 @@ def _starts_new_reference(text: str, cur: list[int], line: str) -> bool:
     if line[:1].isspace():
         return False
     prev = text[cur[0] : cur[1]].rstrip()
+    if prev.endswith(":") and "\n" not in prev:
+        # a lead-in line ("Here are the papers you asked for:") ends before the list
+        return _author_first(_strip_identifiers(line.strip())[0]) is not None
     if not prev or not (prev[-1] in ".)]" or _URL.search(prev[-60:]) or _DOI.search(prev[-60:])):
         return False
     if not _looks_like_reference(prev.replace("\n", " ")):
