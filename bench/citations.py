@@ -230,6 +230,20 @@ def _style_texts(style: str, recs: list[dict], rng: random.Random, per_text: int
     return out
 
 
+def _hallmark_db(rows: list[dict]) -> tuple[CitationDB, Path]:
+    """The database as built today: HALLMARK's raw valid entries plus the VALID records of
+    the split (a real paper is in DBLP); hallucinated records never go in."""
+    tmp = Path(tempfile.mkdtemp(prefix="probity-cite-bench-"))
+    valid = tmp / "valid.jsonl"
+    valid.write_text(
+        "".join(json.dumps(r) + "\n" for r in rows if r["label"] == "VALID"), encoding="utf-8"
+    )
+    db = CitationDB(tmp / "hallmark.db")
+    db.import_file(SHARED / "hallmark-raw-valid_entries.jsonl")
+    db.import_file(valid)
+    return db, tmp
+
+
 def styles_benchmark(quick: bool, seed: int, per_style: int | None) -> dict:
     """Per style: F1, FPR, MCC and recall per hallucination type, ours and the rapidfuzz
     title + year + first-author matcher, on the same extracted references."""
@@ -243,19 +257,11 @@ def styles_benchmark(quick: bool, seed: int, per_style: int | None) -> dict:
     ]
     rng0 = random.Random(seed)
     rng0.shuffle(rows)
-    n = per_style or (120 if quick else 240)
-    tmp = Path(tempfile.mkdtemp(prefix="probity-cite-styles-"))
-    valid = tmp / "valid.jsonl"
-    valid.write_text(
-        "".join(json.dumps(r) + "\n" for r in rows if r["label"] == "VALID"), encoding="utf-8"
-    )
-    db = CitationDB(tmp / "hallmark.db")
-    db.import_file(SHARED / "hallmark-raw-valid_entries.jsonl")
-    db.import_file(valid)
+    n = per_style or (60 if quick else 160)
+    db, tmp = _hallmark_db(rows)
     # calibration is fitted on the first half of the records (held out from the evaluation)
     half = len(rows) // 2
     fit_rows, eval_rows = rows[:half], rows[half:]
-    recs_all = [jsonl_to_record(r) for r in rows]
     db_recs = db.list(limit=10**7)
     titles = [title_norm(r.title) for r in db_recs]
 
@@ -350,7 +356,6 @@ def styles_benchmark(quick: bool, seed: int, per_style: int | None) -> dict:
         if (bins == b).any()
     ]
     ece = sum(abs(c - a) * k for _mid, c, a, k in rel) / max(len(conf), 1)
-    del recs_all
     return {"styles": per_style, "ece": float(ece), "reliability": rel, "calibration": cal}
 
 
@@ -448,14 +453,7 @@ def detection(quick: bool, seed: int) -> dict:
         rng0 = random.Random(seed)
         rng0.shuffle(rows)
         rows = rows[:300]
-    tmp = Path(tempfile.mkdtemp(prefix="probity-cite-bench-"))
-    valid = tmp / "valid.jsonl"
-    valid.write_text(
-        "".join(json.dumps(r) + "\n" for r in rows if r["label"] == "VALID"), encoding="utf-8"
-    )
-    db = CitationDB(tmp / "hallmark.db")
-    db.import_file(SHARED / "hallmark-raw-valid_entries.jsonl")
-    db.import_file(valid)
+    db, tmp = _hallmark_db(rows)
     cal = calibrate(db, n=400 if quick else 1000, seed=seed)
     verifier = Verifier(db)
     titles = [title_norm(r.title) for r in db.list(limit=10**7)]
@@ -502,19 +500,6 @@ def detection(quick: bool, seed: int) -> dict:
     db.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
-    def prf(pred):
-        p, y = np.array(pred), np.array(labels)
-        tp, fp = int((p & y).sum()), int((p & ~y).sum())
-        fn, tn = int((~p & y).sum()), int((~p & ~y).sum())
-        prec = tp / max(tp + fp, 1)
-        rec_ = tp / max(tp + fn, 1)
-        return {
-            "precision": prec,
-            "recall": rec_,
-            "f1": 2 * prec * rec_ / max(prec + rec_, 1e-9),
-            "fpr": fp / max(fp + tn, 1),
-        }
-
     conf, right = np.array(confs), np.array(rights)
     bins = np.minimum((conf * 10).astype(int), 9)
     ece = sum(
@@ -523,8 +508,8 @@ def detection(quick: bool, seed: int) -> dict:
         if (bins == b).any()
     ) / max(len(conf), 1)
     return {
-        "ours": prf(ours),
-        "peer": prf(peer),
+        "ours": _prf(ours, labels),
+        "peer": _prf(peer, labels),
         "per_type": per_type,
         "n": len(rows),
         "survived": survived,
@@ -796,7 +781,7 @@ def main() -> None:
         help="also run the HALLMARK re-rendering, lookup-speed and extraction sections (minutes)",
     )
     ap.add_argument(
-        "--per-style", type=int, default=None, help="records per style (default 240; --quick 120)"
+        "--per-style", type=int, default=None, help="records per style (default 160; --quick 60)"
     )
     args = ap.parse_args()
     if SHARED.exists():

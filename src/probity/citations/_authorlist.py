@@ -35,7 +35,8 @@ _SURNAME = (
     rf"(?:-[{_UP}{_LOW}][{_LOW}{_UP}'’]+)*"
 )
 _INITS = rf"[{_UP}]\.(?:\s?-?[{_UP}]\.)*"
-_GIVEN = rf"[{_UP}][{_LOW}]+(?:-[{_UP}]?[{_LOW}]+)?"
+# "Ming-Wei", "MohammadTaghi"; a bare initial "J" inside a name ("Peter J Barclay")
+_GIVEN = rf"[{_UP}][{_LOW}]+(?:[{_UP}][{_LOW}]+)?(?:-[{_UP}]?[{_LOW}]+)?"
 _VINITS = rf"[{_UP}]{{1,3}}(?:-[{_UP}])?"
 _CJK_NAME = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]{2,4}"
 
@@ -45,7 +46,9 @@ _NAME = {
     "last_init": rf"{_SURNAME},\s*{_INITS}",
     # "A. Vaswani" / "Aidan N. Gomez" / "H. Brendan McMahan" / "Laurens van der Maaten" /
     # "Blaise Agüera y Arcas"
-    "given_last": rf"(?:{_GIVEN}|{_INITS})(?:\s(?:{_GIVEN}|{_INITS}|y|e|i))*\s{_SURNAME}{_FOLLOW}",
+    "given_last": (
+        rf"(?:{_GIVEN}|{_INITS})(?:\s(?:{_GIVEN}|{_INITS}|[{_UP}](?=\s)|y|e|i))*\s{_SURNAME}{_FOLLOW}"
+    ),
     # "Gomez AN" / "Chang M-W" (Vancouver, AMA)
     "vancouver": rf"{_SURNAME}\s{_VINITS}(?=[,.;:]|\s(?:et\b|and\b|&))",
     # "Kirsch, Andreas" (the inverted first name of Chicago and MLA)

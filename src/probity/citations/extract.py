@@ -325,7 +325,8 @@ def _strip_identifiers(s: str) -> tuple[str, str | None, str | None, str | None]
 _TITLE_QUOTED = re.compile(r"[\"“«„]([^\"“”«»„]{4,400}?)[,.]?[\"”»“]")
 _TITLE_EMPH = re.compile(r"(\*\*?|_)([^*_]{4,400}?)\1(?!\w)")
 _TITLE_END = re.compile(
-    r"(?<=[?!])\s+|\.\s+|\.$|,\s+(?=in\s)|\s+In:?\s|\s*\((?:19|20)\d{2}[a-z]?\)|$"
+    r"\.\s+|\.$|,\s+(?=in\s)|\s+In:?\s"
+    r"|\s*\((?:19|20)\d{2}[a-z]?\)|$"
 )
 
 
@@ -347,6 +348,11 @@ def _author_first(work: str) -> tuple[str, tuple[str, ...], bool, int | None, st
         e = _TITLE_END.search(tail)
         cut = e.start() if e else len(tail)
         title, rest = tail[:cut], tail[cut:]
+        # "?" and "!" end a title only when nothing but the venue follows ("Is X? ICML
+        # 2021."); before a subtitle they are part of it ("Power up! Robust ...")
+        ask = list(re.finditer(r"[?!]\s+", title))
+        if ask and not rest.strip(" .") and len(title[ask[-1].end() :].split()) <= 4:
+            title, rest = title[: ask[-1].start() + 1], title[ask[-1].end() :] + rest
     trailing_year = re.search(r"\s+((?:19|20)\d{2})[a-z]?$", title)
     if trailing_year:  # Vancouver without a venue: "Title 2023."
         rest = trailing_year.group(1) + " " + rest
@@ -502,7 +508,7 @@ def _clean_title(t: str) -> str:
 def _venue(rest: str) -> str | None:
     r = re.sub(
         r"\[[^\]]*\]|\*|\bhttps?://\S*|\b(?:Published online|ahead of print|in press|forthcoming"
-        r"|Preprint(?: at)?|Edition)\b",
+        r"|Preprint(?: at| posted online)?|posted online|Edition)\b",
         " ",
         rest,
         flags=re.I,
