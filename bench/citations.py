@@ -929,10 +929,11 @@ def main() -> None:
         )
     if args.out:
         cmd = "python bench/citations.py " + " ".join(sys.argv[1:])
-        args.out.write_text(
-            f"# Citations benchmark\n\nCommand: `{cmd}`\n\n{table}\n\n{machine}\n\n{peer_note}\n",
-            encoding="utf-8",
-        )
+        with args.out.open("a", encoding="utf-8") as fh:  # after the styles table
+            fh.write(
+                f"\n## HALLMARK re-rendering, speed, extraction (--all)\n\n{table}\n\n"
+                f"{machine}\n\n{peer_note}\n"
+            )
 
 
 if __name__ == "__main__":
