@@ -94,6 +94,18 @@ def verify(
     db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
     fail_on: Annotated[str | None, typer.Option("--fail-on", help=_FAIL_HELP)] = None,
     fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "table",
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Look up references the local database lacks in Crossref and OpenAlex "
+            "(off by default; responses cached in the Probity home; a reference found online "
+            "says so in its evidence).",
+        ),
+    ] = False,
+    mailto: Annotated[
+        str | None, typer.Option("--mailto", help="E-mail for Crossref's polite pool (--online).")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Extract every reference from TEXT (or --file, or a --bib file) and verify it against the
@@ -123,6 +135,14 @@ def verify(
         warnings.simplefilter("always")
         verdicts, malformed = _verify(text, file, bib, db)
     _warnings_to_stderr(caught)
+    if online:
+        from probity.citations.online import OnlineResolver, resolve_online
+
+        resolver = OnlineResolver(mailto=mailto)
+        try:
+            verdicts = resolve_online(verdicts, resolver)
+        finally:
+            resolver.close()
     if fmt == "bibtex":
         from probity.citations.bibtex_out import corrected_bibtex
 
