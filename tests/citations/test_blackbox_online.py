@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from citation_papers import RECORDS
 
 from probity.citations import CitationDB, verify_references
 from probity.citations.online import OnlineResolver, resolve_online
 from probity.cli import main
 from probity.errors import InputError
-
-from citation_papers import RECORDS
 
 MISSING = {
     "title": "Attention Is Not Explanation",
@@ -31,7 +31,7 @@ TEXT = (
 
 
 class _Fake(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
     fail = False
 
     def log_message(self, *args):  # quiet
