@@ -356,7 +356,17 @@ def styles_benchmark(quick: bool, seed: int, per_style: int | None) -> dict:
         if (bins == b).any()
     ]
     ece = sum(abs(c - a) * k for _mid, c, a, k in rel) / max(len(conf), 1)
-    return {"styles": per_style, "ece": float(ece), "reliability": rel, "calibration": cal}
+    from sklearn.metrics import roc_auc_score
+
+    # does confidence rank? AUROC of confidence for "the verdict is right"
+    auroc = float(roc_auc_score(right, conf)) if len(set(right.tolist())) == 2 else float("nan")
+    return {
+        "styles": per_style,
+        "ece": float(ece),
+        "auroc": auroc,
+        "reliability": rel,
+        "calibration": cal,
+    }
 
 
 def _prf(pred: list[bool], labels: list[bool]) -> dict:
@@ -793,7 +803,8 @@ def main() -> None:
         plot.parent.mkdir(parents=True, exist_ok=True)
         reliability_plot(st["reliability"], plot)
         print(
-            f"confidence ECE on the held-out half (10 bins): {st['ece']:.3f}; "
+            f"confidence ECE on the held-out half (10 bins): {st['ece']:.3f}, AUROC of "
+            f"confidence for a right verdict {st['auroc']:.3f}; "
             f"reliability plot: {plot.relative_to(ROOT)}; calibration fitted on "
             f"{st['calibration']['cases']} styled references of the other half "
             f"(Brier {st['calibration']['brier_before']:.3f} -> "
@@ -803,7 +814,8 @@ def main() -> None:
             cmd = "python bench/citations.py " + " ".join(sys.argv[1:])
             args.out.write_text(
                 f"# Citations benchmark (styles)\n\nCommand: `{cmd}`\n\n{style_table}\n\n"
-                f"Confidence ECE (held-out, 10 bins): {st['ece']:.3f}\n\n"
+                f"Confidence ECE (held-out, 10 bins): {st['ece']:.3f}; AUROC of confidence "
+                f"for a right verdict: {st['auroc']:.3f}\n\n"
                 f"![reliability](citations_reliability.png)\n",
                 encoding="utf-8",
             )
