@@ -16,11 +16,8 @@ from probity.errors import InputError
 
 
 @pytest.fixture()
-def db(tmp_path):
-    d = CitationDB(tmp_path / "c.db")
-    d.add_records(RECORDS, source="test")
-    yield d
-    d.close()
+def db(papers_db):
+    return papers_db
 
 
 def _one(text: str):

@@ -10,9 +10,8 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from citation_papers import RECORDS
 
-from probity.citations import CitationDB, verify_references
+from probity.citations import verify_references
 from probity.citations.online import OnlineResolver, resolve_online
 from probity.cli import main
 from probity.errors import InputError
@@ -84,11 +83,8 @@ def server():
 
 
 @pytest.fixture()
-def db(tmp_path):
-    d = CitationDB(tmp_path / "c.db")
-    d.add_records(RECORDS, source="test")
-    yield d
-    d.close()
+def db(papers_db):
+    return papers_db
 
 
 def test_offline_by_default_and_online_verifies_only_what_exists(server, db, tmp_path):
