@@ -298,3 +298,43 @@ def test_reference_list_heading_is_not_part_of_the_first_entry(head, db):
     entry = _one(text)
     assert entry.authors[0] == "David Chiang"
     assert [v.verdict for v in verify_references(text, db)] == ["verified", "verified"]
+
+
+def test_confidence_is_fitted_on_user_labels_and_used_fresh(tmp_path):
+    """The confidence a user sorts by comes from labelled held-out cases: a lab whose
+    bibliographies list first authors only (no "et al.") and call them genuine fits on half of
+    its papers; on the other half, in a freshly opened database, author_mismatch verdicts then
+    carry low confidence while verified ones stay high."""
+    from probity.citations import Reference, calibrate
+
+    path = tmp_path / "lab.db"
+    d = CitationDB(path)
+    d.add_records(RECORDS, source="lab")
+    multi = [r for r in RECORDS if len(r["authors"]) >= 3]
+    fit, held_out = multi[::2], multi[1::2]
+
+    def cases(recs):
+        out = []
+        for r in recs:
+            full = Reference(
+                title=str(r["title"]), authors=tuple(r["authors"]), year=int(r["year"])
+            )
+            first_only = Reference(
+                title=str(r["title"]), authors=tuple(r["authors"][:1]), year=int(r["year"])
+            )
+            out += [(full, True), (first_only, True)]
+        return out
+
+    before = [v.confidence for v in verify_references([c for c, _ in cases(held_out)], d)]
+    calibrate(d, cases=cases(fit))
+    d.close()
+    fresh = CitationDB(path)
+    after = verify_references([c for c, _ in cases(held_out)], fresh)
+    fresh.close()
+    mismatch = [v.confidence for v in after if v.verdict == "author_mismatch"]
+    verified = [v.confidence for v in after if v.verdict == "verified"]
+    assert mismatch and verified
+    assert max(mismatch) < 0.5 < min(verified)
+    assert max(mismatch) < min(
+        b for b, v in zip(before, after, strict=True) if v.verdict == "author_mismatch"
+    )
