@@ -338,3 +338,25 @@ def test_confidence_is_fitted_on_user_labels_and_used_fresh(tmp_path):
     assert max(mismatch) < min(
         b for b, v in zip(before, after, strict=True) if v.verdict == "author_mismatch"
     )
+
+
+def test_unknown_doi_prefix_counts_only_on_a_database_of_real_size(tmp_path):
+    text = (
+        "David Chiang, Peter Cholak and Anand Pillay. 2023. Tighter Bounds on the "
+        "Expressivity of Transformer Encoders. In ICML. https://doi.org/10.66660/jour/5125162"
+    )
+    big = CitationDB(tmp_path / "big.db")
+    filler = [
+        {
+            "title": f"Filler paper number {i} on topic {i}",
+            "authors": [f"A. Author{i}"],
+            "year": 2000 + i % 20,
+            "venue": "Journal of Fillers",
+            "doi": f"10.{2000 + i}/f.{i}",
+        }
+        for i in range(30)
+    ]
+    big.add_records([*RECORDS, *filler], source="big")
+    v = verify_references(text, big)[0]
+    big.close()
+    assert v.verdict == "bad_identifier" and "prefix 10.66660" in v.evidence[0]

@@ -261,10 +261,12 @@ class Verifier:
             elif (
                 not self.db.doi_prefix_known(doi)
                 and not (arxiv and arx_rec is not None)
-                and not (same and best is not None)
+                and (not (same and best is not None) or self.db.doi_prefix_count() >= _PREFIXES)
             ):
-                # an unknown prefix counts against a DOI only when nothing else identifies the
-                # paper: on a small database most real DOIs have a prefix it has never seen
+                # an unknown prefix counts against a DOI when nothing else identifies the
+                # paper, or when the database knows enough registrants (_PREFIXES) for an
+                # unseen one to be suspect: on a small personal database most real DOIs have
+                # a prefix it has never seen
                 fields["doi"] = "mismatch"
                 bad_id = True
                 evidence.append(
@@ -423,6 +425,11 @@ class Verifier:
             fields,
             {**details, "margin": margin},
         )
+
+
+#: distinct DOI prefixes a database must know before an unseen prefix on a paper it has is
+#: held against the citation (a personal bibliography knows a handful; DBLP knows thousands)
+_PREFIXES = 25
 
 
 def verify_references(
