@@ -161,6 +161,294 @@ def render(rec: dict, rng: random.Random, style: str | None = None) -> tuple[str
     return s, truth
 
 
+# ---- 0. styles: CSL-rendered references, per style ----------------------------------------
+
+CSL_STYLES = (
+    "apa",
+    "mla",
+    "chicago-author-date",
+    "chicago-notes",
+    "harvard",
+    "ieee",
+    "acm",
+    "acl",
+    "vancouver",
+    "nature",
+    "lncs",
+    "ama",
+)
+OTHER_STYLES = ("plain-lines", "chat", "markdown", "bibtex", "prose")
+
+
+def _benign(rec: dict, rng: random.Random) -> dict:
+    """The noise real citations carry: case changes, a dropped DOI or venue, a spelled-out
+    venue, a shortened author list is left to the style's own et-al rule."""
+    rec = dict(rec)
+    title = rec["title"].replace("{", "").replace("}", "")
+    r = rng.random()
+    rec["title"] = title.lower().capitalize() if r < 0.2 else title
+    if rec.get("venue") and rng.random() < 0.3:
+        rec["venue"] = _LONG.get(rec["venue"], rec["venue"])
+    if rng.random() < 0.15:
+        rec["venue"] = None
+    if rec.get("doi") and rng.random() < 0.5:
+        rec["doi"] = None
+    return rec
+
+
+def _style_texts(style: str, recs: list[dict], rng: random.Random, per_text: int = 8):
+    """Texts of ``per_text`` references each in ``style``, and each reference's line span."""
+    from probity.citations.csl import render_references
+
+    out = []
+    for i in range(0, len(recs), per_text):
+        chunk = recs[i : i + per_text]
+        if style in CSL_STYLES:
+            lines = render_references(chunk, style, markup="markdown" if i % 2 else "text")
+        elif style == "plain-lines":
+            # one per line, no marker, no blank line (the ACL shape with plain names)
+            lines = render_references(chunk, "acl")
+        elif style == "prose":
+            lines = render_references(chunk, "apa")
+        else:
+            lines = [render(r, rng, style)[0] for r in chunk]
+        if style == "prose":
+            mentions = []
+            for r in chunk:
+                sur = (r["authors"][0].split()[-1] if r["authors"] else "Anon").strip(",")
+                al = " et al." if len(r["authors"]) > 2 else ""
+                mentions.append(f"{sur}{al} ({r['year']}) studied this.")
+            head = "Here is what the literature says. " + " ".join(mentions) + "\n\nReferences\n\n"
+        else:
+            head = "Sure, here are the references:\n\n"
+        sep = "\n\n" if style in ("bibtex", "chat", "markdown") else "\n"
+        text, spans = head, []
+        for line in lines:
+            spans.append((len(text), len(text) + len(line)))
+            text += line + sep
+        out.append((text, spans))
+    return out
+
+
+def _hallmark_db(rows: list[dict]) -> tuple[CitationDB, Path]:
+    """The database as built today: HALLMARK's raw valid entries plus the VALID records of
+    the split (a real paper is in DBLP); hallucinated records never go in."""
+    tmp = Path(tempfile.mkdtemp(prefix="probity-cite-bench-"))
+    valid = tmp / "valid.jsonl"
+    valid.write_text(
+        "".join(json.dumps(r) + "\n" for r in rows if r["label"] == "VALID"), encoding="utf-8"
+    )
+    db = CitationDB(tmp / "hallmark.db")
+    db.import_file(SHARED / "hallmark-raw-valid_entries.jsonl")
+    db.import_file(valid)
+    return db, tmp
+
+
+def styles_benchmark(quick: bool, seed: int, per_style: int | None) -> dict:
+    """Per style: F1, FPR, MCC and recall per hallucination type, ours and the rapidfuzz
+    title + year + first-author matcher, on the same extracted references."""
+    from rapidfuzz import fuzz, process
+
+    from probity.citations import verify_references
+
+    rows = [
+        json.loads(x)
+        for x in (SHARED / "hallmark-dev_public.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    rng0 = random.Random(seed)
+    rng0.shuffle(rows)
+    n = per_style or (60 if quick else 160)
+    db, tmp = _hallmark_db(rows)
+    # calibration is fitted on the first half of the records (held out from the evaluation)
+    half = len(rows) // 2
+    fit_rows, eval_rows = rows[:half], rows[half:]
+    db_recs = db.list(limit=10**7)
+    titles = [title_norm(r.title) for r in db_recs]
+
+    def peer_flag(ref) -> bool:
+        if not ref.title:
+            return True
+        hits = process.extract(title_norm(ref.title), titles, scorer=fuzz.ratio, limit=3)
+        for _t, score, i in hits:
+            rec = db_recs[i]
+            first = surname_key(rec.authors[0]) if rec.authors else ""
+            if (
+                score >= 90
+                and ref.year == rec.year
+                and ref.authors
+                and surname_key(ref.authors[0]) == first
+            ):
+                return False
+        return True
+
+    def run(style: str, sample: list[dict], rng: random.Random):
+        recs = [
+            _benign(jsonl_to_record(r), rng) if r["label"] == "VALID" else jsonl_to_record(r)
+            for r in sample
+        ]
+        got = []
+        for text, spans in _style_texts(style, recs, rng):
+            verdicts = [v for v in verify_references(text, db) if v.reference.kind != "in_text"]
+            for a, b in spans:
+                v = next((v for v in verdicts if a <= v.reference.span.start < b), None)
+                got.append(v)
+        return got
+
+    # held-out calibration: fit on styled renderings of the fit half, evaluate on the rest
+    rng = random.Random(seed + 1)
+    fit_cases = []
+    for style in (*CSL_STYLES, *OTHER_STYLES):
+        sample = fit_rows[: max(20, n // 4)]
+        rng.shuffle(sample)
+        for r, v in zip(sample, run(style, sample, rng), strict=True):
+            if v is not None:
+                fit_cases.append((v.reference, r["label"] == "VALID"))
+    cal = calibrate(db, cases=fit_cases)
+    per_style: dict[str, dict] = {}
+    confs, rights = [], []
+    for style in (*CSL_STYLES, *OTHER_STYLES):
+        rng = random.Random(f"{seed}-{style}")
+        sample = rng.sample(eval_rows, min(n, len(eval_rows)))
+        verdicts = run(style, sample, rng)
+        ours, peer, labels, types = [], [], [], []
+        missing = 0
+        for r, v in zip(sample, verdicts, strict=True):
+            lab = r["label"] == "HALLUCINATED"
+            if v is None:
+                missing += 1
+                flagged = pflag = False
+            else:
+                flagged = v.verdict in PROBLEM_VERDICTS
+                pflag = peer_flag(v.reference)
+                if v.verdict != "incomplete":
+                    confs.append(v.confidence)
+                    rights.append(int(flagged == lab))
+            ours.append(flagged)
+            peer.append(pflag)
+            labels.append(lab)
+            types.append(r.get("hallucination_type") or "VALID")
+        per_style[style] = {
+            "ours": _prf(ours, labels),
+            "peer": _prf(peer, labels),
+            "n": len(sample),
+            "missing": missing,
+            "types": {
+                t: (
+                    float(np.mean([o for o, tt in zip(ours, types, strict=True) if tt == t])),
+                    float(np.mean([p for p, tt in zip(peer, types, strict=True) if tt == t])),
+                )
+                for t in sorted(set(types))
+                if t != "VALID"
+            },
+        }
+    db.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    conf, right = np.array(confs), np.array(rights)
+    bins = np.minimum((conf * 10).astype(int), 9)
+    rel = [
+        (
+            b / 10 + 0.05,
+            float(conf[bins == b].mean()),
+            float(right[bins == b].mean()),
+            int((bins == b).sum()),
+        )
+        for b in range(10)
+        if (bins == b).any()
+    ]
+    ece = sum(abs(c - a) * k for _mid, c, a, k in rel) / max(len(conf), 1)
+    from sklearn.metrics import roc_auc_score
+
+    # does confidence rank? AUROC of confidence for "the verdict is right"
+    auroc = float(roc_auc_score(right, conf)) if len(set(right.tolist())) == 2 else float("nan")
+    return {
+        "styles": per_style,
+        "ece": float(ece),
+        "auroc": auroc,
+        "reliability": rel,
+        "calibration": cal,
+    }
+
+
+def _prf(pred: list[bool], labels: list[bool]) -> dict:
+    p, y = np.array(pred, dtype=bool), np.array(labels, dtype=bool)
+    tp, fp = int((p & y).sum()), int((p & ~y).sum())
+    fn, tn = int((~p & y).sum()), int((~p & ~y).sum())
+    prec = tp / max(tp + fp, 1)
+    rec = tp / max(tp + fn, 1)
+    den = ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
+    return {
+        "precision": prec,
+        "recall": rec,
+        "f1": 2 * prec * rec / max(prec + rec, 1e-9),
+        "fpr": fp / max(fp + tn, 1),
+        "mcc": (tp * tn - fp * fn) / den if den else 0.0,
+    }
+
+
+def reliability_plot(rel: list, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
+    ax.plot([c for _m, c, _a, _k in rel], [a for _m, _c, a, _k in rel], "o-", label="Probity")
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("share of verdicts right")
+    ax.set_title("Citation verdicts: reliability (held-out)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ---- grounding: a hand-labelled set ---------------------------------------------------------
+
+GROUNDING_SET = ROOT / "bench" / "data" / "grounding_labelled.json"
+
+
+def grounding_benchmark() -> dict:
+    """Accuracy per class on the hand-written set (paraphrased counts as supported; an
+    ``unsupported`` or ``no_evidence`` answer is right for an unsupported sentence). Peer: the
+    rapidfuzz token-set ratio of the sentence against its best passage (>= 80 = supported),
+    which is how a plain "is it in the source" check works; it has no contradicted class."""
+    from rapidfuzz import fuzz
+
+    from probity.citations import PassageIndex, ground
+
+    data = json.loads(GROUNDING_SET.read_text(encoding="utf-8"))
+    index = PassageIndex(data["corpus"])
+    want_of = {"supported": "supported", "paraphrased": "supported"}
+    per: dict[str, list[tuple[int, int]]] = {}
+    confusion: dict[tuple[str, str], int] = {}
+    for sentence, label in data["sentences"]:
+        got = ground(sentence, index).sentences[0].status
+        got = "unsupported" if got == "no_evidence" else got
+        want = want_of.get(label, label)
+        best = max((fuzz.token_set_ratio(sentence, t) for t in index.texts), default=0.0)
+        peer = "supported" if best >= 80 else "unsupported"
+        per.setdefault(label, []).append((int(got == want), int(peer == want)))
+        confusion[(label, got)] = confusion.get((label, got), 0) + 1
+    return {"per": per, "confusion": confusion, "n": len(data["sentences"])}
+
+
+def _grounding_table(g: dict) -> str:
+    lines = ["| grounding class | n | accuracy ours | accuracy peer |", "|---|---|---|---|"]
+    for label in ("supported", "paraphrased", "contradicted", "unsupported"):
+        rows = g["per"].get(label, [])
+        lines.append(
+            f"| {label} | {len(rows)} | {np.mean([r[0] for r in rows]):.3f} "
+            f"| {np.mean([r[1] for r in rows]):.3f} |"
+        )
+    allr = [r for rows in g["per"].values() for r in rows]
+    lines.append(
+        f"| all | {len(allr)} | {np.mean([r[0] for r in allr]):.3f} "
+        f"| {np.mean([r[1] for r in allr]):.3f} |"
+    )
+    return "\n".join(lines)
+
+
 # ---- 1. detection ---------------------------------------------------------------------------
 
 
@@ -175,14 +463,7 @@ def detection(quick: bool, seed: int) -> dict:
         rng0 = random.Random(seed)
         rng0.shuffle(rows)
         rows = rows[:300]
-    tmp = Path(tempfile.mkdtemp(prefix="probity-cite-bench-"))
-    valid = tmp / "valid.jsonl"
-    valid.write_text(
-        "".join(json.dumps(r) + "\n" for r in rows if r["label"] == "VALID"), encoding="utf-8"
-    )
-    db = CitationDB(tmp / "hallmark.db")
-    db.import_file(SHARED / "hallmark-raw-valid_entries.jsonl")
-    db.import_file(valid)
+    db, tmp = _hallmark_db(rows)
     cal = calibrate(db, n=400 if quick else 1000, seed=seed)
     verifier = Verifier(db)
     titles = [title_norm(r.title) for r in db.list(limit=10**7)]
@@ -229,19 +510,6 @@ def detection(quick: bool, seed: int) -> dict:
     db.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
-    def prf(pred):
-        p, y = np.array(pred), np.array(labels)
-        tp, fp = int((p & y).sum()), int((p & ~y).sum())
-        fn, tn = int((~p & y).sum()), int((~p & ~y).sum())
-        prec = tp / max(tp + fp, 1)
-        rec_ = tp / max(tp + fn, 1)
-        return {
-            "precision": prec,
-            "recall": rec_,
-            "f1": 2 * prec * rec_ / max(prec + rec_, 1e-9),
-            "fpr": fp / max(fp + tn, 1),
-        }
-
     conf, right = np.array(confs), np.array(rights)
     bins = np.minimum((conf * 10).astype(int), 9)
     ece = sum(
@@ -250,8 +518,8 @@ def detection(quick: bool, seed: int) -> dict:
         if (bins == b).any()
     ) / max(len(conf), 1)
     return {
-        "ours": prf(ours),
-        "peer": prf(peer),
+        "ours": _prf(ours, labels),
+        "peer": _prf(peer, labels),
         "per_type": per_type,
         "n": len(rows),
         "survived": survived,
@@ -467,6 +735,44 @@ def extraction(quick: bool, seed: int) -> dict:
 # ---- table ----------------------------------------------------------------------------------
 
 
+def _style_table(st: dict) -> str:
+    lines = [
+        "| style | n | F1 ours | F1 peer | FPR ours | FPR peer | MCC ours | MCC peer | MCC ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    allo: dict[str, list] = {}
+    for style, d in st["styles"].items():
+        o, p = d["ours"], d["peer"]
+        unread = f" ({d['missing']} unread)" if d["missing"] else ""
+        ratio = o["mcc"] / p["mcc"] if p["mcc"] else float("inf")
+        lines.append(
+            f"| {style} | {d['n']}{unread} "
+            f"| {o['f1']:.3f} | {p['f1']:.3f} | {o['fpr']:.3f} | {p['fpr']:.3f} "
+            f"| {o['mcc']:.3f} | {p['mcc']:.3f} | {ratio:.2f} |"
+        )
+        for t, (ov, pv) in d["types"].items():
+            allo.setdefault(t, []).append((ov, pv))
+    f1s = [d["ours"]["f1"] for d in st["styles"].values()]
+    lines.append(
+        f"| mean over styles | | {np.mean(f1s):.3f} | "
+        f"{np.mean([d['peer']['f1'] for d in st['styles'].values()]):.3f} | "
+        f"{np.mean([d['ours']['fpr'] for d in st['styles'].values()]):.3f} | "
+        f"{np.mean([d['peer']['fpr'] for d in st['styles'].values()]):.3f} | "
+        f"{np.mean([d['ours']['mcc'] for d in st['styles'].values()]):.3f} | "
+        f"{np.mean([d['peer']['mcc'] for d in st['styles'].values()]):.3f} | |"
+    )
+    lines += [
+        "",
+        "| hallucination type (recall, mean over styles) | ours | peer |",
+        "|---|---|---|",
+    ]
+    for t, vals in sorted(allo.items()):
+        lines.append(
+            f"| {t} | {np.mean([v[0] for v in vals]):.3f} | {np.mean([v[1] for v in vals]):.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small run")
@@ -479,7 +785,54 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=None, help="lookups per kind (default 500)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None, help="also write the table (markdown)")
+    ap.add_argument(
+        "--all",
+        action="store_true",
+        help="also run the HALLMARK re-rendering, lookup-speed and extraction sections (minutes)",
+    )
+    ap.add_argument(
+        "--per-style", type=int, default=None, help="records per style (default 160; --quick 60)"
+    )
     args = ap.parse_args()
+    if SHARED.exists():
+        t0 = time.perf_counter()
+        st = styles_benchmark(args.quick, args.seed, args.per_style)
+        style_table = _style_table(st)
+        print(style_table)
+        plot = ROOT / "bench" / "results" / "citations_reliability.png"
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        reliability_plot(st["reliability"], plot)
+        print(
+            f"confidence ECE on the held-out half (10 bins): {st['ece']:.3f}, AUROC of "
+            f"confidence for a right verdict {st['auroc']:.3f}; "
+            f"reliability plot: {plot.relative_to(ROOT)}; calibration fitted on "
+            f"{st['calibration']['cases']} styled references of the other half "
+            f"(Brier {st['calibration']['brier_before']:.3f} -> "
+            f"{st['calibration']['brier_after']:.3f}); {time.perf_counter() - t0:.0f}s"
+        )
+        if args.out:
+            cmd = "python bench/citations.py " + " ".join(sys.argv[1:])
+            args.out.write_text(
+                f"# Citations benchmark (styles)\n\nCommand: `{cmd}`\n\n{style_table}\n\n"
+                f"Confidence ECE (held-out, 10 bins): {st['ece']:.3f}; AUROC of confidence "
+                f"for a right verdict: {st['auroc']:.3f}\n\n"
+                f"![reliability](citations_reliability.png)\n",
+                encoding="utf-8",
+            )
+    else:
+        print(f"note: {SHARED} not found; the styles benchmark needs the HALLMARK data")
+    g = grounding_benchmark()
+    g_table = _grounding_table(g)
+    print(g_table)
+    print(
+        "grounding confusion (label -> status): "
+        + ", ".join(f"{a}->{b}: {n}" for (a, b), n in sorted(g["confusion"].items()))
+    )
+    if args.out:
+        with args.out.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n{g_table}\n")
+    if not args.all:
+        return
     n = args.records or (20_000 if args.quick else 200_000)
     nq = args.queries or (100 if args.quick else 500)
     rows: list[tuple[str, str, str, str]] = []
@@ -588,10 +941,11 @@ def main() -> None:
         )
     if args.out:
         cmd = "python bench/citations.py " + " ".join(sys.argv[1:])
-        args.out.write_text(
-            f"# Citations benchmark\n\nCommand: `{cmd}`\n\n{table}\n\n{machine}\n\n{peer_note}\n",
-            encoding="utf-8",
-        )
+        with args.out.open("a", encoding="utf-8") as fh:  # after the styles table
+            fh.write(
+                f"\n## HALLMARK re-rendering, speed, extraction (--all)\n\n{table}\n\n"
+                f"{machine}\n\n{peer_note}\n"
+            )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ def _records(tmp_path):
 
 def test_import_stats_list_verify(tmp_path, capsys):
     f = _records(tmp_path)
-    assert main(["cite", "db", "import", str(f), "--json"]) == 0
+    assert main(["cite", "db", "import", str(f), "--json"]) == 2  # the {broken line
     rep = json.loads(capsys.readouterr().out)["imports"][0]
     assert rep["added"] == len(SAMPLE_RECORDS) and rep["skipped"] == 1
     assert main(["cite", "db", "stats", "--json"]) == 0
@@ -35,7 +35,7 @@ def test_import_stats_list_verify(tmp_path, capsys):
 
 
 def test_verify_bib_file(tmp_path, capsys):
-    assert main(["cite", "db", "import", str(_records(tmp_path))]) == 0
+    assert main(["cite", "db", "import", str(_records(tmp_path))]) == 2  # {broken
     bib = tmp_path / "x.bib"
     bib.write_text(
         "@article{a, title={Adam: A Method for Stochastic Optimization},\n"
@@ -96,7 +96,7 @@ def test_calibrate_cli_and_demo_step(tmp_path, capsys):
     from probity.report import Report
 
     assert main(["cite", "db", "calibrate", "--json"]) == 2  # empty database
-    assert main(["cite", "db", "import", str(_records(tmp_path))]) == 0
+    assert main(["cite", "db", "import", str(_records(tmp_path))]) == 2  # {broken
     capsys.readouterr()
     assert main(["cite", "db", "calibrate", "--cases", "40", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["cases"] > 0

@@ -64,7 +64,7 @@ def test_bibtex_identifiers_and_in_text():
     kinds = [r.kind for r in refs]
     assert kinds == ["in_text", "identifier", "identifier", "bibtex"], refs
     assert refs[1].arxiv == "2301.01234" and refs[2].doi == "10.1145/1234567.890"
-    assert refs[3].title == "Foo Bar Baz" and refs[3].authors == ("Doe, John", "Roe, Jane")
+    assert refs[3].title == "Foo Bar Baz" and refs[3].authors == ("John Doe", "Jane Roe")
     assert refs[0].authors == ("Smith",) and refs[0].et_al and refs[0].year == 2020
     for r in refs:
         assert text[r.span.start : r.span.end] == r.raw

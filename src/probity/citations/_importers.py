@@ -8,6 +8,7 @@ file except CSL-JSON (a single JSON array by definition).
 
 from __future__ import annotations
 
+import codecs
 import html.entities
 import json
 import re
@@ -16,9 +17,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from probity.errors import InputError
-from probity.io import RejectSink, iter_jsonl, open_binary
+from probity.io import open_binary
 
-from ._norm import split_authors
+from ._bibtex import bibtex_names, entry_to_record, iter_bibtex
+from ._utf8 import decode_utf8
 
 Entry = tuple[int, dict[str, Any] | None, str]
 FORMATS = ("bibtex", "csl-json", "jsonl", "dblp")
@@ -60,155 +62,8 @@ def read_entries(path: Path, fmt: str) -> Iterator[Entry]:
 
 def _bibtex(path: Path) -> Iterator[Entry]:
     with open_binary(path) as raw:
-        text_lines = (line.decode("utf-8", "replace") for line in raw)
-        yield from iter_bibtex(text_lines)
-
-
-def iter_bibtex(lines: Any) -> Iterator[Entry]:
-    """Split a stream of lines into BibTeX entries and parse each (streaming)."""
-    buf: list[str] = []
-    depth = 0
-    pos = 0
-    opened = False
-    for line in lines:
-        if line.lstrip().startswith("@") and buf:
-            # a new entry starts while the previous one is still open: skip the broken one
-            pos += 1
-            yield pos, None, "unbalanced braces (entry never closed)"
-            buf, depth, opened = [], 0, False
-        if not buf and not line.lstrip().startswith("@"):
-            continue
-        buf.append(line)
-        depth += _brace_delta(line)
-        opened = opened or "{" in line or "(" in line
-        if opened and depth <= 0:
-            pos += 1
-            entry = "".join(buf)
-            buf, depth, opened = [], 0, False
-            try:
-                parsed = parse_bibtex_entry(entry)
-            except ValueError as exc:
-                yield pos, None, str(exc)
-                continue
-            if parsed is not None:
-                yield pos, parsed, ""
-    if buf:
-        pos += 1
-        yield pos, None, "unterminated entry at end of file"
-
-
-def _brace_delta(line: str) -> int:
-    line = line.replace("\\{", "").replace("\\}", "")
-    return line.count("{") - line.count("}")
-
-
-_ENTRY_HEAD = re.compile(r"\s*@\s*([A-Za-z]+)\s*[{(]\s*([^,\s]*)\s*,?", re.S)
-
-
-def parse_bibtex_entry(entry: str) -> dict[str, Any] | None:
-    """Parse one ``@type{key, field = value, ...}`` entry into flat fields.
-
-    Returns ``None`` for ``@comment``/``@preamble``/``@string``; raises ``ValueError`` naming
-    the problem for a malformed entry.
-    """
-    m = _ENTRY_HEAD.match(entry)
-    if not m:
-        raise ValueError("not a BibTeX entry (expected @type{key, ...})")
-    etype, key = m.group(1).lower(), m.group(2)
-    if etype in ("comment", "preamble", "string"):
-        return None
-    body = entry[m.end() :]
-    fields: dict[str, str] = {}
-    i, n = 0, len(body)
-    while i < n:
-        while i < n and body[i] in " \t\r\n,":
-            i += 1
-        if i >= n or body[i] in "})":
-            break
-        fm = re.match(r"([A-Za-z][\w\-:.]*)\s*=\s*", body[i:])
-        if not fm:
-            raise ValueError(f"entry {key!r}: expected 'field = value' near {body[i : i + 30]!r}")
-        name = fm.group(1).lower()
-        i += fm.end()
-        value, i = _bib_value(body, i, key)
-        fields[name] = re.sub(r"\s+", " ", value).strip()
-    if not fields.get("title"):
-        raise ValueError(f"entry {key!r}: no title")
-    return bib_fields_to_record(fields, key=key, etype=etype)
-
-
-def _bib_value(body: str, i: int, key: str) -> tuple[str, int]:
-    parts: list[str] = []
-    n = len(body)
-    while i < n:
-        c = body[i]
-        if c == "{":
-            depth, j = 1, i + 1
-            while j < n and depth:
-                if body[j] == "{" and body[j - 1] != "\\":
-                    depth += 1
-                elif body[j] == "}" and body[j - 1] != "\\":
-                    depth -= 1
-                j += 1
-            if depth:
-                raise ValueError(f"entry {key!r}: unbalanced braces in a field value")
-            parts.append(body[i + 1 : j - 1])
-            i = j
-        elif c == '"':
-            j = i + 1
-            depth = 0
-            while j < n and (body[j] != '"' or depth > 0):
-                depth += {"{": 1, "}": -1}.get(body[j], 0)
-                j += 1
-            if j >= n:
-                raise ValueError(f"entry {key!r}: unterminated quoted value")
-            parts.append(body[i + 1 : j])
-            i = j + 1
-        else:
-            m = re.match(r"[\w\-.:/]+", body[i:])
-            if not m:
-                raise ValueError(f"entry {key!r}: bad field value near {body[i : i + 20]!r}")
-            parts.append(m.group(0))
-            i += m.end()
-        while i < n and body[i] in " \t\r\n":
-            i += 1
-        if i < n and body[i] == "#":
-            i += 1
-            while i < n and body[i] in " \t\r\n":
-                i += 1
-            continue
-        break
-    return "".join(parts), i
-
-
-def bib_fields_to_record(
-    fields: dict[str, Any], *, key: str = "", etype: str = ""
-) -> dict[str, Any]:
-    """Flat record from BibTeX-style fields (``author``, ``booktitle``/``journal``...)."""
-    authors, _ = split_authors(str(fields.get("author") or fields.get("authors") or ""))
-    venue = (
-        fields.get("booktitle")
-        or fields.get("journal")
-        or fields.get("venue")
-        or fields.get("publisher")
-        if etype != "misc"
-        else fields.get("howpublished")
-    )
-    arxiv = (
-        fields.get("eprint")
-        if str(fields.get("archiveprefix", "")).lower() == "arxiv"
-        else fields.get("arxiv")
-    )
-    return {
-        "key": key,
-        "title": fields.get("title", ""),
-        "authors": authors,
-        "year": _year(fields.get("year")),
-        "venue": venue or None,
-        "doi": fields.get("doi") or None,
-        "arxiv": arxiv or None,
-        "url": fields.get("url") or None,
-    }
+        lines = (decode_utf8(line, f"{path}:{n}") for n, line in enumerate(raw, 1))
+        yield from iter_bibtex(lines)
 
 
 def _year(value: Any) -> int | None:
@@ -259,7 +114,7 @@ def csl_to_record(item: dict[str, Any]) -> dict[str, Any]:
 def _csl(path: Path) -> Iterator[Entry]:
     with open_binary(path) as raw:
         try:
-            data = json.loads(raw.read().decode("utf-8"))
+            data = json.loads(decode_utf8(raw.read(), str(path)))
         except (UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"{path}: not valid CSL-JSON ({exc})") from exc
     if isinstance(data, dict):
@@ -275,16 +130,16 @@ def _csl(path: Path) -> Iterator[Entry]:
 def jsonl_to_record(obj: dict[str, Any]) -> dict[str, Any]:
     """A record from a JSON object: HALLMARK-style ``{"fields": {...}}``, CSL, or flat."""
     if isinstance(obj.get("fields"), dict):
-        return bib_fields_to_record(
-            obj["fields"],
-            key=str(obj.get("bibtex_key") or ""),
-            etype=str(obj.get("bibtex_type") or ""),
+        return entry_to_record(
+            str(obj.get("bibtex_type") or ""),
+            str(obj.get("bibtex_key") or ""),
+            {str(k).lower(): v for k, v in obj["fields"].items()},
         )
     if "issued" in obj or "container-title" in obj:
         return csl_to_record(obj)
     authors = obj.get("authors", obj.get("author", []))
     if isinstance(authors, str):
-        authors, _ = split_authors(authors)
+        authors = bibtex_names(authors)  # "Kirsch, Andreas" is one person, as in BibTeX
     return {
         "key": str(obj.get("key") or obj.get("id") or ""),
         "title": obj.get("title") or "",
@@ -298,17 +153,20 @@ def jsonl_to_record(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _jsonl(path: Path) -> Iterator[Entry]:
-    sink = RejectSink()
-    seen = 0
-    for lineno, obj in iter_jsonl(path, rejects=sink):
-        while seen < len(sink):  # a bad line before this one
-            r = sink.rejects[seen]
-            seen += 1
-            yield r.line, None, r.reason
-        rec = jsonl_to_record(obj)
-        yield (lineno, rec, "") if rec["title"] else (lineno, None, "no title")
-    for r in sink.rejects[seen:]:
-        yield r.line, None, r.reason
+    with open_binary(path) as raw:
+        for lineno, line in enumerate(raw, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(decode_utf8(line, f"{path}:{lineno}"))
+            except ValueError as exc:
+                yield lineno, None, f"invalid JSON: {exc}"
+                continue
+            if not isinstance(obj, dict):
+                yield lineno, None, f"expected a JSON object, got {type(obj).__name__}"
+                continue
+            rec = jsonl_to_record(obj)
+            yield (lineno, rec, "") if rec["title"] else (lineno, None, "no title")
 
 
 # --- DBLP XML --------------------------------------------------------------------------------
@@ -330,12 +188,20 @@ class _EntityReader:
     """File wrapper that replaces HTML named entities (``&eacute;``), which dblp.xml takes
     from its DTD, by their characters, so the stdlib parser needs no DTD. Streams in chunks."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], source: str = "") -> None:
         self.raw = raw
+        self.source = source
         self.tail = ""
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.warned = False
 
     def read(self, size: int = 1 << 16) -> bytes:
-        chunk = self.raw.read(max(size, 1 << 12)).decode("utf-8", "replace")
+        data = self.raw.read(max(size, 1 << 12))
+        # incremental: a chunk may end inside a multi-byte character
+        chunk = self.decoder.decode(data, final=not data)
+        if chunk.count("\ufffd") > data.count(b"\xef\xbf\xbd") and not self.warned:
+            self.warned = True
+            decode_utf8(data, self.source)  # the same warning as every other input
         text = self.tail + chunk
         self.tail = ""
         if chunk:
@@ -359,7 +225,7 @@ def _dblp(path: Path) -> Iterator[Entry]:
 
     pos = 0
     with open_binary(path) as raw:
-        stream = _EntityReader(raw)
+        stream = _EntityReader(raw, str(path))
         parser = ET.iterparse(stream, events=("start", "end"))
         root = None
         try:

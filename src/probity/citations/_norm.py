@@ -8,6 +8,7 @@ without spaces is its own key.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -25,7 +26,9 @@ _INITIAL = re.compile(r"^(?:[A-Z]\.?-?){1,3}$|^[A-Z]\.(?:-[A-Z]\.)?$")
 
 
 def fold(text: str) -> str:
-    """Remove LaTeX markup and diacritics, NFKC-normalise and case-fold."""
+    """Remove LaTeX markup, HTML entities and diacritics, NFKC-normalise and case-fold."""
+    if "&" in text:
+        text = html.unescape(text)  # DBLP and HALLMARK titles carry "D&apos;Hondt"
     if "\\" in text or "{" in text:
         text = _LATEX_ACCENT.sub(r"\1", text)
         text = _LATEX_CMD.sub("", text)

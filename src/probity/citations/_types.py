@@ -51,6 +51,9 @@ class Reference:
     span: Span | None = None
     raw: str = ""
     kind: str = "reference"  # reference | bibtex | identifier | in_text
+    #: the list marker of a numbered entry ("3" for "[3]"), or the number an in-text
+    #: citation points to ("Chiang and Cholak [3]")
+    label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class Reference:
             "span": self.span.to_dict() if self.span else None,
             "raw": self.raw,
             "kind": self.kind,
+            "label": self.label,
         }
 
 
@@ -216,7 +220,8 @@ class Passage:
 
 @dataclass(frozen=True)
 class SentenceGrounding:
-    """One answer sentence: ``status`` supported | unsupported | no_evidence, its span, the
+    """One answer sentence: ``status`` supported | contradicted | unsupported | no_evidence,
+    its span, the
     best supporting passages, and ``support`` in [0, 1] (overlap or NLI entailment)."""
 
     span: Span
@@ -224,6 +229,8 @@ class SentenceGrounding:
     status: str
     support: float
     passages: tuple[Passage, ...] = ()
+    #: for ``contradicted``: what differs ("'North Sea' in the claim, 'Black Sea' in the source")
+    evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -232,6 +239,7 @@ class SentenceGrounding:
             "status": self.status,
             "support": round(float(self.support), 4),
             "passages": [p.to_dict() for p in self.passages],
+            "evidence": self.evidence,
         }
 
 

@@ -385,6 +385,11 @@ class CitationDB:
         d = normalize_doi(doi)
         return bool(d) and d.split("/", 1)[0] in self._prefixes
 
+    def doi_prefix_count(self) -> int:
+        """How many distinct DOI registrant prefixes the records carry."""
+        self.doi_prefix_known("10.0/x")  # fills the cache
+        return len(self._prefixes or ())
+
     def venue_known(self, key: str) -> bool:
         """Whether any record's canonical venue key equals ``key``."""
         if self._venues is None:

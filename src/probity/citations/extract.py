@@ -16,11 +16,14 @@ block and author-year mentions in prose (``Smith et al. (2020)``) become referen
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from probity.types import Span
 
-from ._importers import parse_bibtex_entry
+from ._authorlist import PROSE_WORDS as _PROSE
+from ._authorlist import author_block
+from ._bibtex import parse_bibtex
 from ._norm import normalize_arxiv, normalize_doi, split_authors
 from ._types import Reference
 
@@ -32,7 +35,10 @@ _ARXIV = re.compile(
     re.I,
 )
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
-_ITEM = re.compile(r"^[ \t]*(?:\[\d{1,3}\]|\(\d{1,3}\)|\d{1,3}[.)]|[-*•‣◦])[ \t]+")
+_ITEM = re.compile(
+    r"^[ \t]*(?:\[[A-Za-z]{0,3}\d{1,5}\][ \t]*|\(\d{1,4}\)[ \t]+"
+    r"|(?!(?:19|20)\d{2}\b)\d{1,4}[.):][ \t]+|[-*•‣◦·–][ \t]+)"
+)
 _QUOTED = re.compile(
     r"[\"“«„]([^\"“”«»„]{6,300}?)[\"”»“]|\*\*([^*\n]{6,300}?)\*\*"
     r"|(?<![\w*])\*([^*\n]{6,300}?)\*(?![\w*])|(?<!\w)_([^_\n]{6,300}?)_(?!\w)"
@@ -47,6 +53,15 @@ _IN_TEXT = re.compile(
     r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)"
     r",?\s+\(?((?:19|20)\d{2})[a-z]?\)?"
 )
+_HEADING = re.compile(
+    r"^[ \t#*]*(?:references?|bibliography|works cited|sources|literature( cited)?|citations"
+    r"|further reading|reading list)[ \t*]*:?[ \t]*$",
+    re.I,
+)
+_IN_TEXT_NUMBERED = re.compile(
+    r"\b([A-Z][\w'\-]+(?:\s+(?:et al\.?|and [A-Z][\w'\-]+|& [A-Z][\w'\-]+))?)[ \t]+\[(\d{1,4})\]"
+)
+_MARKER_LABEL = re.compile(r"^[ \t]*[\[(]?([A-Za-z]{0,3}\d{1,5})[\]).:]?[ \t]*$")
 _VENUE_HINT = re.compile(
     r"\b(?:In|Proceedings|Proc\.|Conference|Journal|Transactions|Workshop|"
     r"Symposium|arXiv|NeurIPS|NIPS|ICML|ICLR|CVPR|ICCV|ECCV|ACL|EMNLP|NAACL|"
@@ -63,7 +78,8 @@ def extract_references(text: str) -> list[Reference]:
     """
     refs: list[Reference] = []
     taken: list[tuple[int, int]] = []
-    # 1. BibTeX entries
+    # 1. BibTeX entries (@string macros defined earlier in the text apply to later entries)
+    strings: dict[str, str] = {}
     for m in _BIB_HEAD.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
@@ -71,12 +87,10 @@ def extract_references(text: str) -> list[Reference]:
         if end < 0:
             continue
         raw = text[m.start() : end]
-        try:
-            rec = parse_bibtex_entry(raw)
-        except ValueError:
+        parsed = [got for _key, got in parse_bibtex(raw, strings) if isinstance(got, dict)]
+        if not parsed:
             continue
-        if rec is None:
-            continue
+        rec = parsed[0]
         authors = tuple(rec["authors"])
         refs.append(
             Reference(
@@ -87,7 +101,7 @@ def extract_references(text: str) -> list[Reference]:
                 doi=normalize_doi(rec["doi"]),
                 arxiv=normalize_arxiv(rec["arxiv"]),
                 url=rec["url"],
-                et_al=_ET_AL.search(raw) is not None or any(a.lower() == "others" for a in authors),
+                et_al=rec["et_al"] or _ET_AL.search(raw) is not None,
                 span=Span(m.start(), end, "reference"),
                 raw=raw,
                 kind="bibtex",
@@ -97,8 +111,12 @@ def extract_references(text: str) -> list[Reference]:
     # 2. list items and paragraphs
     for start, end in _blocks(text, taken):
         block = text[start:end]
+        marker = _MARKER_LABEL.match(text[text.rfind("\n", 0, start) + 1 : start])
         for a, b, ref in _parse_block(block):
-            refs.append(_with_span(ref, start + a, start + b, text))
+            ref = _with_span(ref, start + a, start + b, text)
+            if marker and a == 0:
+                ref = dataclasses.replace(ref, label=marker.group(1))
+            refs.append(ref)
             taken.append((start + a, start + b))
     # 3. identifiers and author-year mentions outside every reference
     for rx, kind in ((_DOI, "doi"), (_ARXIV, "arxiv")):
@@ -114,10 +132,20 @@ def extract_references(text: str) -> list[Reference]:
             refs.append(_with_span(ref, m.start(), m.end(), text))
             taken.append((m.start(), m.end()))
     for m in _IN_TEXT.finditer(text):
-        if _inside(m.start(), taken) or not (_ET_AL.search(m.group(1)) or "(" in m.group(0)):
+        opened = text[max(0, m.start() - 2) : m.start()].strip()[-1:] in ("(", ";")
+        if _inside(m.start(), taken) or m.group(1).split()[0] in _PROSE:
+            continue
+        if not (_ET_AL.search(m.group(1)) or "(" in m.group(0) or opened):
             continue
         names, et_al = split_authors(m.group(1))
         ref = Reference(authors=tuple(names), year=int(m.group(2)), et_al=et_al, kind="in_text")
+        refs.append(_with_span(ref, m.start(), m.end(), text))
+        taken.append((m.start(), m.end()))
+    for m in _IN_TEXT_NUMBERED.finditer(text):
+        if _inside(m.start(), taken) or m.group(1).split()[0] in _PROSE:
+            continue
+        names, et_al = split_authors(m.group(1))
+        ref = Reference(authors=tuple(names), et_al=et_al, kind="in_text", label=m.group(2))
         refs.append(_with_span(ref, m.start(), m.end(), text))
         taken.append((m.start(), m.end()))
     refs.sort(key=lambda r: r.span.start if r.span else 0)
@@ -137,6 +165,7 @@ def _with_span(ref: Reference, a: int, b: int, text: str) -> Reference:
         span=Span(a, b, "reference"),
         raw=text[a:b],
         kind=ref.kind,
+        label=ref.label,
     )
 
 
@@ -165,7 +194,7 @@ def _blocks(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
     for line in text.splitlines(keepends=True):
         a, b = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
-        if _inside(a, taken) or not line.strip():
+        if _inside(a, taken) or not line.strip() or _HEADING.match(line):
             if cur:
                 blocks.append((cur[0], cur[1]))
             cur = None
@@ -175,8 +204,12 @@ def _blocks(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
             if cur:
                 blocks.append((cur[0], cur[1]))
             cur = [a + m.end(), b]
-        elif cur is not None:
+        elif cur is not None and not _starts_new_reference(text, cur, line):
             cur[1] = b  # continuation of the current item or paragraph
+        elif cur is not None:
+            # one reference per line, no markers and no blank lines between them
+            blocks.append((cur[0], cur[1]))
+            cur = [a, b]
         else:
             cur = [a + len(line) - len(line.lstrip()), b]
     if cur:
@@ -184,11 +217,31 @@ def _blocks(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return blocks
 
 
+def _starts_new_reference(text: str, cur: list[int], line: str) -> bool:
+    """Whether an unindented line after a complete reference starts the next one."""
+    if line[:1].isspace():
+        return False
+    prev = text[cur[0] : cur[1]].rstrip()
+    if prev.endswith(":") and "\n" not in prev:
+        # a lead-in line ("Here are the papers you asked for:") ends before the list
+        return _author_first(_strip_identifiers(line.strip())[0]) is not None
+    if not prev or not (prev[-1] in ".)]" or _URL.search(prev[-60:]) or _DOI.search(prev[-60:])):
+        return False
+    if not _looks_like_reference(prev.replace("\n", " ")):
+        return False
+    head = line.strip()
+    return (
+        bool(_YEAR.search(head) or _DOI.search(head))
+        and _author_first(_strip_identifiers(head)[0]) is not None
+    )
+
+
 def _parse_block(block: str) -> list[tuple[int, int, Reference]]:
     """References inside one block: the whole block, or quoted-title references in prose."""
     flat = block.replace("\n", " ")  # same length, so offsets in flat are offsets in block
     quoted = list(_QUOTED.finditer(flat))
-    if len(quoted) > 1:
+    whole = quoted and _author_first(_strip_identifiers(flat)[0]) is not None
+    if len(quoted) > 1 and not whole:
         # several quoted titles in one paragraph: one reference per sentence-ish segment
         out = []
         cuts = [q.start() for q in quoted] + [len(flat)]
@@ -244,12 +297,13 @@ def _looks_like_reference(s: str) -> bool:
         return True
     if _VENUE_HINT.search(s) and (s.count(",") >= 1 or ". " in s):
         return True
-    # "Last, F." / "F. Last" author lists followed by a period-separated title
-    return author_start
+    # "Last, F." / "F. Last" author lists followed by a period-separated title, or any
+    # author block the name grammar reads (Vancouver, ACL, one author) followed by a title
+    return author_start or _author_first(_strip_identifiers(s)[0]) is not None
 
 
-def parse_reference(s: str) -> Reference | None:
-    """Parse one reference string (one list item, one bibliography line)."""
+def _strip_identifiers(s: str) -> tuple[str, str | None, str | None, str | None]:
+    """``s`` without its DOI, arXiv id, URL and their labels; and those identifiers."""
     s = s.strip()
     doi_m = _DOI.search(s)
     arx_m = _ARXIV.search(s)
@@ -257,16 +311,82 @@ def parse_reference(s: str) -> Reference | None:
     doi = normalize_doi(doi_m.group(1)) if doi_m else None
     arxiv = normalize_arxiv(arx_m.group(1)) if arx_m else None
     url = url_m.group(0).rstrip(".,;") if url_m else None
-    work = s
-    for m in (doi_m, arx_m, url_m):
-        if m:
-            work = work.replace(m.group(0), " ")
+    work = _URL.sub(" ", _ARXIV.sub(" ", _DOI.sub(" ", s)))
     work = re.sub(
-        r"\b(?:doi|DOI|arXiv|URL|url|Available at|Retrieved from)\s*:?\s*(?=[\s.,;]|$)", " ", work
+        r"\[Online\]\.?|\b(?:doi|DOI|arXiv|URL|url|Available(?: at| online)?|Retrieved from)"
+        r"\s*:?\s*(?=[\s.,;]|$)",
+        " ",
+        work,
     )
     work = re.sub(r"\s+", " ", work).strip(" .,;")
+    return work, doi, arxiv, url
+
+
+_TITLE_QUOTED = re.compile(r"[\"“«„]([^\"“”«»„]{4,400}?)[,.]?[\"”»“]")
+_TITLE_EMPH = re.compile(r"(\*\*?|_)([^*_]{4,400}?)\1(?!\w)")
+_TITLE_END = re.compile(
+    r"\.\s+|\.$|,\s+(?=in\s)|\s+In:?\s"
+    r"|\s*\((?:19|20)\d{2}[a-z]?\)|$"
+)
+
+
+def _author_first(work: str) -> tuple[str, tuple[str, ...], bool, int | None, str] | None:
+    """Title, authors, et al., year and the rest, for a reference that opens with its authors.
+
+    The author block (any name style, see ``_authorlist``) says where the title starts; the
+    title is then the quoted or emphasised text there, or the text up to the next sentence
+    boundary. None when no author block or no title is found.
+    """
+    blk = author_block(work)
+    if blk is None:
+        return None
+    tail = work[blk.end :]
+    m = _TITLE_QUOTED.match(tail) or _TITLE_EMPH.match(tail)
+    if m:
+        title, rest = m.group(m.lastindex or 1), tail[m.end() :]
+    else:
+        e = _TITLE_END.search(tail)
+        cut = e.start() if e else len(tail)
+        title, rest = tail[:cut], tail[cut:]
+        # "?" and "!" end a title only when nothing but the venue follows ("Is X? ICML
+        # 2021."); before a subtitle they are part of it ("Power up! Robust ...")
+        ask = list(re.finditer(r"[?!]\s+", title))
+        if ask and not rest.strip(" .") and len(title[ask[-1].end() :].split()) <= 4:
+            title, rest = title[: ask[-1].start() + 1], title[ask[-1].end() :] + rest
+    trailing_year = re.search(r"\s+((?:19|20)\d{2})[a-z]?$", title)
+    if trailing_year:  # Vancouver without a venue: "Title 2023."
+        rest = trailing_year.group(1) + " " + rest
+        title = title[: trailing_year.start()]
+    title = _clean_title(title)
+    if len(title) < 4 or not re.search(r"[^\W\d_]{2}", title) or title[0].islower():
+        return None  # titles start with a capital: "(2020) showed, the ..." is prose
+    year = blk.year
+    if year is None:
+        years = _YEAR.findall(rest)
+        year = int(years[-1]) if years else None
+    return title, blk.names, blk.et_al, year, rest
+
+
+def _prose_authors(before: str) -> str | None:
+    """The author list that ends a lead-in (``As Hanushek and Rivkin (2012),``), if any."""
+    probe = before + " “"
+    for m in re.finditer(r"(?<![\w'’-])[A-Z]", before):
+        blk = author_block(probe, m.start())
+        if blk is not None and blk.end >= len(before):
+            return "; ".join(blk.names) + (" et al." if blk.et_al else "")
+    return None
+
+
+def parse_reference(s: str) -> Reference | None:
+    """Parse one reference string (one list item, one bibliography line)."""
+    work, doi, arxiv, url = _strip_identifiers(s)
+    s = s.strip()
     title = authors_s = rest = None
-    q = _QUOTED.search(work)
+    first = _author_first(work)
+    q = _QUOTED.search(work) if first is None else None
+    if first is not None:
+        title, names, et_al, year_found, rest = first
+        return _finish(s, title, tuple(names), et_al, year_found, rest, work, doi, arxiv, url)
     if q:
         title = next(g for g in q.groups() if g)
         before, after = work[: q.start()].strip(" ,.;:—–-"), work[q.end() :].strip()
@@ -276,7 +396,7 @@ def parse_reference(s: str) -> Reference | None:
             after,
             re.I,
         )
-        paren = re.match(r"^[,.]?\s*\(([^()]*?(?:19|20)\d{2}[a-z]?)\)", after)
+        paren = re.match(r"^[,.]?\s*\(([^()]*?(?:19|20)\d{2}[a-z]?[^()]*)\)", after)
         if by:
             authors_s = by.group(1)
             rest = after[by.end() :]
@@ -284,9 +404,10 @@ def parse_reference(s: str) -> Reference | None:
             inner = paren.group(1)
             ym = _YEAR.search(inner)
             authors_s = inner[: ym.start()].strip(" ,;") if ym else inner
-            rest = after[paren.end() :] + " " + (ym.group(0) if ym else "")
+            tail = inner[ym.end() :].strip(" ,;") if ym else ""
+            rest = after[paren.end() :] + " " + tail + " " + (ym.group(0) if ym else "")
         else:
-            authors_s = before or None
+            authors_s = _prose_authors(before) if before else None
             rest = after
         if authors_s and not re.search(r"[A-Z]", authors_s):
             authors_s = None
@@ -308,22 +429,36 @@ def parse_reference(s: str) -> Reference | None:
                     title, authors_s, rest = segs[0], segs[1], " ".join(segs[2:])
             elif segs:
                 title, rest = segs[0], ""
-    if title is not None:
-        title = _clean_title(title)
-        if len(title) < 4:
-            title = None
-    authors: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
     et_al = False
     if authors_s:
         authors_s = re.sub(r"^(?:by|from)\s+", "", authors_s.strip(" .,;:"), flags=re.I)
         authors_s = re.sub(r"\s*[—–]\s*.*$", "", authors_s)
-        names, et_al = split_authors(authors_s)
-        names = [n for n in names if not _YEAR.fullmatch(n.strip()) and len(n) < 80]
-        authors = tuple(names)
-    year = None
-    years = _YEAR.findall(rest or "") or _YEAR.findall(work)
-    if years:
-        year = int(years[-1] if rest and _YEAR.findall(rest) else years[0])
+        found, et_al = split_authors(authors_s)
+        names = tuple(n for n in found if not _YEAR.fullmatch(n.strip()) and len(n) < 80)
+    return _finish(s, title, names, et_al, None, rest, work, doi, arxiv, url)
+
+
+def _finish(
+    raw: str,
+    title: str | None,
+    authors: tuple[str, ...],
+    et_al: bool,
+    year: int | None,
+    rest: str | None,
+    work: str,
+    doi: str | None,
+    arxiv: str | None,
+    url: str | None,
+) -> Reference | None:
+    if title is not None:
+        title = _clean_title(title)
+        if len(title) < 4:
+            title = None
+    if year is None:
+        years = _YEAR.findall(rest or "") or _YEAR.findall(work)
+        if years:
+            year = int(years[-1] if rest and _YEAR.findall(rest) else years[0])
     venue = _venue(rest or "")
     if title is None and not doi and not arxiv:
         return None
@@ -336,7 +471,7 @@ def parse_reference(s: str) -> Reference | None:
         arxiv=arxiv,
         url=url,
         et_al=et_al,
-        raw=s,
+        raw=raw,
     )
 
 
@@ -371,7 +506,14 @@ def _clean_title(t: str) -> str:
 
 
 def _venue(rest: str) -> str | None:
-    r = re.sub(r"\(\s*(?:19|20)\d{2}[a-z]?\s*\)", " ", rest)
+    r = re.sub(
+        r"\[[^\]]*\]|\*|\bhttps?://\S*|\b(?:Published online|ahead of print|in press|forthcoming"
+        r"|Preprint(?: at| posted online)?|posted online|Edition)\b",
+        " ",
+        rest,
+        flags=re.I,
+    )
+    r = re.sub(r"\(\s*(?:19|20)\d{2}[a-z]?\s*\)", " ", r)
     r = re.sub(r"\s+", " ", r).strip(" .,;()")
     if not r:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,14 @@ import typer
 
 from probity.cli._groups import cite_app
 from probity.cli._output import FILE_HELP, JSON_HELP, console, err_console, print_json, progress
-from probity.errors import InputError
+from probity.errors import InputError, ProbityError
+
+
+class FailOnVerdict(ProbityError):
+    """``verify --fail-on``: a reference got one of the listed verdicts (exit 3)."""
+
+    exit_code = 3
+
 
 db_app = typer.Typer(
     help="Import, count and list the records of the verified citation database.",
@@ -30,6 +39,49 @@ def _open_db(path: Path | None, *, must_exist: bool = True):
     return db
 
 
+def _warnings_to_stderr(caught: list[warnings.WarningMessage]) -> None:
+    from probity.citations._utf8 import InvalidUTF8Warning
+
+    shown = [w for w in caught if issubclass(w.category, InvalidUTF8Warning)]
+    for w in shown[:5]:
+        err_console.print(f"warning: {w.message}", markup=False)
+    if len(shown) > 5:
+        err_console.print(f"warning: ... and {len(shown) - 5} more invalid UTF-8", markup=False)
+
+
+def _read_input(text: str | None, file: Path | None) -> str:
+    """TEXT, --file or stdin ('-'), with the citation rule for invalid UTF-8 (replace + warn)."""
+    from probity.citations._utf8 import decode_utf8
+    from probity.io import open_binary
+
+    if text is not None and file is not None:
+        raise InputError("give the text as an argument or with --file, not both")
+    if file is not None:
+        if not file.exists():
+            raise InputError(f"no such file: {file}")
+        with open_binary(file) as fh:
+            value = decode_utf8(fh.read(), str(file))
+    elif text == "-":
+        value = decode_utf8(sys.stdin.buffer.read(), "stdin")
+    elif text is not None:
+        value = text
+    else:
+        raise InputError("no text given: pass it as an argument, with --file, or '-' for stdin")
+    if not value.strip():
+        raise InputError("the text is empty")
+    return value
+
+
+_FAIL_HELP = (
+    "Comma-separated verdicts (e.g. not_found,author_mismatch) that make the command exit with "
+    "code 3 when any reference gets one: for CI. 'problems' means every problem verdict."
+)
+_FORMAT_HELP = (
+    "table (default), json (same as --json) or bibtex: the verified references written as "
+    "BibTeX with the database's fields, so a bibliography can be corrected."
+)
+
+
 @cite_app.command("verify")
 def verify(
     text: Annotated[
@@ -40,56 +92,124 @@ def verify(
         Path | None, typer.Option("--bib", help="A BibTeX file: verify every entry.")
     ] = None,
     db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help=_FAIL_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "table",
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Look up references the local database lacks in Crossref and OpenAlex "
+            "(off by default; responses cached in the Probity home; a reference found online "
+            "says so in its evidence).",
+        ),
+    ] = False,
+    mailto: Annotated[
+        str | None, typer.Option("--mailto", help="E-mail for Crossref's polite pool (--online).")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Extract every reference from TEXT (or --file, or a --bib file) and verify it against the
     local database. Each gets a verdict (verified, not_found, author_mismatch, year_mismatch,
-    venue_mismatch, bad_identifier, incomplete), the evidence and the closest record. Exit
-    code 0 even when references fail: read the verdicts (or --json)."""
+    venue_mismatch, bad_identifier, incomplete), the evidence and the closest record. In-text
+    citations ("(Chiang et al., 2023)", "Chiang and Cholak [3]") take the verdict of the
+    reference-list entry they point to. Invalid UTF-8 is replaced with a warning. Exit code 0
+    when every reference was read (read the verdicts), 2 when BibTeX entries were malformed
+    (the others are still verified and printed), 3 when --fail-on matches a verdict."""
+    from probity.citations import PROBLEM_VERDICTS, VERDICTS
+
+    if fmt not in ("table", "json", "bibtex"):
+        raise InputError(f"unknown --format {fmt!r}", hint="use table, json or bibtex")
+    failing: set[str] = set()
+    if fail_on:
+        for item in (x.strip() for x in fail_on.split(",") if x.strip()):
+            if item == "problems":
+                failing |= set(PROBLEM_VERDICTS)
+            elif item in VERDICTS:
+                failing.add(item)
+            else:
+                raise InputError(
+                    f"unknown verdict {item!r} in --fail-on",
+                    hint="use " + ", ".join((*VERDICTS, "problems")),
+                )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        verdicts, malformed = _verify(text, file, bib, db)
+    _warnings_to_stderr(caught)
+    if online:
+        from probity.citations.online import OnlineResolver, resolve_online
+
+        resolver = OnlineResolver(mailto=mailto)
+        try:
+            verdicts = resolve_online(verdicts, resolver)
+        finally:
+            resolver.close()
+    if fmt == "bibtex":
+        from probity.citations.bibtex_out import corrected_bibtex
+
+        sys.stdout.write(corrected_bibtex(verdicts))
+    elif json_out or fmt == "json":
+        print_json({"references": [v.to_dict() for v in verdicts], "summary": _summary(verdicts)})
+    elif not verdicts:
+        console.print("no references found")
+    else:
+        _print_table(verdicts)
+    if malformed:
+        for why in malformed[1:10]:
+            err_console.print(f"error: {why}", markup=False)
+        raise InputError(
+            f"{malformed[0]}"
+            + (f" (and {len(malformed) - 1} more malformed entries)" if len(malformed) > 1 else "")
+            + "; the other entries were verified"
+        )
+    hits = [v.verdict for v in verdicts if v.verdict in failing]
+    if hits:
+        raise FailOnVerdict(
+            f"{len(hits)} reference(s) with a --fail-on verdict ({', '.join(sorted(set(hits)))})"
+        )
+
+
+def _verify(text: str | None, file: Path | None, bib: Path | None, db: Path | None):
     from probity.citations import Reference, verify_references
     from probity.citations._importers import read_entries
 
+    malformed: list[str] = []
     if bib is not None:
         if text is not None or file is not None:
             raise InputError("give TEXT, --file or --bib, not several")
         if not bib.exists():
             raise InputError(f"no such file: {bib}")
-        refs = [
-            Reference(
-                title=r["title"],
-                authors=tuple(r["authors"]),
-                year=r["year"],
-                venue=r["venue"],
-                doi=r["doi"],
-                arxiv=r["arxiv"],
-                url=r["url"],
-                raw=r.get("key") or "",
-                kind="bibtex",
+        refs = []
+        for _, r, why in read_entries(bib, "bibtex"):
+            if r is None:
+                malformed.append(f"{bib}: {why}")
+                continue
+            refs.append(
+                Reference(
+                    title=r["title"],
+                    authors=tuple(r["authors"]),
+                    year=r["year"],
+                    venue=r["venue"],
+                    doi=r["doi"],
+                    arxiv=r["arxiv"],
+                    url=r["url"],
+                    et_al=r.get("et_al", False),
+                    raw=r.get("key") or "",
+                    kind="bibtex",
+                    label=r.get("key") or None,
+                )
             )
-            for _, r, _ in read_entries(bib, "bibtex")
-            if r is not None
-        ]
         source: object = refs
     else:
-        from probity.cli._output import text_argument
-
-        source = text_argument(text, file, what="text")
+        source = _read_input(text, file)
     database = _open_db(db, must_exist=True)
     try:
-        if len(database) == 0:
-            raise InputError(
-                f"the citation database {database.path} is empty, so nothing can be verified",
-                hint="import records: probity cite db import FILE",
-            )
         verdicts = verify_references(source, database)  # type: ignore[arg-type]
     finally:
         database.close()
-    if json_out:
-        print_json({"references": [v.to_dict() for v in verdicts], "summary": _summary(verdicts)})
-        return
-    if not verdicts:
-        console.print("no references found")
-        return
+    return verdicts, malformed
+
+
+def _print_table(verdicts) -> None:
     from rich.table import Table
 
     t = Table("#", "verdict", "conf", "reference", "evidence")
@@ -129,11 +249,14 @@ def db_import(
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Import verified records. Streams the file; importing twice adds nothing, an interrupted
-    import resumes, and malformed entries are skipped and reported (nothing else is lost)."""
+    import resumes, and malformed entries are skipped and reported (nothing else is lost) with
+    exit code 2. Invalid UTF-8 is replaced with a warning."""
     database = _open_db(db, must_exist=False)
     reports = []
+    caught: list[warnings.WarningMessage] = []
     try:
-        with progress() as bar:
+        with progress() as bar, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             for f in files:
                 task = bar.add_task(f"importing {f.name}", total=None)
                 rep = database.import_file(
@@ -142,9 +265,20 @@ def db_import(
                 reports.append(rep)
     finally:
         database.close()
+    _warnings_to_stderr(caught)
     if json_out:
         print_json({"imports": [r.to_dict() for r in reports]})
-        return
+    else:
+        _print_imports(reports)
+    skipped = sum(r.skipped for r in reports)
+    if skipped:
+        raise InputError(
+            f"{skipped} malformed entr{'y' if skipped == 1 else 'ies'} skipped "
+            "(the rest were imported)"
+        )
+
+
+def _print_imports(reports) -> None:
     for r in reports:
         console.print(
             f"{r.path}: read {r.read}, added {r.added}, already present "
@@ -235,7 +369,8 @@ def ground_cmd(
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Split ANSWER into sentences and attribute each to the corpus passages that support it:
-    supported, unsupported (related passages, no support) or no_evidence."""
+    supported, contradicted (a passage about the same subject gives another entity, number
+    or date), unsupported (related passages, no support) or no_evidence."""
     from probity.citations import ground
     from probity.cli._output import text_argument
 
@@ -244,7 +379,12 @@ def ground_cmd(
     if json_out:
         print_json(res)
         return
-    colours = {"supported": "green", "unsupported": "red", "no_evidence": "yellow"}
+    colours = {
+        "supported": "green",
+        "contradicted": "red",
+        "unsupported": "red",
+        "no_evidence": "yellow",
+    }
     for s in res.sentences:
         src = f" <- {s.passages[0].doc}" if s.passages and s.status == "supported" else ""
         console.print(

@@ -11,7 +11,7 @@ empty, a text with references gets one ``unverifiable`` Finding instead: nothing
 
 ``grounding`` attributes each sentence to a corpus (option ``corpus``: a folder or JSONL file,
 or ``context.metadata["corpus"]``: a list of documents, e.g. a RAG context) and reports
-``unsupported`` and ``no_evidence`` sentences. Without a corpus it finds nothing.
+``contradicted``, ``unsupported`` and ``no_evidence`` sentences. Without a corpus it finds nothing.
 Both do nothing in ``creative`` mode.
 """
 
@@ -186,20 +186,22 @@ class GroundingScanner:
                     s.status == "no_evidence" and not self.report_no_evidence
                 ):
                     continue
-                msg = (
-                    "no passage of the corpus supports this sentence"
-                    if s.status == "unsupported"
-                    else "nothing in the corpus is about this sentence"
-                )
+                msg = {
+                    "contradicted": f"the corpus says otherwise: {s.evidence}",
+                    "unsupported": "no passage of the corpus supports this sentence",
+                }.get(s.status, "nothing in the corpus is about this sentence")
+                # a contradiction is a stated fact, not a missing one: it ranks first
+                score = max(0.9, 1.0 - s.support) if s.status == "contradicted" else 1.0 - s.support
                 found.append(
                     Finding(
                         self.name,
                         s.status,
-                        1.0 - s.support,
-                        (Span(s.span.start, s.span.end, s.status, 1.0 - s.support),),
+                        score,
+                        (Span(s.span.start, s.span.end, s.status, score),),
                         msg,
                         details={
                             "support": s.support,
+                            "evidence": s.evidence,
                             "passages": [p.to_dict() for p in s.passages],
                         },
                     )
