@@ -324,10 +324,10 @@ def test_exit_codes_follow_docs_cli(capsys, tmp_path, tiny_model_dir) -> None:
         assert err.startswith("error:") and "Traceback" not in err, (argv, err)
     not_json = tmp_path / "cert.json"
     not_json.write_text("{not json")
-    assert main(["watermark", "verify", str(not_json)]) == 2
+    assert main(["watermark", "verify", str(not_json)]) == 1  # damaged = tampered
     cert, _ = _certified(capsys, tmp_path, tiny_model_dir)
     data = json.loads(cert.read_text())
-    data["z"] = float(data.get("z", 0)) + 5 if "z" in data else 99
+    data["claims"]["p_value"] = 1e-30  # a forged claim
     cert.write_text(json.dumps(data))
     capsys.readouterr()
     assert main(["watermark", "verify", str(cert)]) == 1

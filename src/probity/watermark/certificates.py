@@ -67,13 +67,16 @@ def certify(detection: Detection, key: WatermarkKey, text: str) -> Certificate:
 class CertificateCheck:
     """A verified certificate: ``valid`` is always true (failures raise TamperedError);
     ``key_matched`` says whether a trusted public key was given and matched;
-    ``text_matched`` is None unless a text was given to compare with the certified hash."""
+    ``text_matched`` is None unless a text was given to compare with the certified hash;
+    ``text_checked`` says whether a text was compared at all (without one, the signature
+    proves only what the certificate claims, not that it is about the text at hand)."""
 
     valid: bool
     key_id: str
     key_matched: bool
     text_matched: bool | None
     claims: dict[str, Any]
+    text_checked: bool = False
 
     def __bool__(self) -> bool:
         return self.valid
@@ -84,6 +87,7 @@ class CertificateCheck:
             "key_id": self.key_id,
             "key_matched": self.key_matched,
             "text_matched": self.text_matched,
+            "text_checked": self.text_checked,
             "claims": self.claims,
         }
 
@@ -115,6 +119,9 @@ def _public_key_hex(public_key: Any) -> str:
         return public_key.hex()
     s = str(public_key)
     p = Path(s).expanduser()
+    looks_like_file = s.endswith(".json") or "/" in s or "\\" in s
+    if looks_like_file and not p.exists():
+        raise InputError(f"public key file {s} not found (no such file)")
     if p.is_file():
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
@@ -179,4 +186,5 @@ def verify_certificate(
         key_matched=matched,
         text_matched=text_matched,
         claims=cert.claims,
+        text_checked=text is not None,
     )
