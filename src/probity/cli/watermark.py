@@ -19,8 +19,9 @@ SchemeOpt = Annotated[
     str,
     typer.Option(
         "--scheme",
-        help="Watermark scheme: kgw (green/red lists), gumbel (distortion-free) or unigram "
-        "(kgw with one fixed green list, context width 0).",
+        help="Watermark scheme: kgw (green/red lists), gumbel (distortion-free), unigram "
+        "(kgw with one fixed green list, context width 0) or synthid (SynthID-Text tournament "
+        "sampling, transformers-compatible).",
     ),
 ]
 GammaOpt = Annotated[
@@ -67,6 +68,21 @@ HashKeyOpt = Annotated[
         help="hf-compat: transformers' integer hashing_key (instead of --key, not with it).",
     ),
 ]
+SynthKeysOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--synthid-keys",
+        help="synthid: transformers' SynthIDTextWatermarkingConfig keys, comma-separated "
+        "(default: derived from --key).",
+    ),
+]
+NgramOpt = Annotated[
+    int, typer.Option("--ngram-len", help="synthid: n-gram length (transformers' ngram_len).")
+]
+SynthScoreOpt = Annotated[
+    str,
+    typer.Option("--synthid-score", help="synthid detection score: weighted_mean or mean."),
+]
 KeyOpt = Annotated[
     str | None, typer.Option("--key", "-k", help="Key id, name or key file (`probity keys list`).")
 ]
@@ -83,9 +99,14 @@ def _scheme(
     backend: str | None,
     hashing_key: int | None,
     vocab_size: int | None = None,
+    synthid: dict[str, Any] | None = None,
 ) -> Any:
     from probity.watermark import WatermarkKey, load_key, make_scheme
 
+    if scheme == "synthid":
+        return _synthid_scheme(key, hashing_key, context_width, synthid or {})
+    if synthid and synthid.get("keys"):
+        raise InputError("--synthid-keys needs --scheme synthid")
     if key is None and hashing_key is None:
         raise InputError(
             "no key given: pass --key (see `probity keys list`, or create one with "
@@ -113,7 +134,7 @@ def _scheme(
             raise InputError("--scheme unigram has context width 0; drop --context-width")
         context_width = 0
     elif scheme != "kgw":
-        raise InputError(f"unknown scheme {scheme!r}; use kgw, gumbel or unigram")
+        raise InputError(f"unknown scheme {scheme!r}; use kgw, gumbel, unigram or synthid")
     return make_scheme(
         "kgw",
         k,
@@ -124,6 +145,33 @@ def _scheme(
         seeding=seeding,
         backend=backend,
         vocab_size=vocab_size,
+    )
+
+
+def _synthid_scheme(
+    key: str | None, hashing_key: int | None, context_width: int | None, opts: dict[str, Any]
+) -> Any:
+    from probity.watermark import load_key, make_scheme
+
+    if hashing_key is not None:
+        raise InputError("--hashing-key is for kgw hf-compat; synthid takes --synthid-keys")
+    if context_width is not None:
+        raise InputError("synthid's context is --ngram-len minus one; drop --context-width")
+    raw = opts.get("keys")
+    keys = None
+    if raw:
+        try:
+            keys = [int(x) for x in raw.replace(" ", "").split(",") if x]
+        except ValueError as exc:
+            raise InputError(f"--synthid-keys must be comma-separated integers: {exc}") from exc
+    if key is None and keys is None:
+        raise InputError("no key given: pass --key, or --synthid-keys (transformers' keys)")
+    return make_scheme(
+        "synthid",
+        load_key(key) if key is not None else None,
+        keys=keys,
+        ngram_len=opts.get("ngram_len", 5),
+        score=opts.get("score", "weighted_mean"),
     )
 
 
@@ -145,6 +193,8 @@ def generate_cmd(
     seeding: SeedingOpt = "lefthash",
     backend: BackendOpt = None,
     hashing_key: HashKeyOpt = None,
+    synthid_keys: SynthKeysOpt = None,
+    ngram_len: NgramOpt = 5,
     max_new_tokens: Annotated[
         int, typer.Option("--max-new-tokens", help="Tokens to generate.")
     ] = 64,
@@ -159,7 +209,18 @@ def generate_cmd(
     from probity.watermark import generate
 
     text = text_argument(prompt, None, what="prompt")
-    sch = _scheme(scheme, key, gamma, delta, hard, context_width, seeding, backend, hashing_key)
+    sch = _scheme(
+        scheme,
+        key,
+        gamma,
+        delta,
+        hard,
+        context_width,
+        seeding,
+        backend,
+        hashing_key,
+        synthid={"keys": synthid_keys, "ngram_len": ngram_len},
+    )
     if temperature <= 0:
         raise InputError(f"--temperature must be > 0 for watermarked sampling, got {temperature}")
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
@@ -309,6 +370,9 @@ def detect_cmd(
     seeding: SeedingOpt = "lefthash",
     backend: BackendOpt = None,
     hashing_key: HashKeyOpt = None,
+    synthid_keys: SynthKeysOpt = None,
+    ngram_len: NgramOpt = 5,
+    synthid_score: SynthScoreOpt = "weighted_mean",
     vocab_size: VocabOpt = None,
     prompt: Annotated[
         str | None,
@@ -357,8 +421,19 @@ def detect_cmd(
     """
     from probity.watermark import attach_calibration
 
+    synthid = {"keys": synthid_keys, "ngram_len": ngram_len, "score": synthid_score}
     sch = _scheme(
-        scheme, key, gamma, delta, hard, context_width, seeding, backend, hashing_key, vocab_size
+        scheme,
+        key,
+        gamma,
+        delta,
+        hard,
+        context_width,
+        seeding,
+        backend,
+        hashing_key,
+        vocab_size,
+        synthid=synthid,
     )
     if not uncalibrated:
         sch = attach_calibration(sch)
@@ -493,6 +568,8 @@ def calibrate_cmd(
     context_width: WidthOpt = None,
     seeding: SeedingOpt = "lefthash",
     backend: BackendOpt = None,
+    ngram_len: NgramOpt = 5,
+    synthid_score: SynthScoreOpt = "weighted_mean",
     vocab_size: VocabOpt = None,
     skip_frequent: Annotated[
         int,
@@ -527,7 +604,10 @@ def calibrate_cmd(
         raise InputError("calibrate needs --key (the calibration is stored with it)")
     if skip_frequent < 0:
         raise InputError(f"--skip-frequent must be >= 0, got {skip_frequent}")
-    sch = _scheme(scheme, key, gamma, 2.0, False, context_width, seeding, backend, None, vocab_size)
+    synthid = {"ngram_len": ngram_len, "score": synthid_score}
+    sch = _scheme(
+        scheme, key, gamma, 2.0, False, context_width, seeding, backend, None, vocab_size, synthid
+    )
     encoder = _encoder(tokenizer, token_ids, sch)
     sch = _with_vocab(sch, encoder)
     docs = _corpus_docs(corpus, field, token_ids, encoder)

@@ -716,7 +716,7 @@ class _GumbelAdjuster:
         return out
 
 
-SCHEMES = ("kgw", "gumbel", "unigram")
+SCHEMES = ("kgw", "gumbel", "unigram", "synthid")
 
 
 def make_scheme(
@@ -726,7 +726,8 @@ def make_scheme(
     ``"gumbel"`` (:class:`GumbelScheme`). ``key`` is a :class:`WatermarkKey`, an integer
     (for ``hf-compat``: transformers' ``hashing_key``) or ``None`` (a public demo key /
     transformers' default hashing key: not secret). ``"unigram"`` is KGW with
-    ``context_width=0`` (Zhao et al.: one fixed green list). ``calibration=`` applies a key's
+    ``context_width=0`` (Zhao et al.: one fixed green list); ``"synthid"`` is SynthID-Text
+(:class:`~probity.watermark.synthid.SynthIDScheme`, transformers-compatible). ``calibration=`` applies a key's
     :class:`~probity.watermark.calibration.Calibration` to detection."""
     calibration = params.pop("calibration", None)
     try:
@@ -738,6 +739,10 @@ def make_scheme(
             out = KGWScheme(key, context_width=0, **params)
         elif name == "gumbel":
             out = GumbelScheme(key, **params)
+        elif name == "synthid":
+            from probity.watermark.synthid import SynthIDScheme
+
+            out = SynthIDScheme(key, **params)
         else:
             out = None  # type: ignore[assignment]
     except TypeError as exc:
