@@ -419,7 +419,7 @@ def detect_cmd(
     A key calibrated with `probity watermark calibrate` is tested against that calibration
     (the output's `null` says which null the p-value used). Exit 0 whatever the verdict.
     """
-    from probity.watermark import attach_calibration
+    from probity.watermark import attach_calibration, strip_prompt
 
     synthid = {"keys": synthid_keys, "ngram_len": ngram_len, "score": synthid_score}
     sch = _scheme(
@@ -455,7 +455,18 @@ def detect_cmd(
 
         if key is None:
             raise InputError("--certificate needs --key (the key that signs it)")
-        cert = certify(det, load_key(key), body)
+        from probity.watermark.certificates import model_digest, tokenizer_digest
+
+        ids = parse_token_ids(body) if token_ids else encoder.encode(strip_prompt(body, prompt))
+        folder = _tokenizer_folder(tokenizer)
+        cert = certify(
+            det,
+            load_key(key),
+            body,
+            token_ids=ids,
+            tokenizer_sha256=tokenizer_digest(folder) if folder else None,
+            model_sha256=model_digest(folder) if folder else None,
+        )
         write_json_atomic(certificate, cert.to_dict())
     if json_out:
         print_json(det)
@@ -463,6 +474,16 @@ def detect_cmd(
         _print_detection(det)
         if cert is not None:
             typer.echo(f"certificate written to {certificate}")
+
+
+def _tokenizer_folder(tokenizer: str | None) -> Path | None:
+    """The local folder of --tokenizer (the embedded demo model when not given), if any."""
+    if tokenizer is None:
+        from probity.lm import demo_model_path
+
+        return demo_model_path()
+    p = Path(tokenizer).expanduser()
+    return p if p.is_dir() else None
 
 
 def _check_fpr(fpr: float) -> None:
@@ -646,13 +667,26 @@ def verify_cmd(
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="Read the certified text from this file.")
     ] = None,
+    token_ids_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-ids-file",
+            help="Token ids you re-scored (a JSON list or whitespace-separated integers), to "
+            "check against the certified token ids hash.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Verify a watermark certificate's Ed25519 signature (exit 1 if tampered)."""
+    """Verify a watermark certificate's Ed25519 signature (exit 1 if tampered or if the text
+    or token ids do not match; exit 2 for unreadable input)."""
+    from probity.io import read_text
     from probity.watermark import verify_certificate
 
     body = text_argument(text, file) if (text is not None or file is not None) else None
-    res = verify_certificate(cert, public_key, text=body)
+    ids = None
+    if token_ids_file is not None:
+        ids = parse_token_ids(read_text(token_ids_file), str(token_ids_file))
+    res = verify_certificate(cert, public_key, text=body, token_ids=ids)
     if json_out:
         print_json(res)
         return
@@ -664,6 +698,8 @@ def verify_cmd(
         f"{c.get('green')}/{c.get('scored')} green, watermarked={c.get('watermarked')}, "
         f"issued {c.get('issued_at')}"
     )
+    if ids is not None:
+        typer.echo("  the token ids match the certified token ids hash")
     if res.text_matched:
         typer.echo("  the text matches the certified hash")
     else:
