@@ -62,3 +62,32 @@ def test_other_signer_is_not_trusted(signed) -> None:
     stranger = new_signing_identity("someone else")
     with pytest.raises(TamperedError, match="untrusted"):
         verify_content_credentials(signed, trust_anchors=stranger.ca_pem)
+
+
+def test_cli_generate_c2pa_then_verify_from_file(capfd, tmp_path, tiny_model_dir) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = tmp_path / "story.txt"
+    with out.open("wb") as fh:
+        subprocess.run(
+            [sys.executable, "-m", "probity", "watermark", "generate", "the river"]
+            + ["--model", str(tiny_model_dir), "--hashing-key", "7", "--max-new-tokens", "30"]
+            + ["--seed", "1", "--c2pa"],
+            stdout=fh,
+            env=env,
+            check=True,
+            timeout=300,
+        )
+    import json
+
+    from probity.cli import main
+
+    assert main(["watermark", "c2pa-verify", "--file", str(out), "--json"]) == 0
+    res = json.loads(capfd.readouterr().out)
+    assert res["ai_generated"] and res["trusted"] and res["watermark"]["backend"] == "hf-compat"
+    out.write_text("X" + out.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["watermark", "c2pa-verify", "--file", str(out)]) == 1
+    assert "error:" in capfd.readouterr().err

@@ -202,6 +202,15 @@ def generate_cmd(
         float, typer.Option("--temperature", help="Sampling temperature (> 0).")
     ] = 1.0,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    c2pa: Annotated[
+        bool,
+        typer.Option(
+            "--c2pa",
+            help="Embed signed C2PA content credentials (AI-generated, watermark parameters) "
+            "in the text, signed with the Probity home's local C2PA identity; check them with "
+            "`probity watermark c2pa-verify`.",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Generate a watermarked continuation of PROMPT with a local model."""
@@ -227,12 +236,20 @@ def generate_cmd(
     lm = load_model(model)
     with console.status("generating", spinner="dots") if not json_out else _null():
         out = generate(lm, [text], sch, params)[0]
+    final = out.text
+    if c2pa:
+        from probity.watermark.content_credentials import attach_content_credentials
+
+        final = attach_content_credentials(out.text, sch.public_params())
     if json_out:
-        print_json({"prompt": text, "completion": out.to_dict(), "params": sch.public_params()})
+        result = {"prompt": text, "completion": out.to_dict(), "params": sch.public_params()}
+        if c2pa:
+            result["text_with_content_credentials"] = final
+        print_json(result)
     else:
         # the exact text, never re-wrapped (it is often redirected to a file and detected);
         # a final newline only on a terminal, so `> story.txt` holds exactly the completion
-        sys.stdout.write(out.text)
+        sys.stdout.write(final)
         if sys.stdout.isatty():
             sys.stdout.write("\n")
         sys.stdout.flush()
@@ -707,6 +724,51 @@ def verify_cmd(
             "  text not checked: give --file or --text to check that the certificate is about "
             "your text"
         )
+
+
+@watermark_app.command("c2pa-verify")
+def c2pa_verify_cmd(
+    text: Annotated[str | None, typer.Argument(help="Text to check ('-' reads stdin).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help=FILE_HELP)] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust",
+            help="PEM trust anchors (default: the Probity home's local C2PA CA, if any).",
+        ),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Verify C2PA content credentials embedded in a text with the c2pa library (exit 1 if
+    the text or manifest was altered or the signer is not trusted)."""
+    from probity.home import keys_dir
+    from probity.io import read_text
+    from probity.watermark.content_credentials import verify_content_credentials
+
+    if file is not None and text is None:
+        import io as _io
+
+        with _io.open(file, encoding="utf-8", newline="") as fh:  # keep the bytes as written
+            body = fh.read()
+    else:
+        body = text_argument(text, file)
+    anchors = None
+    if trust is not None:
+        anchors = read_text(trust)
+    elif (keys_dir() / "c2pa" / "ca.pem").is_file():
+        anchors = (keys_dir() / "c2pa" / "ca.pem").read_text()
+    cred = verify_content_credentials(body, trust_anchors=anchors)
+    if json_out:
+        print_json(cred)
+        return
+    who = cred.signer.get("common_name", "?")
+    typer.echo(
+        f"valid C2PA manifest: signed by {who!r} ({'trusted' if cred.trusted else 'NOT trusted'})"
+    )
+    typer.echo(f"  AI-generated (trainedAlgorithmicMedia): {cred.ai_generated}")
+    typer.echo(f"  watermark: {json.dumps(cred.watermark, sort_keys=True)}")
+    for f in cred.accepted_failures:
+        typer.echo(f"  accepted limitation: {f}")
 
 
 # -- keys ---------------------------------------------------------------------------------------
