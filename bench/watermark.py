@@ -596,7 +596,8 @@ def _other_domain_texts(root: Path) -> list[str]:
         texts += [json.loads(x)["prompt"] for x in fh if x.strip()]
     with open(root / "data/toxicity/xstest_prompts.csv", newline="") as fh:
         texts += [r["prompt"] for r in csv.DictReader(fh)]
-    texts += [d["full_text"] for d in json.load(open(root / "data/pii/synth_dataset_v2.json"))]
+    with open(root / "data/pii/synth_dataset_v2.json") as fh:
+        texts += [d["full_text"] for d in json.load(fh)]
     with open(root / "data/citations/hallmark-dev_public.jsonl") as fh:
         for x in fh:
             if x.strip():

@@ -84,8 +84,19 @@ def test_calibration_is_stored_with_the_key_and_used_fresh(tmp_path: Path, capsy
     assert main(["keys", "new", "cal", "--json"]) == 0
     capsys.readouterr()
     rc = main(
-        ["watermark", "calibrate", "--key", "cal", str(corpus), "--token-ids"]
-        + ["--field", "token_ids", "--vocab-size", "400", "--json"]
+        [
+            "watermark",
+            "calibrate",
+            "--key",
+            "cal",
+            str(corpus),
+            "--token-ids",
+            "--field",
+            "token_ids",
+            "--vocab-size",
+            "400",
+            "--json",
+        ]
     )
     out = capsys.readouterr()
     assert rc == 0, out.err
@@ -93,8 +104,17 @@ def test_calibration_is_stored_with_the_key_and_used_fresh(tmp_path: Path, capsy
     assert info["documents"] == 120
     probe = json.dumps(_zipf_domain(1, 150, seed=4)[0])
     rc = main(
-        ["watermark", "detect", probe, "--key", "cal", "--token-ids", "--vocab-size", "400"]
-        + ["--json"]
+        [
+            "watermark",
+            "detect",
+            probe,
+            "--key",
+            "cal",
+            "--token-ids",
+            "--vocab-size",
+            "400",
+            "--json",
+        ]
     )
     out = capsys.readouterr()
     assert rc == 0, out.err
@@ -189,8 +209,7 @@ def test_hf_hashing_key_file_is_detected_without_backend(capsys, tiny_model_dir)
     assert main(["keys", "new", "hfk", "--hf-hashing-key", "777"]) == 0
     capsys.readouterr()
     rc = main(
-        ["watermark", "detect", text, "--key", "hfk", "--tokenizer", str(tiny_model_dir)]
-        + ["--json"]
+        ["watermark", "detect", text, "--key", "hfk", "--tokenizer", str(tiny_model_dir), "--json"]
     )
     out = capsys.readouterr()
     assert rc == 0, out.err
@@ -202,8 +221,18 @@ def test_context_width_zero_is_honoured_or_refused(capsys, tiny_model_dir) -> No
     assert main(["keys", "new", "k0"]) == 0
     capsys.readouterr()
     rc = main(
-        ["watermark", "detect", "the river and the stone", "--key", "k0"]
-        + ["--tokenizer", str(tiny_model_dir), "--context-width", "0", "--json"]
+        [
+            "watermark",
+            "detect",
+            "the river and the stone",
+            "--key",
+            "k0",
+            "--tokenizer",
+            str(tiny_model_dir),
+            "--context-width",
+            "0",
+            "--json",
+        ]
     )
     out = capsys.readouterr()
     if rc == 0:
@@ -216,8 +245,19 @@ def test_key_and_hashing_key_together_is_an_error(capsys, tiny_model_dir) -> Non
     assert main(["keys", "new", "kk"]) == 0
     capsys.readouterr()
     rc = main(
-        ["watermark", "detect", "the river", "--key", "kk", "--hashing-key", "15485863"]
-        + ["--backend", "hf-compat", "--tokenizer", str(tiny_model_dir)]
+        [
+            "watermark",
+            "detect",
+            "the river",
+            "--key",
+            "kk",
+            "--hashing-key",
+            "15485863",
+            "--backend",
+            "hf-compat",
+            "--tokenizer",
+            str(tiny_model_dir),
+        ]
     )
     err = capsys.readouterr().err
     assert rc == 2 and "--key" in err and "--hashing-key" in err
@@ -251,8 +291,20 @@ def test_tokenizer_only_folder_and_token_ids_input(capsys, tmp_path, tiny_model_
     capsys.readouterr()
     assert (
         main(
-            ["watermark", "generate", "the river", "--model", str(tiny_model_dir), "--key"]
-            + ["t1", "--max-new-tokens", "60", "--seed", "1", "--json"]
+            [
+                "watermark",
+                "generate",
+                "the river",
+                "--model",
+                str(tiny_model_dir),
+                "--key",
+                "t1",
+                "--max-new-tokens",
+                "60",
+                "--seed",
+                "1",
+                "--json",
+            ]
         )
         == 0
     )
@@ -275,8 +327,17 @@ def _certified(capsys, tmp_path, tiny_model_dir) -> tuple[Path, str]:
     text = "The old teacher walked home in the rain and remembered her garden."
     cert = tmp_path / "cert.json"
     rc = main(
-        ["watermark", "detect", text, "--key", "c1", "--tokenizer", str(tiny_model_dir)]
-        + ["--certificate", str(cert)]
+        [
+            "watermark",
+            "detect",
+            text,
+            "--key",
+            "c1",
+            "--tokenizer",
+            str(tiny_model_dir),
+            "--certificate",
+            str(cert),
+        ]
     )
     assert rc in (0, 1)
     capsys.readouterr()

@@ -43,8 +43,18 @@ def test_cli_certificate_hashes_verified_in_a_fresh_process(
     text = "the river and the stone walk slowly when the old teacher reads a letter"
     cert = tmp_path / "cert.json"
     rc = main(
-        ["watermark", "detect", text, "--key", "prod", "--tokenizer", str(tiny_model_dir)]
-        + ["--certificate", str(cert), "--json"]
+        [
+            "watermark",
+            "detect",
+            text,
+            "--key",
+            "prod",
+            "--tokenizer",
+            str(tiny_model_dir),
+            "--certificate",
+            str(cert),
+            "--json",
+        ]
     )
     assert rc == 0
     claims = json.loads(cert.read_text())["claims"]

@@ -8,11 +8,11 @@ import pytest
 pytest.importorskip("c2pa")
 pytest.importorskip("c2pa_text")
 
-import c2pa_text  # noqa: E402
+import c2pa_text
 
-from probity.errors import TamperedError  # noqa: E402
-from probity.watermark import make_scheme, new_key  # noqa: E402
-from probity.watermark.content_credentials import (  # noqa: E402
+from probity.errors import TamperedError
+from probity.watermark import make_scheme, new_key
+from probity.watermark.content_credentials import (
     attach_content_credentials,
     new_signing_identity,
     verify_content_credentials,
@@ -73,9 +73,23 @@ def test_cli_generate_c2pa_then_verify_from_file(capfd, tmp_path, tiny_model_dir
     out = tmp_path / "story.txt"
     with out.open("wb") as fh:
         subprocess.run(
-            [sys.executable, "-m", "probity", "watermark", "generate", "the river"]
-            + ["--model", str(tiny_model_dir), "--hashing-key", "7", "--max-new-tokens", "30"]
-            + ["--seed", "1", "--c2pa"],
+            [
+                sys.executable,
+                "-m",
+                "probity",
+                "watermark",
+                "generate",
+                "the river",
+                "--model",
+                str(tiny_model_dir),
+                "--hashing-key",
+                "7",
+                "--max-new-tokens",
+                "30",
+                "--seed",
+                "1",
+                "--c2pa",
+            ],
             stdout=fh,
             env=env,
             check=True,

@@ -93,7 +93,9 @@ def test_synthid_null_is_calibrated_for_both_scores() -> None:
     texts = [rng.integers(0, 5000, size=120) for _ in range(600)]  # i.i.d. tokens: a true null
     key = new_key("s", save=False)
     for score in ("mean", "weighted_mean"):
-        ps = np.array([d.p_value for d in make_scheme("synthid", key, score=score).detect_many(texts)])
+        ps = np.array(
+            [d.p_value for d in make_scheme("synthid", key, score=score).detect_many(texts)]
+        )
         assert 0.4 < ps.mean() < 0.6
         assert np.mean(ps <= 0.05) < 0.09
         assert np.mean(ps <= 0.01) < 0.03
@@ -104,15 +106,38 @@ def test_cli_synthid_roundtrip_with_transformers_keys(capsys, tiny_model_dir) ->
 
     keys = ",".join(map(str, HF_KEYS))
     rc = main(
-        ["watermark", "generate", "the river", "--model", str(tiny_model_dir), "--scheme"]
-        + ["synthid", "--synthid-keys", keys, "--max-new-tokens", "60", "--seed", "2", "--json"]
+        [
+            "watermark",
+            "generate",
+            "the river",
+            "--model",
+            str(tiny_model_dir),
+            "--scheme",
+            "synthid",
+            "--synthid-keys",
+            keys,
+            "--max-new-tokens",
+            "60",
+            "--seed",
+            "2",
+            "--json",
+        ]
     )
     out = capsys.readouterr()
     assert rc == 0, out.err
     ids = json.loads(out.out)["completion"]["token_ids"]
     rc = main(
-        ["watermark", "detect", json.dumps(ids), "--token-ids", "--scheme", "synthid"]
-        + ["--synthid-keys", keys, "--json"]
+        [
+            "watermark",
+            "detect",
+            json.dumps(ids),
+            "--token-ids",
+            "--scheme",
+            "synthid",
+            "--synthid-keys",
+            keys,
+            "--json",
+        ]
     )
     out = capsys.readouterr()
     assert rc == 0, out.err

@@ -331,7 +331,9 @@ def _encoder(tokenizer: str | None, token_ids: bool, sch: Any) -> Any:
 
     if token_ids and tokenizer is None:
         if getattr(sch, "backend", None) == "hf-compat" and sch.vocab_size is None:
-            raise InputError("hf-compat needs the vocabulary size: give --vocab-size or --tokenizer")
+            raise InputError(
+                "hf-compat needs the vocabulary size: give --vocab-size or --tokenizer"
+            )
         return None
     tok_ref: Any = tokenizer
     if tokenizer is None:
@@ -650,9 +652,7 @@ def calibrate_cmd(
     sch = _with_vocab(sch, encoder)
     docs = _corpus_docs(corpus, field, token_ids, encoder)
     ref = _corpus_docs(reference, field, token_ids, encoder) if reference else None
-    cal = calibrate(
-        sch, docs, name=name or corpus.name, skip_frequent=skip_frequent, reference=ref
-    )
+    cal = calibrate(sch, docs, name=name or corpus.name, skip_frequent=skip_frequent, reference=ref)
     path = save_calibration(sch.key_id, cal)
     if json_out:
         print_json({**cal.summary(), "path": str(path)})
@@ -746,9 +746,7 @@ def c2pa_verify_cmd(
     from probity.watermark.content_credentials import verify_content_credentials
 
     if file is not None and text is None:
-        import io as _io
-
-        with _io.open(file, encoding="utf-8", newline="") as fh:  # keep the bytes as written
+        with open(file, encoding="utf-8", newline="") as fh:  # keep the bytes as written
             body = fh.read()
     else:
         body = text_argument(text, file)

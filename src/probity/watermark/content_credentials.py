@@ -231,7 +231,9 @@ def attach_content_credentials(
             {"label": WATERMARK_ASSERTION, "data": dict(watermark or {})},
         ],
     }
-    info = c2pa.C2paSignerInfo(b"es256", ident.chain_pem.encode(), ident.private_key_pem.encode(), None)
+    info = c2pa.C2paSignerInfo(
+        b"es256", ident.chain_pem.encode(), ident.private_key_pem.encode(), None
+    )
     signer = c2pa.Signer.from_info(info)
     builder = c2pa.Builder(json.dumps(manifest))
     bh = ctypes.cast(builder._handle, ctypes.c_void_p)
@@ -378,7 +380,9 @@ def _assertions_raw(reader: Any, active: dict[str, Any]) -> list[tuple[str, dict
     label = active.get("label")
     m = detailed.get("manifests", {}).get(label, {})
     out = []
-    for a in m.get("assertion_store", {}).items() if isinstance(m.get("assertion_store"), dict) else []:
+    for a in (
+        m.get("assertion_store", {}).items() if isinstance(m.get("assertion_store"), dict) else []
+    ):
         out.append(a)
     return out
 

@@ -723,12 +723,12 @@ def make_scheme(
     name: str = "kgw", key: WatermarkKey | int | None = None, **params: Any
 ) -> WatermarkScheme:
     """Build a scheme by name: ``"kgw"`` (see :class:`KGWScheme` for ``params``) or
-    ``"gumbel"`` (:class:`GumbelScheme`). ``key`` is a :class:`WatermarkKey`, an integer
-    (for ``hf-compat``: transformers' ``hashing_key``) or ``None`` (a public demo key /
-    transformers' default hashing key: not secret). ``"unigram"`` is KGW with
-    ``context_width=0`` (Zhao et al.: one fixed green list); ``"synthid"`` is SynthID-Text
-(:class:`~probity.watermark.synthid.SynthIDScheme`, transformers-compatible). ``calibration=`` applies a key's
-    :class:`~probity.watermark.calibration.Calibration` to detection."""
+        ``"gumbel"`` (:class:`GumbelScheme`). ``key`` is a :class:`WatermarkKey`, an integer
+        (for ``hf-compat``: transformers' ``hashing_key``) or ``None`` (a public demo key /
+        transformers' default hashing key: not secret). ``"unigram"`` is KGW with
+        ``context_width=0`` (Zhao et al.: one fixed green list); ``"synthid"`` is SynthID-Text
+    (:class:`~probity.watermark.synthid.SynthIDScheme`, transformers-compatible). ``calibration=`` applies a key's
+        :class:`~probity.watermark.calibration.Calibration` to detection."""
     calibration = params.pop("calibration", None)
     try:
         if name == "kgw":
