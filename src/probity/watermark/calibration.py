@@ -138,18 +138,11 @@ class Calibration:
 
     def summary(self) -> dict[str, Any]:
         """What the CLI prints: the counts and the per-key drift, not the quantile tables."""
-        return {
-            "name": self.name,
-            "scheme": self.scheme,
-            "params": json.loads(self.params_fingerprint),
-            "documents": self.documents,
-            "tokens": self.tokens,
-            "mu": self.mu,
-            "var": self.var,
-            "blocks": dict(zip(map(str, self.lengths), self.blocks, strict=True)),
-            "skipped_pairs": len(self.skip),
-            "null": self.label,
-        }
+        d = {k: v for k, v in self.to_dict().items() if k not in ("format", "nulls", "skip")}
+        d["blocks"] = dict(zip(map(str, self.lengths), self.blocks, strict=True))
+        d["skipped_pairs"] = len(self.skip)
+        del d["lengths"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibration:

@@ -83,47 +83,37 @@ def new_signing_identity(common_name: str = "Probity text signer") -> SigningIde
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
-    now = _dt.datetime.now(_dt.UTC)
+    def cert(subject: str, issuer: Any, public: Any, signing: Any, ca: bool) -> Any:
+        now = _dt.datetime.now(_dt.UTC)
+        usage = (False, False, False, False, False, True, True) if ca else (True,) + (False,) * 6
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(_name(subject))
+            .issuer_name(issuer)
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _dt.timedelta(days=1))
+            .not_valid_after(now + _dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(*usage, False, False), critical=True)
+        )
+        if not ca:  # C2PA signers need an allowed extended key usage and key identifiers
+            b = (
+                b.add_extension(
+                    x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+                )
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(signing.public_key()),
+                    critical=False,
+                )
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+            )
+        return b.sign(signing, hashes.SHA256())
+
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"{common_name} CA"))
-        .issuer_name(_name(f"{common_name} CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _dt.timedelta(days=1))
-        .not_valid_after(now + _dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = cert(f"{common_name} CA", _name(f"{common_name} CA"), ca_key.public_key(), ca_key, True)
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _dt.timedelta(days=1))
-        .not_valid_after(now + _dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    leaf = cert(common_name, ca.subject, key.public_key(), ca_key, False)
     pem = serialization.Encoding.PEM
     ca_pem = ca.public_bytes(pem).decode()
     return SigningIdentity(
