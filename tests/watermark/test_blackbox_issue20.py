@@ -416,3 +416,37 @@ def test_detect_jsonl_json_prints_json_lines_in_both_commands(
         assert len(lines) == 2, (argv, out[:300])
         for ln in lines:
             assert isinstance(json.loads(ln), dict)
+
+
+def test_gumbel_seeds_vary_text_through_transformers_generate(tiny_model) -> None:
+    """The same through HFModel.generate (the torch logits processor)."""
+    scheme = make_scheme("gumbel", new_key("gt", save=False))
+    outs = [
+        generate(tiny_model, ["the river"], scheme, GenerationParams(max_new_tokens=40, seed=s))[0]
+        for s in (1, 2)
+    ]
+    assert outs[0].token_ids != outs[1].token_ids
+    assert all(scheme.detect(o.token_ids).p_value < 1e-4 for o in outs)
+
+
+def test_calibration_skip_list_and_windowed_detection_use_the_stored_null() -> None:
+    from probity.watermark import calibrate, load_calibration, save_calibration
+
+    key = new_key("sk")
+    scheme = make_scheme("kgw", key)
+    cal = calibrate(scheme, _zipf_domain(200, 200, seed=7), name="dom", skip_frequent=200)
+    assert len(cal.skip) == 200
+    save_calibration(key.key_id, cal)
+    loaded = load_calibration(key.key_id, scheme.public_params())
+    assert loaded is not None and np.array_equal(loaded.skip, cal.skip)
+    s2 = make_scheme("kgw", key, calibration=loaded)
+    doc = _zipf_domain(1, 300, seed=8)[0]
+    full = scheme.detect(doc)
+    calibrated = s2.detect(doc, windowed=True)
+    assert calibrated.scored < full.scored  # frequent pairs are no longer scored
+    assert "calibrated on 'dom'" in calibrated.null and calibrated.window is not None
+    other = make_scheme("kgw", key, gamma=0.5)
+    from probity.errors import InputError
+
+    with pytest.raises(InputError, match="other scheme parameters"):
+        other.with_calibration(loaded)
