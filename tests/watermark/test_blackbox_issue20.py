@@ -241,6 +241,16 @@ def test_context_width_zero_is_honoured_or_refused(capsys, tiny_model_dir) -> No
         assert rc == 2 and out.err.startswith("error:") and "context" in out.err
 
 
+def test_transformers_kgw_options_with_another_scheme_are_errors(capsys) -> None:
+    assert main(["keys", "new", "g1"]) == 0
+    for extra in (["--hashing-key", "5"], ["--key", "g1", "--backend", "hf-compat"]):
+        capsys.readouterr()
+        assert (
+            main(["watermark", "detect", "1 2 3", "--token-ids", "--scheme", "gumbel", *extra]) == 2
+        )
+        assert "not for --scheme gumbel" in capsys.readouterr().err
+
+
 def test_key_and_hashing_key_together_is_an_error(capsys, tiny_model_dir) -> None:
     assert main(["keys", "new", "kk"]) == 0
     capsys.readouterr()

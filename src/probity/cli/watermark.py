@@ -119,6 +119,10 @@ def _scheme(
         )
     if backend is not None and backend not in ("fast", "hf-compat"):
         raise InputError(f"unknown backend {backend!r}; use fast or hf-compat")
+    if scheme != "kgw" and (hashing_key is not None or backend == "hf-compat"):
+        raise InputError(
+            f"--hashing-key and --backend hf-compat are transformers' KGW; not for --scheme {scheme}"
+        )
     if hashing_key is not None and backend == "fast":
         raise InputError("--hashing-key is transformers' key: use it with --backend hf-compat")
     k: Any = hashing_key if hashing_key is not None else load_key(key)  # type: ignore[arg-type]
