@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from probity.lm import GenerationParams, sample
-from probity.watermark import make_scheme, new_key
+from probity.watermark import make_scheme
 
 
 class _FlatModel:
@@ -33,14 +33,14 @@ def _generate(scheme, n: int, seed: int):
     return sample(
         model,
         ["ab"] * n,
-        GenerationParams(max_new_tokens=120, seed=seed),
+        GenerationParams(max_new_tokens=300, seed=seed),
         adjusters=[scheme.adjuster(model.vocab_size)],
     )
 
 
 def test_unigram_survives_shuffling_and_has_a_fixed_green_list() -> None:
-    key = new_key("u", save=False)
-    scheme = make_scheme("unigram", key)
+    key = 20260412  # a fixed (integer) key: the test is deterministic
+    scheme = make_scheme("unigram", key, delta=3.0)
     assert scheme.public_params()["context_width"] == 0
     green = scheme.green_mask([], 200)
     assert np.array_equal(green, scheme.green_mask([5, 9, 77], 200))  # context-free
@@ -49,13 +49,15 @@ def test_unigram_survives_shuffling_and_has_a_fixed_green_list() -> None:
         shuffled = rng.permutation(out.token_ids)  # any reordering keeps every token's colour
         assert scheme.detect(out.token_ids).p_value < 1e-4
         assert scheme.detect(shuffled).p_value < 1e-4
-    kgw = make_scheme("kgw", key)  # a context-seeded scheme loses the signal when shuffled
+    kgw = make_scheme(
+        "kgw", key, delta=3.0
+    )  # a context-seeded scheme loses the signal when shuffled
     outs = _generate(kgw, 4, 1)
     assert np.median([kgw.detect(rng.permutation(o.token_ids)).p_value for o in outs]) > 1e-3
 
 
 def test_green_list_leaks_from_frequencies_and_the_watermark_can_be_forged() -> None:
-    scheme = make_scheme("unigram", new_key("victim", save=False))
+    scheme = make_scheme("unigram", 777)
     true_green = scheme.green_mask([], 200)
     counts = np.zeros(200)
     for out in _generate(scheme, 20, 2):  # an attacker collects watermarked outputs

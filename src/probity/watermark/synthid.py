@@ -11,10 +11,11 @@ zeros at the first generated token (transformers ignores the prompt), and a cont
 seen in the same generation is not watermarked (the repeated-context rule).
 
 Detection (Probity's, vectorised numpy) scores each position whose context is new: the
-**mean** score counts the ones among its ``depth`` bits, Binomial(n depth, 1/2) under the null
+**mean** score counts the ones among its ``depth`` bits, Binomial(n depth, q) under the null
 (an exact p-value); the **weighted-mean** score weights layer l by SynthID's linear weights
-``10 .. 1`` (earlier layers carry more signal), with a normal null of mean ``n W1 / 2`` and
-variance ``n W2 / 4`` (W1, W2: sum of the weights and of their squares). transformers ships a
+``10 .. 1`` (earlier layers carry more signal), with a normal null of mean ``n W1 q`` and
+variance ``n W2 q (1 - q)`` (W1, W2: sum of the weights and of their squares). ``q`` is the
+sampling table's share of ones (:attr:`SynthIDScheme.p_one`), not 1/2. transformers ships a
 trained Bayesian detector instead; it needs weights trained per model, which these calibrated
 scores do not.
 """
@@ -134,6 +135,16 @@ class SynthIDScheme(WatermarkScheme):
     def depth(self) -> int:
         return len(self.keys)
 
+    @property
+    def p_one(self) -> float:
+        """The fraction of ones in the sampling table: the null probability of a keyed bit.
+
+        Not 1/2: the table is 2^16 random bits, so its mean is off by about 0.002 (up to
+        0.005 for some seeds), and over thousands of bits per text that shift alone would
+        make a fixed key's p-values several times too small (the per-key bias of issue 20).
+        """
+        return float(sampling_table(self.sampling_table_size, self.sampling_table_seed).mean())
+
     def public_params(self) -> dict[str, Any]:
         keys_digest = hashlib.sha256(",".join(map(str, self.keys)).encode()).hexdigest()[:16]
         return {
@@ -182,38 +193,41 @@ class SynthIDScheme(WatermarkScheme):
         return accumulate(np.ones(len(positions), dtype=np.uint64), ctx)
 
     def _is_green(self, values: np.ndarray) -> np.ndarray:
-        half = self.depth / 2 if self.score == "mean" else self.weights.sum() / 2
-        return values > half
+        scale = self.depth if self.score == "mean" else self.weights.sum()
+        return values > scale * self.p_one
 
     def _null_pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
         n = np.asarray(n, dtype=np.float64)
+        q = self.p_one
         if self.score == "mean":
-            return binomial_sf(stat, n * self.depth, 0.5)
+            return binomial_sf(stat, n * self.depth, q)
         from scipy.special import ndtr
 
         w1, w2 = self.weights.sum(), (self.weights**2).sum()
-        sd = np.sqrt(np.maximum(n, 1) * w2 / 4)
-        z = (np.asarray(stat, dtype=np.float64) - n * w1 / 2) / sd
+        sd = np.sqrt(np.maximum(n, 1) * w2 * q * (1 - q))
+        z = (np.asarray(stat, dtype=np.float64) - n * w1 * q) / sd
         return np.where(n > 0, ndtr(-z), 1.0)
 
     def _null_label(self) -> str:
+        q = self.p_one
         if self.score == "mean":
             return (
-                f"binomial(n x {self.depth}, 1/2): the keyed bits of new contexts independent "
-                "(not calibrated)"
+                f"binomial(n x {self.depth}, q={q:.4f}): the keyed bits of new contexts "
+                "independent, q the sampling table's share of ones (not calibrated)"
             )
         return (
-            "normal(n W1/2, n W2/4) for SynthID's weighted mean of independent keyed bits "
-            "(not calibrated)"
+            f"normal(n W1 q, n W2 q(1-q)), q={q:.4f} the sampling table's share of ones, for "
+            "SynthID's weighted mean of independent keyed bits (not calibrated)"
         )
 
     def _z(self, stat: float, n: float) -> float:
         if not n:
             return 0.0
+        q = self.p_one
         if self.score == "mean":
-            return z_binomial(stat, n * self.depth, 0.5)
+            return z_binomial(stat, n * self.depth, q)
         w1, w2 = self.weights.sum(), (self.weights**2).sum()
-        return float((stat - n * w1 / 2) / np.sqrt(n * w2 / 4))
+        return float((stat - n * w1 * q) / np.sqrt(n * w2 * q * (1 - q)))
 
     def mean_score(self, token_ids: Sequence[int] | np.ndarray) -> float:
         """SynthID's mean score: the fraction of ones among the counted keyed bits."""
