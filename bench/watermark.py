@@ -709,7 +709,7 @@ def bench_synthid(bench_model: Path, n_texts: int) -> None:
                 pad_token_id=tok.pad_token_id,
             )
         gen = out[:, enc["input_ids"].shape[1] :].numpy()
-        for length in (25, 50, 100, 200):
+        for length in (5, 10, 25, 50, 100, 200):
             part = [g[:length] for g in gen]
             tpr_m = np.mean([d.p_value <= FPR for d in mean.detect_many(part)])
             tpr_w = np.mean([d.p_value <= FPR for d in wmean.detect_many(part)])
