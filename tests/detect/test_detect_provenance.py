@@ -102,7 +102,9 @@ def test_cli_proves_with_a_stored_key_and_writes_the_certificate(
         json.dumps({"text": text}) + "\n" + json.dumps({"text": "the old stone bridge"}) + "\n"
     )
     assert main([*args, "--jsonl", str(records), "--json"]) == 0
-    assert [r["kind"] for r in json.loads(capsys.readouterr().out)] == ["proof", "none"]
+    lines = capsys.readouterr().out.splitlines()  # JSON lines, one per record
+    assert [json.loads(r)["kind"] for r in lines] == ["proof", "none"]
+    assert [json.loads(r)["record"] for r in lines] == [1, 2]
     assert main(["detect", "--model", str(tiny_model_dir), "--no-zero-shot", "x"]) == 2
     assert main([*args, "--scheme", "aaronson", "x"]) == 2
     assert main([*args, "--scheme", "gumbel", "--gamma", "0.5", "x"]) == 2

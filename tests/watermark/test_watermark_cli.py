@@ -183,7 +183,7 @@ def test_detect_jsonl_and_hf_compat_flags(capsys, tmp_path, tiny_model_dir) -> N
     "args,msg",
     [
         (["watermark", "detect", "hello"], "no key given"),
-        (["watermark", "detect", "hello", "--hashing-key", "5"], "hf-compat"),
+        (["watermark", "detect", "hello", "--hashing-key", "5", "--backend", "fast"], "hf-compat"),
         (["watermark", "detect", "", "--hashing-key", "5", "--backend", "hf-compat"], "empty"),
         (
             [

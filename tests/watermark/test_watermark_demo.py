@@ -30,6 +30,7 @@ def test_demo_step_degrades_to_toy_model(tmp_path, probity_home) -> None:
     result = step_watermark.run(_Ctx(tmp_path))
     assert result["watermarked_detected"] and not result["unwatermarked_flagged"]
     assert result["certificate_verified"] and result["tamper_detected"]
+    assert result["c2pa"].startswith("verified with the c2pa library: AI-generated=True")
     assert (tmp_path / "watermark-certificate.json").exists()
     assert not (probity_home / "keys").exists() or not any((probity_home / "keys").iterdir())
     assert step_watermark.ORDER == 10

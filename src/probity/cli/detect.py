@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -119,7 +120,8 @@ def detect_command(
     if jsonl is not None:
         if text is not None or file is not None:
             raise InputError("give TEXT, --file or --jsonl, not several")
-        texts = [t for _, t in iter_texts(jsonl, field)]
+        numbered = list(iter_texts(jsonl, field))
+        texts = [t for _, t in numbered]
         if not texts:
             raise InputError(f"{jsonl} holds no records")
     else:
@@ -159,7 +161,15 @@ def detect_command(
 
         write_json_atomic(certificate, reports[0].certificate)
     if json_out:
-        print_json([r.to_dict() for r in reports] if jsonl else reports[0].to_dict())
+        if jsonl is None:
+            print_json(reports[0].to_dict())
+            return
+        from probity.io import dumps
+
+        # JSON lines, one per record, as `probity watermark detect --jsonl --json` prints them
+        for (record, _), rep in zip(numbered, reports, strict=True):
+            sys.stdout.write(dumps({"record": record, **rep.to_dict()}) + "\n")
+        sys.stdout.flush()
         return
     for i, rep in enumerate(reports):
         colour = {"proof": "green", "evidence": "yellow", "none": "cyan"}[rep.kind]

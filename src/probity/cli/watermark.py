@@ -1,7 +1,11 @@
-"""``probity watermark generate|detect|verify`` and ``probity keys new|list|show|export``."""
+"""``probity watermark generate|detect|verify`` and ``probity keys new|list|show|export``.
+
+Shared options live in ``_watermark_options``; ``watermark calibrate`` and
+``watermark c2pa-verify`` in ``watermark_calibrate`` and ``watermark_c2pa``."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,100 +13,30 @@ import typer
 
 from probity.cli._groups import keys_app, watermark_app
 from probity.cli._output import FILE_HELP, JSON_HELP, console, print_json, text_argument
+from probity.cli._watermark_options import (
+    BackendOpt,
+    DeltaOpt,
+    GammaOpt,
+    HardOpt,
+    HashKeyOpt,
+    KeyOpt,
+    NgramOpt,
+    SchemeOpt,
+    SeedingOpt,
+    SynthKeysOpt,
+    SynthScoreOpt,
+    TokenIdsOpt,
+    TokenizerOpt,
+    VocabOpt,
+    WidthOpt,
+    _check_fpr,
+    _encoder,
+    _scheme,
+    _tokenizer_folder,
+    _with_vocab,
+    parse_token_ids,
+)
 from probity.errors import InputError
-
-# -- shared scheme options ---------------------------------------------------------------------
-
-SchemeOpt = Annotated[
-    str,
-    typer.Option(
-        "--scheme", help="Watermark scheme: kgw (green/red lists) or gumbel (distortion-free)."
-    ),
-]
-GammaOpt = Annotated[
-    float,
-    typer.Option(
-        "--gamma",
-        help="kgw: green fraction of the vocabulary, in (0, 1) (transformers: greenlist_ratio).",
-    ),
-]
-DeltaOpt = Annotated[
-    float,
-    typer.Option("--delta", help="kgw: logit bias added to green tokens (transformers: bias)."),
-]
-HardOpt = Annotated[bool, typer.Option("--hard", help="kgw: sample from green tokens only.")]
-WidthOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--context-width",
-        help="Tokens of context that seed the green list (kgw default 1, gumbel 2).",
-    ),
-]
-SeedingOpt = Annotated[
-    str,
-    typer.Option(
-        "--seeding",
-        help="kgw: lefthash (previous tokens) or "
-        "selfhash (min-hash over a window incl. the token).",
-    ),
-]
-BackendOpt = Annotated[
-    str,
-    typer.Option(
-        "--backend",
-        help="kgw PRF: fast (default) or "
-        "hf-compat (bit-identical with transformers' "
-        "WatermarkingConfig).",
-    ),
-]
-HashKeyOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--hashing-key", help="hf-compat: transformers' integer hashing_key (instead of --key)."
-    ),
-]
-KeyOpt = Annotated[
-    str | None, typer.Option("--key", "-k", help="Key id, name or key file (`probity keys list`).")
-]
-
-
-def _scheme(
-    scheme: str,
-    key: str | None,
-    gamma: float,
-    delta: float,
-    hard: bool,
-    context_width: int | None,
-    seeding: str,
-    backend: str,
-    hashing_key: int | None,
-    vocab_size: int | None = None,
-) -> Any:
-    from probity.watermark import load_key, make_scheme
-
-    if key is None and hashing_key is None:
-        raise InputError(
-            "no key given: pass --key (see `probity keys list`, or create one with "
-            "`probity keys new`), or --hashing-key with --backend hf-compat"
-        )
-    if hashing_key is not None and backend != "hf-compat":
-        raise InputError("--hashing-key is transformers' key: use it with --backend hf-compat")
-    k: Any = hashing_key if hashing_key is not None else load_key(key)  # type: ignore[arg-type]
-    if scheme == "gumbel":
-        return make_scheme("gumbel", k, context_width=context_width or 2)
-    if scheme != "kgw":
-        raise InputError(f"unknown scheme {scheme!r}; use kgw or gumbel")
-    return make_scheme(
-        "kgw",
-        k,
-        gamma=gamma,
-        delta=delta,
-        hard=hard,
-        context_width=context_width or 1,
-        seeding=seeding,
-        backend=backend,
-        vocab_size=vocab_size,
-    )
 
 
 @watermark_app.command("generate")
@@ -121,8 +55,10 @@ def generate_cmd(
     hard: HardOpt = False,
     context_width: WidthOpt = None,
     seeding: SeedingOpt = "lefthash",
-    backend: BackendOpt = "fast",
+    backend: BackendOpt = None,
     hashing_key: HashKeyOpt = None,
+    synthid_keys: SynthKeysOpt = None,
+    ngram_len: NgramOpt = 5,
     max_new_tokens: Annotated[
         int, typer.Option("--max-new-tokens", help="Tokens to generate.")
     ] = 64,
@@ -130,6 +66,15 @@ def generate_cmd(
         float, typer.Option("--temperature", help="Sampling temperature (> 0).")
     ] = 1.0,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    c2pa: Annotated[
+        bool,
+        typer.Option(
+            "--c2pa",
+            help="Embed signed C2PA content credentials (AI-generated, watermark parameters) "
+            "in the text, signed with the Probity home's local C2PA identity; check them with "
+            "`probity watermark c2pa-verify`.",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Generate a watermarked continuation of PROMPT with a local model."""
@@ -137,17 +82,41 @@ def generate_cmd(
     from probity.watermark import generate
 
     text = text_argument(prompt, None, what="prompt")
-    sch = _scheme(scheme, key, gamma, delta, hard, context_width, seeding, backend, hashing_key)
+    sch = _scheme(
+        scheme,
+        key,
+        gamma,
+        delta,
+        hard,
+        context_width,
+        seeding,
+        backend,
+        hashing_key,
+        synthid={"keys": synthid_keys, "ngram_len": ngram_len},
+    )
     if temperature <= 0:
         raise InputError(f"--temperature must be > 0 for watermarked sampling, got {temperature}")
     params = GenerationParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
     lm = load_model(model)
     with console.status("generating", spinner="dots") if not json_out else _null():
         out = generate(lm, [text], sch, params)[0]
+    final = out.text
+    if c2pa:
+        from probity.watermark.content_credentials import attach_content_credentials
+
+        final = attach_content_credentials(out.text, sch.public_params())
     if json_out:
-        print_json({"prompt": text, "completion": out.to_dict(), "params": sch.public_params()})
+        result = {"prompt": text, "completion": out.to_dict(), "params": sch.public_params()}
+        if c2pa:
+            result["text_with_content_credentials"] = final
+        print_json(result)
     else:
-        console.print(out.text, markup=False, highlight=False)
+        # the exact text, never re-wrapped (it is often redirected to a file and detected);
+        # a final newline only on a terminal, so `> story.txt` holds exactly the completion
+        sys.stdout.write(final)
+        if sys.stdout.isatty():
+            sys.stdout.write("\n")
+        sys.stdout.flush()
 
 
 class _null:
@@ -159,18 +128,39 @@ class _null:
 
 
 def _print_detection(d: Any, label: str = "") -> None:
-    verdict = "[bold green]WATERMARKED[/]" if d.watermarked else "[bold]not watermarked[/]"
-    console.print(
+    verdict = "WATERMARKED" if d.watermarked else "not watermarked"
+    typer.echo(
         f"{label}{verdict} at FPR {d.fpr:g}: p-value {d.p_value:.3g}, z {d.z:.2f}, "
         f"{d.green}/{d.scored} green ({d.scheme})"
     )
+    typer.echo(f"  null: {d.null}")
     if d.window:
         w = d.window
-        console.print(
+        typer.echo(
             f"  best window: tokens {w['start']}-{w['end']} "
             f"({w['green']}/{w['scored']} green, raw p {w['p_value_raw']:.3g}, "
             f"corrected for {w['windows_tried']} windows)"
         )
+
+
+def _detect_one(value: Any, sch: Any, encoder: Any, kw: dict[str, Any], ids: bool, where: str):
+    from probity.watermark import detect_text
+
+    if ids:
+        prompt = kw.get("prompt")
+        prompt_ids = encoder.encode(prompt) if prompt and encoder else None
+        if prompt and encoder is None:
+            raise InputError("--prompt with --token-ids needs --tokenizer (to encode the prompt)")
+        return sch.detect(
+            parse_token_ids(value, where),
+            fpr=kw["fpr"],
+            prompt_ids=prompt_ids,
+            windowed=kw["windowed"],
+            ignore_repeated=kw["ignore_repeated"],
+        )
+    if not isinstance(value, str):
+        raise InputError(f"{where}: expected text (a string); for token ids add --token-ids")
+    return detect_text(value, sch, encoder, **kw)
 
 
 @watermark_app.command("detect")
@@ -183,31 +173,20 @@ def detect_cmd(
     ] = None,
     field: Annotated[str, typer.Option("--field", help="JSONL field holding the text.")] = "text",
     key: KeyOpt = None,
-    tokenizer: Annotated[
-        str | None,
-        typer.Option(
-            "--tokenizer",
-            "-t",
-            help="Tokenizer/model "
-            "path or name used to generate (default: "
-            "the embedded demo model).",
-        ),
-    ] = None,
+    tokenizer: TokenizerOpt = None,
+    token_ids: TokenIdsOpt = False,
     scheme: SchemeOpt = "kgw",
     gamma: GammaOpt = 0.25,
     delta: DeltaOpt = 2.0,
     hard: HardOpt = False,
     context_width: WidthOpt = None,
     seeding: SeedingOpt = "lefthash",
-    backend: BackendOpt = "fast",
+    backend: BackendOpt = None,
     hashing_key: HashKeyOpt = None,
-    vocab_size: Annotated[
-        int | None,
-        typer.Option(
-            "--vocab-size",
-            help="hf-compat: the model config's vocab_size (default: read from --tokenizer).",
-        ),
-    ] = None,
+    synthid_keys: SynthKeysOpt = None,
+    ngram_len: NgramOpt = 5,
+    synthid_score: SynthScoreOpt = "weighted_mean",
+    vocab_size: VocabOpt = None,
     prompt: Annotated[
         str | None,
         typer.Option(
@@ -236,33 +215,52 @@ def detect_cmd(
             help="Write a signed certificate of the result to this file (needs --key).",
         ),
     ] = None,
+    uncalibrated: Annotated[
+        bool,
+        typer.Option(
+            "--uncalibrated",
+            help="Ignore the key's stored calibration (`probity watermark calibrate`) and use "
+            "the i.i.d. binomial/Gamma null.",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Detect a watermark in TEXT, --file or every record of --jsonl, with a p-value.
 
     Someone who watermarked with transformers' WatermarkingConfig detects with
     `--backend hf-compat --hashing-key K --gamma R --seeding S --context-width W`.
+    A key calibrated with `probity watermark calibrate` is tested against that calibration
+    (the output's `null` says which null the p-value used). Exit 0 whatever the verdict.
     """
-    from probity.watermark import detect_text
-    from probity.watermark.api import _resolve_tokenizer
+    from probity.watermark import attach_calibration, strip_prompt
 
+    synthid = {"keys": synthid_keys, "ngram_len": ngram_len, "score": synthid_score}
     sch = _scheme(
-        scheme, key, gamma, delta, hard, context_width, seeding, backend, hashing_key, vocab_size
+        scheme,
+        key,
+        gamma,
+        delta,
+        hard,
+        context_width,
+        seeding,
+        backend,
+        hashing_key,
+        vocab_size,
+        synthid=synthid,
     )
-    tok_ref: Any = tokenizer
-    if tokenizer is None:
-        from probity.lm import load_model
-
-        tok_ref = load_model(None)
-    encoder = _Encoder(_resolve_tokenizer(tok_ref))
+    if not uncalibrated:
+        sch = attach_calibration(sch)
+    _check_fpr(fpr)
+    encoder = _encoder(tokenizer, token_ids, sch)
+    sch = _with_vocab(sch, encoder)
     kw = dict(prompt=prompt, fpr=fpr, windowed=windowed, ignore_repeated=not keep_repeats)
     if jsonl is not None:
         if text is not None or file is not None:
             raise InputError("give --jsonl alone, not with TEXT or --file")
-        _detect_jsonl(jsonl, field, sch, encoder, kw, json_out)
+        _detect_jsonl(jsonl, field, sch, encoder, kw, json_out, token_ids)
         return
     body = text_argument(text, file)
-    det = detect_text(body, sch, encoder, **kw)
+    det = _detect_one(body, sch, encoder, kw, token_ids, "the input")
     cert = None
     if certificate is not None:
         from probity.io import write_json_atomic
@@ -270,45 +268,47 @@ def detect_cmd(
 
         if key is None:
             raise InputError("--certificate needs --key (the key that signs it)")
-        cert = certify(det, load_key(key), body)
+        from probity.watermark.certificates import model_digest, tokenizer_digest
+
+        ids = parse_token_ids(body) if token_ids else encoder.encode(strip_prompt(body, prompt))
+        folder = _tokenizer_folder(tokenizer)
+        cert = certify(
+            det,
+            load_key(key),
+            body,
+            token_ids=ids,
+            tokenizer_sha256=tokenizer_digest(folder) if folder else None,
+            model_sha256=model_digest(folder) if folder else None,
+        )
         write_json_atomic(certificate, cert.to_dict())
     if json_out:
         print_json(det)
     else:
         _print_detection(det)
         if cert is not None:
-            console.print(f"certificate written to {certificate}")
-
-
-class _Encoder:
-    """A resolved tokenizer passed to detect_text (so a path is loaded once)."""
-
-    def __init__(self, resolved: tuple[Any, int | None]) -> None:
-        self._encode, self.vocab_size = resolved
-
-    def encode(self, text: str) -> list[int]:
-        return self._encode(text)
-
-    def next_token_logits(self, ids: Any) -> Any:  # marks it as model-like for the resolver
-        raise NotImplementedError
+            typer.echo(f"certificate written to {certificate}")
 
 
 def _detect_jsonl(
-    path: Path, field: str, sch: Any, encoder: Any, kw: dict[str, Any], json_out: bool
+    path: Path,
+    field: str,
+    sch: Any,
+    encoder: Any,
+    kw: dict[str, Any],
+    json_out: bool,
+    token_ids: bool = False,
 ) -> None:
     from probity.cli._output import track
     from probity.io import dumps, iter_jsonl
-    from probity.watermark import detect_text
 
     rows = []
     for lineno, obj in track(iter_jsonl(path), "detecting", enabled=not json_out):
         value = obj.get(field)
-        if not isinstance(value, str):
+        if value is None:
             raise InputError(
-                f"{path}:{lineno}: field {field!r} is missing or not a string; "
-                "choose it with --field"
+                f"{path}:{lineno}: record has no field {field!r}; choose it with --field"
             )
-        det = detect_text(value, sch, encoder, **kw)
+        det = _detect_one(value, sch, encoder, kw, token_ids, f"{path}:{lineno}")
         rows.append((lineno, det))
         if json_out:
             print(dumps({"line": lineno, **det.to_dict()}), flush=True)
@@ -346,26 +346,48 @@ def verify_cmd(
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="Read the certified text from this file.")
     ] = None,
+    token_ids_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-ids-file",
+            help="Token ids you re-scored (a JSON list or whitespace-separated integers), to "
+            "check against the certified token ids hash.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Verify a watermark certificate's Ed25519 signature (exit 1 if tampered)."""
+    """Verify a watermark certificate's Ed25519 signature (exit 1 if tampered).
+
+    Exit 1 also when the given text or token ids do not match; 2 for unreadable input.
+    """
+    from probity.io import read_text
     from probity.watermark import verify_certificate
 
     body = text_argument(text, file) if (text is not None or file is not None) else None
-    res = verify_certificate(cert, public_key, text=body)
+    ids = None
+    if token_ids_file is not None:
+        ids = parse_token_ids(read_text(token_ids_file), str(token_ids_file))
+    res = verify_certificate(cert, public_key, text=body, token_ids=ids)
     if json_out:
         print_json(res)
         return
     c = res.claims
     who = "the given public key" if res.key_matched else "its embedded key (not a trusted key)"
-    console.print(f"[bold green]valid[/]: signed by {res.key_id} with {who}")
-    console.print(
+    typer.echo(f"valid: signed by {res.key_id} with {who}")
+    typer.echo(
         f"  {c.get('scheme')}: p-value {c.get('p_value'):.3g}, "
         f"{c.get('green')}/{c.get('scored')} green, watermarked={c.get('watermarked')}, "
         f"issued {c.get('issued_at')}"
     )
+    if ids is not None:
+        typer.echo("  the token ids match the certified token ids hash")
     if res.text_matched:
-        console.print("  the text matches the certified hash")
+        typer.echo("  the text matches the certified hash")
+    else:
+        typer.echo(
+            "  text not checked: give --file or --text to check that the certificate is about "
+            "your text"
+        )
 
 
 # -- keys ---------------------------------------------------------------------------------------

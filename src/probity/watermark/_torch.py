@@ -305,14 +305,22 @@ class GumbelLogitsProcessor(LogitsProcessor):
         self.temperature = temperature
         self.tables = _Tables(self.k1)
         self.seeds = _Seeds(self.k0, self.k1, self.k2)
+        from probity.watermark.schemes import ContextTracker
+
+        # first step and repeated contexts: ordinary sampling (seeds vary text, no loops)
+        self.tracker = ContextTracker(context_width)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         _b, length = input_ids.shape
         if length < self.h:
             return scores
+        rows = torch.from_numpy(self.tracker.watermark_rows(input_ids.cpu().numpy()))
+        rows = rows.to(scores.device)
+        if not bool(rows.any()):
+            return scores
         table = self.tables.token_hashes(scores.shape[-1], input_ids.device)
         u = P.to_unit_t(table[None, :] * self.seeds.left(input_ids[:, length - self.h :]))
         g = -torch.log(-torch.log(u))
         choice = (scores.double() / self.temperature + g).argmax(dim=-1)
-        out = torch.full_like(scores, float("-inf"))
-        return out.scatter_(1, choice[:, None], 0.0)
+        out = torch.full_like(scores, float("-inf")).scatter_(1, choice[:, None], 0.0)
+        return torch.where(rows[:, None], out, scores)

@@ -15,25 +15,52 @@ def _resolve_tokenizer(tokenizer_or_model: Any) -> tuple[Any, int | None]:
     if hasattr(tokenizer_or_model, "next_token_logits") and hasattr(tokenizer_or_model, "encode"):
         return tokenizer_or_model.encode, int(tokenizer_or_model.vocab_size)
     if isinstance(tokenizer_or_model, str) or hasattr(tokenizer_or_model, "__fspath__"):
-        from probity.errors import require
-        from probity.lm.hf import _from_pretrained, resolve_model_path
-
-        transformers = require("transformers", "hf")
-        ref, local = resolve_model_path(str(tokenizer_or_model))
-        tok = _from_pretrained(transformers.AutoTokenizer, ref, local)
-        try:
-            vocab = int(
-                transformers.AutoConfig.from_pretrained(ref, local_files_only=True).vocab_size
-            )
-        except (OSError, ValueError, AttributeError):
-            vocab = len(tok)
-        return _tok_encode(tok), vocab
+        return _load_tokenizer(str(tokenizer_or_model))
     if callable(getattr(tokenizer_or_model, "encode", None)):
         return _tok_encode(tokenizer_or_model), len(tokenizer_or_model)
     raise InputError(
         f"cannot tokenise with {type(tokenizer_or_model).__name__}; pass a model, "
         "a transformers tokenizer or a model path"
     )
+
+
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "tokenizer.model")
+
+
+def _load_tokenizer(ref: str) -> tuple[Any, int | None]:
+    """A tokenizer by path or hub name: a model folder, or a tokenizer-only folder (no
+    config.json: the vocabulary size is then the tokenizer's length). A path that does not
+    exist or holds no tokenizer is an :class:`InputError` (bad input, exit 2)."""
+    from pathlib import Path
+
+    from probity.errors import require
+    from probity.lm.hf import _from_pretrained, resolve_model_path
+
+    transformers = require("transformers", "hf")
+    p = Path(ref).expanduser()
+    if p.is_dir() and not (p / "config.json").exists():
+        if not any((p / f).exists() for f in _TOKENIZER_FILES):
+            raise InputError(
+                f"--tokenizer {ref!r} holds neither a model nor a tokenizer (no config.json, "
+                "tokenizer.json or tokenizer_config.json)"
+            )
+        try:
+            tok = transformers.AutoTokenizer.from_pretrained(str(p), local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot load the tokenizer in {ref!r}: {exc}") from exc
+        return _tok_encode(tok), len(tok)
+    try:
+        local_ref, local = resolve_model_path(ref)
+        tok = _from_pretrained(transformers.AutoTokenizer, local_ref, local)
+    except ModelError as exc:
+        raise InputError(f"cannot load tokenizer {ref!r}: {exc}") from exc
+    try:
+        vocab = int(
+            transformers.AutoConfig.from_pretrained(local_ref, local_files_only=True).vocab_size
+        )
+    except (OSError, ValueError, AttributeError):
+        vocab = len(tok)
+    return _tok_encode(tok), vocab
 
 
 def _tok_encode(tok: Any):

@@ -41,7 +41,9 @@ class Detection:
     verdict ``p_value <= fpr``, ``window`` the best window (``start``/``end`` token indices,
     half-open, into the given tokens, with its own counts and uncorrected p-value) when
     windowed, ``marks`` one of 1 (green), 0 (red), -1 (not scored) per given token.
-    ``statistic`` is the test statistic (green count, or the Gumbel score sum).
+    ``statistic`` is the test statistic (green count, or the Gumbel score sum). ``null`` names
+    the null distribution the p-value was computed under (the i.i.d. binomial/Gamma model, or
+    the key's calibration on human text: see :mod:`probity.watermark.calibration`).
     """
 
     scheme: str
@@ -55,6 +57,7 @@ class Detection:
     marks: tuple[int, ...] = ()
     statistic: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    null: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class Detection:
             "marks": list(self.marks),
             "statistic": float(self.statistic),
             "params": dict(self.params),
+            "null": self.null,
         }
 
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -75,6 +76,10 @@ class WatermarkScheme:
     name = "scheme"
     context_width = 1
     key_id: str | None = None
+    #: a :class:`~probity.watermark.calibration.Calibration` (the key's empirical null) or None
+    calibration: Any = None
+    #: sorted uint64 hashes of (context, token) pairs never scored (a frequent-pair skip list)
+    skip: np.ndarray | None = None
 
     # -- to implement -----------------------------------------------------------------------
     @property
@@ -88,8 +93,49 @@ class WatermarkScheme:
     def _values(self, full: np.ndarray, positions: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
+    def _null_pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _null_label(self) -> str:
+        raise NotImplementedError
+
+    def _pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
+        if self.calibration is not None:
+            return self.calibration.pvalues(stat, n)
+        return self._null_pvalues(stat, n)
+
+    @property
+    def null(self) -> str:
+        """Which null distribution the p-values use (``Detection.null``)."""
+        return self.calibration.label if self.calibration is not None else self._null_label()
+
+    def with_calibration(self, calibration: Any) -> WatermarkScheme:
+        """A copy that takes p-values from ``calibration`` (and applies its skip list)."""
+        from probity.watermark.calibration import fingerprint
+
+        mine = fingerprint(self.without_calibration().public_params())
+        if calibration.params_fingerprint != mine:
+            raise InputError(
+                "this calibration was made for other scheme parameters "
+                f"({calibration.params_fingerprint}), not {mine}; run `probity watermark "
+                "calibrate` with these settings"
+            )
+        out = copy.copy(self)
+        out.calibration = calibration
+        out.skip = calibration.skip if len(calibration.skip) else None
+        return out
+
+    def without_calibration(self) -> WatermarkScheme:
+        """A copy with the i.i.d. null and no skip list."""
+        out = copy.copy(self)
+        out.calibration = None
+        out.skip = None
+        return out
+
+    def _skip_mask(self, keys: np.ndarray) -> np.ndarray:
+        if self.skip is None or not len(self.skip):
+            return np.zeros(len(keys), dtype=bool)
+        return np.isin(keys, self.skip)
 
     def _z(self, stat: float, n: float) -> float:
         raise NotImplementedError
@@ -138,11 +184,14 @@ class WatermarkScheme:
         values[positions - off] = self._values(full, positions)
         scored[positions - off] = True
         counted = scored.copy()
-        if ignore_repeated:
+        if ignore_repeated or self.skip is not None:
             kp = self._repeat_keys(full, positions)
-            _, first = np.unique(kp, return_index=True)
-            keep = np.zeros(len(positions), dtype=bool)
-            keep[first] = True
+            keep = np.ones(len(positions), dtype=bool)
+            if ignore_repeated:
+                _, first = np.unique(kp, return_index=True)
+                keep[:] = False
+                keep[first] = True
+            keep &= ~self._skip_mask(kp)
             counted[positions - off] = keep
         return values, scored, counted
 
@@ -192,6 +241,7 @@ class WatermarkScheme:
             marks=tuple(marks.astype(np.int64).tolist()),
             statistic=stat,
             params=self.public_params(),
+            null=self.null,
         )
 
     def detect_many(
@@ -225,12 +275,14 @@ class WatermarkScheme:
         )
         values = self._values(full, positions) if positions.size else np.zeros(0)
         counted = np.ones(len(positions), dtype=bool)
-        if ignore_repeated and positions.size:
-            keys = self._repeat_keys(full, positions)
-            keys = keys ^ mix64(text_of.astype(np.uint64) + np.uint64(1))
-            _, first = np.unique(keys, return_index=True)
-            counted[:] = False
-            counted[first] = True
+        if (ignore_repeated or self.skip is not None) and positions.size:
+            pair = self._repeat_keys(full, positions)
+            if ignore_repeated:
+                keys = pair ^ mix64(text_of.astype(np.uint64) + np.uint64(1))
+                _, first = np.unique(keys, return_index=True)
+                counted[:] = False
+                counted[first] = True
+            counted &= ~self._skip_mask(pair)
         green_mask = self._is_green(values)
         k = len(seqs)
         stat = np.bincount(text_of[counted], weights=values[counted], minlength=k)
@@ -256,6 +308,7 @@ class WatermarkScheme:
                     marks=tuple(marks_all[offs[i] : offs[i] + lens[i]].tolist()),
                     statistic=float(stat[i]),
                     params=dict(params),
+                    null=self.null,
                 )
             )
         return out
@@ -301,8 +354,13 @@ class KGWScheme(WatermarkScheme):
             raise InputError(f"gamma must be in (0, 1), got {gamma}")
         if delta < 0:
             raise InputError(f"delta must be >= 0, got {delta}")
-        if int(context_width) < 1:
-            raise InputError(f"context_width must be >= 1, got {context_width}")
+        if int(context_width) < 0:
+            raise InputError(f"context_width must be >= 0, got {context_width}")
+        if int(context_width) == 0 and (seeding != "lefthash" or backend != "fast"):
+            raise InputError(
+                "context_width 0 (the unigram scheme: one fixed green list) needs seeding "
+                "'lefthash' and backend 'fast'"
+            )
         if seeding not in ("lefthash", "selfhash"):
             raise InputError(f"unknown seeding {seeding!r}; use 'lefthash' or 'selfhash'")
         if backend not in ("fast", "hf-compat"):
@@ -336,7 +394,7 @@ class KGWScheme(WatermarkScheme):
 
     def with_vocab_size(self, vocab_size: int) -> KGWScheme:
         """A copy with ``vocab_size`` set (the hf-compat green lists depend on it)."""
-        return KGWScheme(
+        out = KGWScheme(
             self.key,
             gamma=self.gamma,
             delta=self.delta,
@@ -346,6 +404,8 @@ class KGWScheme(WatermarkScheme):
             backend=self.backend,
             vocab_size=vocab_size,
         )
+        out.calibration, out.skip = self.calibration, self.skip
+        return out
 
     @property
     def _min_context(self) -> int:
@@ -419,8 +479,14 @@ class KGWScheme(WatermarkScheme):
             seeds, full[positions], self.vocab_size, int(self.vocab_size * self.gamma)
         )
 
-    def _pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
+    def _null_pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
         return binomial_sf(stat, n, self.gamma)
+
+    def _null_label(self) -> str:
+        return (
+            f"binomial(n, gamma={self.gamma:g}): each scored token green independently "
+            "(not calibrated for this key)"
+        )
 
     def _z(self, stat: float, n: float) -> float:
         return z_binomial(stat, n, self.gamma)
@@ -522,8 +588,14 @@ class GumbelScheme(WatermarkScheme):
 
     ``context_width`` h >= 1 tokens seed the keyed uniforms; ``temperature`` > 0 is applied to
     the logits before the Gumbel-max choice (the processor's output is one-hot, so later
-    warpers do not change it). Repeated contexts always choose the same token; detection
-    drops repeated (context, token) pairs so that this does not inflate the score.
+    warpers do not change it).
+
+    Two steps are ordinary samples (from the sampler's seeded RNG) instead of the keyed
+    choice, as in Aaronson's scheme and SynthID: the first generated token, so that different
+    seeds give different texts, and every step whose context (the last h tokens) already
+    occurred earlier in the same generation, so that a revisited context does not replay the
+    same continuation and the text does not loop. Detection scores only the first occurrence
+    of each context (a repeated context carries no new evidence).
     """
 
     name = "gumbel"
@@ -536,7 +608,10 @@ class GumbelScheme(WatermarkScheme):
         temperature: float = 1.0,
     ) -> None:
         if int(context_width) < 1:
-            raise InputError(f"context_width must be >= 1, got {context_width}")
+            raise InputError(
+                f"gumbel needs context_width >= 1, got {context_width} (with no context every "
+                "step would reuse the same uniforms)"
+            )
         if temperature <= 0:
             raise InputError(f"temperature must be > 0, got {temperature}")
         self.context_width = int(context_width)
@@ -547,6 +622,12 @@ class GumbelScheme(WatermarkScheme):
 
     def public_params(self) -> dict[str, Any]:
         return {"scheme": "gumbel", "context_width": self.context_width, "key_id": self.key_id}
+
+    def _repeat_keys(self, full: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        # generation falls back to ordinary sampling at a repeated context, so only the first
+        # occurrence of each context (the h tokens before the position) carries the watermark
+        h = self.context_width
+        return ngram_hashes(mix64(full.astype(np.uint64)), h)[positions - h]
 
     def _values(self, full: np.ndarray, positions: np.ndarray) -> np.ndarray:
         h = self.context_width
@@ -559,8 +640,11 @@ class GumbelScheme(WatermarkScheme):
     def _is_green(self, values: np.ndarray) -> np.ndarray:
         return values > np.log(2.0)
 
-    def _pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
+    def _null_pvalues(self, stat: np.ndarray, n: np.ndarray) -> np.ndarray:
         return gamma_sf(stat, n)
+
+    def _null_label(self) -> str:
+        return "gamma(n, 1): each scored token's -log(1-u) Exp(1) independently (not calibrated)"
 
     def _z(self, stat: float, n: float) -> float:
         return z_gamma(stat, n)
@@ -572,14 +656,46 @@ class GumbelScheme(WatermarkScheme):
             self._k, self.context_width, kw.get("temperature", self.temperature)
         )
 
+    def uniforms(self, contexts: np.ndarray, vocab_size: int) -> np.ndarray:
+        """The keyed uniforms ``u`` (``(batch, vocab)``) after ``(batch, h)`` contexts."""
+        k0, k1, k2 = self._k
+        table = P.token_hash_np(np.arange(vocab_size), k1)
+        seed = P.left_context_np(contexts, k0, k1)
+        return P.to_unit_np(P.prf_np(seed[:, None], table[None, :], k2))
+
     def adjuster(self, vocab_size: int, **kw: Any) -> Any:
         return _GumbelAdjuster(self, kw.get("temperature", self.temperature))
+
+
+class ContextTracker:
+    """Which rows of a batch may take the keyed choice at this step (Gumbel, SynthID).
+
+    One tracker per generation call: the first call sees the prompts, and its step is an
+    ordinary sample (so seeds vary the text); afterwards a row is watermarked only when its
+    context (the last ``h`` tokens) has not occurred before in that row's generation.
+    """
+
+    def __init__(self, h: int) -> None:
+        self.h = h
+        self.seen: list[set[tuple[int, ...]]] | None = None
+
+    def watermark_rows(self, ids: np.ndarray) -> np.ndarray:
+        b, length = ids.shape
+        ctxs = [tuple(r) for r in ids[:, length - self.h :].tolist()]
+        if self.seen is None or len(self.seen) != b:
+            self.seen = [{c} for c in ctxs]
+            return np.zeros(b, dtype=bool)
+        fresh = np.array([c not in s for c, s in zip(ctxs, self.seen, strict=True)], dtype=bool)
+        for c, s in zip(ctxs, self.seen, strict=True):
+            s.add(c)
+        return fresh
 
 
 class _GumbelAdjuster:
     def __init__(self, scheme: GumbelScheme, temperature: float) -> None:
         self.s = scheme
         self.temperature = temperature
+        self.tracker = ContextTracker(scheme.context_width)
 
     def __call__(self, input_ids: np.ndarray, logits: np.ndarray) -> np.ndarray:
         logits = np.asarray(logits, dtype=np.float64)
@@ -587,32 +703,50 @@ class _GumbelAdjuster:
         h = self.s.context_width
         if ids.shape[1] < h:
             return logits
-        k0, k1, k2 = self.s._k
-        table = P.token_hash_np(np.arange(logits.shape[-1]), k1)
-        seed = P.left_context_np(ids[:, -h:], k0, k1)
-        u = P.to_unit_np(P.prf_np(seed[:, None], table[None, :], k2))
+        rows = self.tracker.watermark_rows(ids)
+        if not rows.any():
+            return logits
+        u = self.s.uniforms(ids[rows, -h:], logits.shape[-1])
         with np.errstate(divide="ignore"):
-            choice = np.argmax(logits / self.temperature - np.log(-np.log(u)), axis=-1)
-        out = np.full_like(logits, -np.inf)
-        out[np.arange(len(choice)), choice] = 0.0
+            choice = np.argmax(logits[rows] / self.temperature - np.log(-np.log(u)), axis=-1)
+        out = logits.copy()
+        one_hot = np.full((int(rows.sum()), logits.shape[-1]), -np.inf)
+        one_hot[np.arange(len(choice)), choice] = 0.0
+        out[rows] = one_hot
         return out
 
 
-SCHEMES = ("kgw", "gumbel")
+SCHEMES = ("kgw", "gumbel", "unigram", "synthid")
 
 
 def make_scheme(
     name: str = "kgw", key: WatermarkKey | int | None = None, **params: Any
 ) -> WatermarkScheme:
     """Build a scheme by name: ``"kgw"`` (see :class:`KGWScheme` for ``params``) or
-    ``"gumbel"`` (:class:`GumbelScheme`). ``key`` is a :class:`WatermarkKey`, an integer
-    (for ``hf-compat``: transformers' ``hashing_key``) or ``None`` (a public demo key /
-    transformers' default hashing key: not secret)."""
+        ``"gumbel"`` (:class:`GumbelScheme`). ``key`` is a :class:`WatermarkKey`, an integer
+        (for ``hf-compat``: transformers' ``hashing_key``) or ``None`` (a public demo key /
+        transformers' default hashing key: not secret). ``"unigram"`` is KGW with
+        ``context_width=0`` (Zhao et al.: one fixed green list); ``"synthid"`` is SynthID-Text
+    (:class:`~probity.watermark.synthid.SynthIDScheme`, transformers-compatible). ``calibration=`` applies a key's
+        :class:`~probity.watermark.calibration.Calibration` to detection."""
+    calibration = params.pop("calibration", None)
     try:
         if name == "kgw":
-            return KGWScheme(key, **params)
-        if name == "gumbel":
-            return GumbelScheme(key, **params)
+            out: WatermarkScheme = KGWScheme(key, **params)
+        elif name == "unigram":
+            if params.pop("context_width", 0) not in (0, None):
+                raise InputError("the unigram scheme has context_width 0")
+            out = KGWScheme(key, context_width=0, **params)
+        elif name == "gumbel":
+            out = GumbelScheme(key, **params)
+        elif name == "synthid":
+            from probity.watermark.synthid import SynthIDScheme
+
+            out = SynthIDScheme(key, **params)
+        else:
+            out = None  # type: ignore[assignment]
     except TypeError as exc:
         raise InputError(f"bad parameter for scheme {name!r}: {exc}") from exc
+    if out is not None:
+        return out.with_calibration(calibration) if calibration is not None else out
     raise InputError(f"unknown watermark scheme {name!r}; choose one of {list(SCHEMES)}")
