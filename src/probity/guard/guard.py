@@ -35,6 +35,11 @@ from probity.text import sentence_spans
 from probity.types import ACTION_SEVERITY, Finding, Span, Verdict, most_severe
 
 
+# Context rules never soften these scanners: a quoted or "in my opinion" credential, personal
+# datum or control character leaks just the same.
+CONTEXT_BLIND = frozenset({"secrets", "pii", "invisible"})
+
+
 def _cap(action: str, cap: str) -> str:
     return action if ACTION_SEVERITY[action] <= ACTION_SEVERITY[cap] else cap
 
@@ -226,7 +231,7 @@ class Guard:
         details = dict(f.details)
         if action == "redact":
             details["redaction"] = rule.redaction
-        if rule.context and regions and f.spans:
+        if rule.context and rule.scanner not in CONTEXT_BLIND and regions and f.spans:
             labels = {region_of(s, regions, text) for s in f.spans}
             if len(labels) == 1 and None not in labels:
                 label = labels.pop()
