@@ -34,7 +34,6 @@ from probity.guard.redact import PiiVault, Redaction, apply_redactions
 from probity.text import sentence_spans
 from probity.types import ACTION_SEVERITY, Finding, Span, Verdict, most_severe
 
-
 # Context rules never soften these scanners: a quoted or "in my opinion" credential, personal
 # datum or control character leaks just the same.
 CONTEXT_BLIND = frozenset({"secrets", "pii", "invisible"})
@@ -222,8 +221,12 @@ class Guard:
             verdicts.append(self._verdict(t, findings[i], direction, vault))
         if self.audit is not None:
             versions = self.scanners(direction)
-            for v in verdicts:
-                self.audit.append(audit_record(v, self.policy, versions))
+            self.audit.append_many(
+                [
+                    audit_record(v, self.policy, versions, input_text=t)
+                    for v, t in zip(verdicts, cleaned, strict=True)
+                ]
+            )
         return verdicts
 
     def _decide(self, f: Finding, rule: ScannerRule, regions: list[Span], text: str) -> Finding:
