@@ -140,12 +140,14 @@ def _dense(n_chars: int) -> str:
 
 def test_pii_scan_time_is_linear():
     g = Guard.from_policy("default")
-    small, big = _dense(50_000), _dense(400_000)
+    g.check(_dense(5_000), direction="input")  # warm caches and lazy imports
+    small, big = _dense(50_000), _dense(200_000)
     t0 = time.perf_counter()
     g.check(small, direction="input")
     t1 = time.perf_counter()
     g.check(big, direction="input")
     t2 = time.perf_counter()
-    # 8x the text (and findings) must cost at most ~16x (allowing noise), never quadratic 64x
-    assert (t2 - t1) < max(16 * (t1 - t0), 1.0), (t1 - t0, t2 - t1)
+    # 4x the text (and findings) must cost at most ~8x (noise on a shared machine), never the
+    # 16x of a quadratic scan
+    assert (t2 - t1) < max(8 * (t1 - t0), 1.0), (t1 - t0, t2 - t1)
     assert t2 - t1 < 30

@@ -26,7 +26,7 @@ from probity.config import ProbityModel, load_yaml, validate
 from probity.errors import ConfigError, UnknownKeyError
 
 Action = Literal["allow", "flag", "redact", "block"]
-Redaction = Literal["mask", "replace", "hash", "encrypt", "remove"]
+Redaction = Literal["mask", "replace", "hash", "encrypt", "remove", "fake"]
 
 
 def _shipped_dir() -> Any:
