@@ -23,7 +23,9 @@ from probity.types import Span
 _ATTRIB = (
     r"(?:said|says|say|wrote|writes|write|asked|asks|replied|replies|shouted|shouts|yelled|"
     r"yells|told|tells|tweeted|tweets|posted|posts|sang|sings|declared|declares|stated|states|"
-    r"claimed|claims|added|adds|exclaimed|screamed|whispered|quoted|quotes|quipped|"
+    r"claimed|claims|added|adds|exclaimed|screamed|whispered|quoted|quotes|quipped|sneers?|"
+    r"sneered|snapped|snaps|hissed|hisses|muttered|mutters|growled|growls|spat|spits|"
+    r"insulted|threatened|threatens|chanted|chants|wrote in|texted|messaged|"
     r"according to|in the words of|as \w+(?: \w+)? (?:put|puts) it|the lyrics?(?: go| read| are)?|"
     r"the line (?:goes|reads|is)|the (?:sign|headline|message|post|tweet|comment) (?:read|reads|said|says)|"
     r"quote|quoting|called (?:him|her|them|me|us|it)|the character)"
@@ -144,6 +146,39 @@ _MENTION_RE = re.compile(
 )
 
 
+# A quoted term that the sentence talks about: 'the insult "worthless idiot"', 'the word "X"'.
+_DISCUSSED = re.compile(
+    r"(?i)\bthe (?:word|words|term|phrase|expression|insult|slur|slogan|label|name|line)s?\s*"
+    r"(?:\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|'[^'\n]{1,80}')"
+)
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_FIRST_PERSON_ATTRIB = re.compile(r"(?i)\b(?:i|we)\s+(?:said|say|wrote|write|told|tell|think)\b")
+
+
+def softens_direct_abuse(label: str, regions: list[Span], text: str) -> bool:
+    """Whether a ``label`` region may soften *direct* abuse (a threat, a second-person insult,
+    a group dehumanised) found inside it.
+
+    An opinion never does ("I think you are an idiot" is an insult), nor a definitional
+    mention. A quotation does only when it is *reported*: the text outside every quotation
+    has at least 8 words (a report or discussion, not a bare attribution such as '"..." she
+    said' or 'As my friend says: "..."') and the speaker is not the writer ("I said ...").
+    A benign sense ("kill you in Fortnite") does."""
+    if label == "benign_sense":
+        return True
+    if label != "quotation":
+        return False
+    outside: list[str] = []
+    pos = 0
+    for r in sorted((r for r in regions if r.label == "quotation"), key=lambda r: r.start):
+        if r.start >= pos:
+            outside.append(text[pos : r.start])
+            pos = r.end
+    outside.append(text[pos:])
+    frame = " ".join(outside)
+    return len(_WORDS.findall(frame)) >= 8 and not _FIRST_PERSON_ATTRIB.search(frame)
+
+
 def benign_sense_spans(text: str) -> list[Span]:
     """Sentences using a violent word in a benign sense ("kill a Python process",
     "shoot a photo", "in Call of Duty")."""
@@ -156,12 +191,18 @@ def benign_sense_spans(text: str) -> list[Span]:
 
 def mention_spans(text: str) -> list[Span]:
     """Short definitional questions that mention a term rather than use it ("What is
-    fraud?", "What does 'X' mean?")."""
-    return [
+    fraud?", "What does 'X' mean?"), and a quoted term the text talks about ('the insult
+    "worthless idiot"')."""
+    out = [
         Span(a, b, "mention")
         for a, b in sentence_spans(text)
         if b - a <= 80 and _MENTION_RE.match(text[a:b])
     ]
+    for m in _DISCUSSED.finditer(text):
+        q = m.group(0)
+        start = m.start() + min(i for i in (q.find('"'), q.find("“"), q.find("'")) if i >= 0)
+        out.append(Span(start, m.end(), "mention"))
+    return out
 
 
 def labelled_regions(

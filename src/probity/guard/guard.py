@@ -7,7 +7,10 @@ Decision rule, per text and direction:
    action for their category;
 3. context rules: when the rule allows it and every span of a finding lies inside a labelled
    quotation (or opinion) and the policy enables that rule, the finding's action is capped at
-   the rule's action (``block`` -> ``flag``);
+   the rule's action (``block`` -> ``flag``). Labels never launder: secrets, PII and
+   control characters are never softened, and *direct* abuse (a threat, a second-person
+   insult, a group dehumanised: ``details["direct"]``) is softened only inside a *reported*
+   quotation or a benign sense (see :func:`~probity.guard.context.softens_direct_abuse`);
 4. the verdict's action is the most severe finding action (``allow < flag < redact < block``);
 5. ``redact``: all redact findings' spans are merged and rewritten at once (redactions
    compose); ``block``: nothing is passed on (``Verdict.text == ""``);
@@ -28,7 +31,7 @@ from typing import Any
 from probity.errors import ConfigError, InputError, MissingDependencyError, UnknownKeyError
 from probity.guard.audit import AuditLog, audit_record
 from probity.guard.base import ScanContext, Scanner, create_scanner
-from probity.guard.context import labelled_regions, region_of
+from probity.guard.context import labelled_regions, region_of, softens_direct_abuse
 from probity.guard.policy import Policy, ScannerRule, load_policy
 from probity.guard.redact import PiiVault, Redaction, apply_redactions
 from probity.text import sentence_spans
@@ -238,6 +241,11 @@ class Guard:
             labels = {region_of(s, regions, text) for s in f.spans}
             if len(labels) == 1 and None not in labels:
                 label = labels.pop()
+                if f.details.get("direct") and not softens_direct_abuse(label, regions, text):
+                    details["context_refused"] = label
+                    return Finding(
+                        f.source, f.category, f.score, f.spans, f.message, action, details
+                    )  # type: ignore[arg-type]
                 cr = getattr(self.policy.context_rules, label)
                 capped = _cap(action, cr.action)
                 if capped != action:

@@ -15,6 +15,14 @@ Three back ends:
   Llama-Guard-style prompt and must answer ``safe`` or ``unsafe`` and a line of categories
   (``S1,S10``); :func:`parse_guard_verdict` reads it.
 
+Before the classifier (both local back ends) each text and segment is de-obfuscated
+(:mod:`._obfuscation`: homoglyphs, spacing, leet, masks, repeats, swaps, run-together words)
+and checked by the rules of :mod:`._abuse`: a threat, a second-person insult or a group
+dehumanised is *direct* abuse (score 0.92-0.95, ``details["direct"]`` names the kind, and no
+context label but a reported quotation or a benign sense may soften it); negated insults are
+removed before scoring (counter-speech), profanity with no target is capped at 0.5 and a
+condemnation of abuse at 0.4. The score is max(rule score, adjusted classifier score).
+
 Localisation: with the classifier back ends a text is scored whole and per segment (its
 sentences, cut at labelled quotations and opinions; see :mod:`probity.guard.context`). A toxic
 segment is a finding with that segment's span, so a policy's context rules can treat a toxic
@@ -34,6 +42,13 @@ import numpy as np
 from probity.errors import ModelError
 from probity.guard.base import ScanContext, register_scanner
 from probity.guard.context import labelled_regions, segments
+from probity.guard.scanners._abuse import (
+    classifier_text,
+    counter_speech,
+    evidence,
+    untargeted_profanity,
+)
+from probity.guard.scanners._obfuscation import deobfuscate
 from probity.types import Finding, Span
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -199,12 +214,12 @@ class ToxicityScanner:
             self.version = f"judge:{getattr(self.generator, 'name', 'generator')}"
         elif model in ("profanity-check", "default", "alt-profanity-check"):
             self._clf = _profanity()
-            self.version = self._clf.version
+            self.version = self._clf.version + "+rules-2"
         else:
             from probity.guard.scanners._hf import LocalClassifier
 
             self._clf = LocalClassifier(model, positive)
-            self.version = self._clf.version
+            self.version = self._clf.version + "+rules-2"
 
     def scan_many(
         self, texts: Sequence[str], context: ScanContext | None = None
@@ -216,12 +231,12 @@ class ToxicityScanner:
         owners: list[tuple[int, int, int]] = []  # (text index, start, end) per segment
         if self.localise:
             for i, t in enumerate(texts):
-                segs = segments(t, labelled_regions(t))
+                segs = segments(t, labelled_regions(t, benign_senses=True, mentions=True))
                 if len(segs) > 1:
                     for a, b in segs:
                         items.append(t[a:b])
                         owners.append((i, a, b))
-        scores = self._clf.predict(items)
+        scores, direct = self._score(items)
         n = len(texts)
         out: list[list[Finding]] = [[] for _ in texts]
         for k, (i, a, b) in enumerate(owners):
@@ -234,7 +249,7 @@ class ToxicityScanner:
                         s,
                         (Span(a, b, "toxicity", s),),
                         f"toxic language (score {s:.2f})",
-                        details={"segment": True},
+                        details={"segment": True, **direct[n + k]},
                     )
                 )
         for i, t in enumerate(texts):
@@ -249,9 +264,28 @@ class ToxicityScanner:
                         s,
                         (Span(0, len(t), "toxicity", s),),
                         f"toxic language (score {s:.2f})",
+                        details=direct[i],
                     )
                 )
         return out
+
+    def _score(self, items: list[str]) -> tuple[np.ndarray, list[dict[str, str]]]:
+        """Scores in [0, 1] for ``items`` and, for each, ``{"direct": kind}`` when a rule of
+        :mod:`._abuse` found direct abuse (else ``{}``)."""
+        norms = [deobfuscate(t) for t in items]
+        raw = np.asarray(self._clf.predict([classifier_text(x) for x in norms]), dtype=float)
+        scores = raw.copy()
+        direct: list[dict[str, str]] = []
+        for k, x in enumerate(norms):
+            rule, kind = evidence(x)
+            if kind is None:
+                if untargeted_profanity(x):
+                    scores[k] = min(scores[k], 0.5)
+                if counter_speech(x):
+                    scores[k] = min(scores[k], 0.4)
+            scores[k] = max(scores[k], rule)
+            direct.append({"direct": kind} if kind else {})
+        return scores, direct
 
     def _judge(self, texts: Sequence[str], context: ScanContext | None) -> list[list[Finding]]:
         from probity.lm import GenerationParams
