@@ -38,8 +38,9 @@ from probity.text import sentence_spans
 from probity.types import ACTION_SEVERITY, Finding, Span, Verdict, most_severe
 
 # Context rules never soften these scanners: a quoted or "in my opinion" credential, personal
-# datum or control character leaks just the same.
-CONTEXT_BLIND = frozenset({"secrets", "pii", "invisible"})
+# datum or control character leaks just the same; and a quoted injection still reaches the
+# model (the injection scanner discounts quoted mentions itself, unless told to act on them).
+CONTEXT_BLIND = frozenset({"secrets", "pii", "invisible", "injection"})
 
 
 def _cap(action: str, cap: str) -> str:
