@@ -178,6 +178,19 @@ _GROUP = re.compile(
     r"|\b" + _GROUPS + r"\b[^.!?\n]{0,20}\b(?:don't|do not|shouldn't|should not) (?:deserve|"
     r"have) (?:to live|rights|to exist)"
 )
+# Asking how to hurt a person ("how do I poison my neighbour", "best way to strangle
+# someone"): polite, so a bag-of-words model misses it. Written from common knowledge, but
+# knowing XSTest's published "unsafe" contrast categories, so XSTest figures are optimistic.
+_VIOLENT_REQUEST = re.compile(
+    r"\b(?:how (?:do|can|could|should|would) (?:i|we|you|one)|how to|best way to|easiest way to|"
+    r"ways? to|help me|teach me to|what(?:'s| is) the best way to)\b[^.!?\n]{0,20}?\b(?:kill|murder|"
+    r"poison|stab|shoot|strangle|suffocate|drown|torture|kidnap|abduct|rape|behead|dismember|"
+    r"execute|assassinate|slaughter|butcher|gut|hurt|injure|beat up|burn)\b[^.!?\n]{0,12}?\b(?:someone|"
+    r"somebody|people|him|her|them|humans?|(?:my|a|an|the|his|her|their|our|your)\s+(?:[a-z]+\s+)?"
+    r"(?:person|human|man|woman|men|women|child|children|kid|kids|baby|wife|husband|spouse|partner|"
+    r"neighbou?r|boss|friend|family|date|coworker|colleague|teacher|classmate|parents?|mother|"
+    r"father|mom|dad|sister|brother|girlfriend|boyfriend|ex))\b"
+)
 _NEGATED_INSULT = re.compile(
     r"\b"
     + _NEG
@@ -231,6 +244,8 @@ def evidence(norm: str) -> tuple[float, str | None]:
     an attack ("it is wrong to say, but you are an idiot"); a threat is never excused."""
     if _THREAT.search(norm):
         return 0.95, "threat"
+    if _VIOLENT_REQUEST.search(norm):
+        return 0.85, "violence"
     counter = _COUNTER.search(norm)
     for rx, score, kind in ((_GROUP, 0.95, "group"), (_INSULT, 0.92, "insult")):
         m = rx.search(norm)

@@ -24,7 +24,8 @@ removed before scoring (counter-speech), profanity with no target is capped at 0
 condemnation of abuse at 0.4. The score is max(rule score, adjusted classifier score).
 
 Localisation: with the classifier back ends a text is scored whole and per segment (its
-sentences, cut at labelled quotations and opinions; see :mod:`probity.guard.context`). A toxic
+sentences, cut at labelled regions; see :mod:`probity.guard.context`); a segment of fewer
+than four words counts only with rule evidence. A toxic
 segment is a finding with that segment's span, so a policy's context rules can treat a toxic
 labelled quotation differently from a toxic sentence of the model's own. When the whole text
 scores at or above ``min_score`` but no segment does, the finding spans the whole text.
@@ -229,18 +230,23 @@ class ToxicityScanner:
         # One scoring call for every text and every segment of the batch.
         items: list[str] = list(texts)
         owners: list[tuple[int, int, int]] = []  # (text index, start, end) per segment
+        labelled: list[bool] = []  # whether the segment lies in a labelled region
         if self.localise:
             for i, t in enumerate(texts):
-                segs = segments(t, labelled_regions(t, benign_senses=True, mentions=True))
+                regions = labelled_regions(t, benign_senses=True, mentions=True)
+                segs = segments(t, regions)
                 if len(segs) > 1:
                     for a, b in segs:
                         items.append(t[a:b])
                         owners.append((i, a, b))
+                        labelled.append(any(r.start <= a and b <= r.end for r in regions))
         scores, direct = self._score(items)
         n = len(texts)
         out: list[list[Finding]] = [[] for _ in texts]
         for k, (i, a, b) in enumerate(owners):
             s = float(scores[n + k])
+            if not direct[n + k] and not labelled[k] and len(texts[i][a:b].split()) < 4:
+                continue  # a bag-of-words score of two or three words is noise ("You are white.")
             if s >= self.min_score:
                 out[i].append(
                     Finding(
