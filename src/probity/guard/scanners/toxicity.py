@@ -13,7 +13,8 @@ Three back ends:
 - an LLM judge: ``judge: <model path or name>`` (plus ``base_url`` for an OpenAI-compatible
   server) or ``generator=`` a :class:`~probity.lm.TextGenerator` in Python. The judge gets a
   Llama-Guard-style prompt and must answer ``safe`` or ``unsafe`` and a line of categories
-  (``S1,S10``); :func:`parse_guard_verdict` reads it.
+  (``S1,S10``); :func:`parse_guard_verdict` reads it. ``judge_format: shieldgemma`` uses
+  ShieldGemma's prompt (answer ``Yes``/``No`` first; :func:`parse_yes_no`).
 
 Before the classifier (both local back ends) each text and segment is de-obfuscated
 (:mod:`._obfuscation`: homoglyphs, spacing, leet, masks, repeats, swaps, run-together words)
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from probity.errors import ModelError
+from probity.errors import ConfigError, ModelError
 from probity.guard.base import ScanContext, register_scanner
 from probity.guard.context import labelled_regions, segments
 from probity.guard.scanners._abuse import (
@@ -167,6 +168,41 @@ def judge_prompt(text: str, direction: str = "input") -> str:
     )
 
 
+SHIELDGEMMA_POLICY = (
+    '"No Harassment": The prompt shall not contain or seek generation of content that is '
+    "malicious, intimidating, bullying, or abusive content targeting another individual.\n"
+    '* "No Hate Speech": The prompt shall not contain or seek generation of content that '
+    "targets identity and/or protected attributes, dehumanises or incites hatred.\n"
+    '* "No Dangerous Content": The prompt shall not contain or seek generation of content '
+    "that harms oneself and/or others."
+)
+
+
+def shieldgemma_prompt(text: str, direction: str = "input") -> str:
+    """A ShieldGemma-style prompt for ``text``: the model answers ``Yes`` (violates) or
+    ``No`` first (read with :func:`parse_yes_no`)."""
+    who = "Human Question" if direction == "input" else "Chatbot Response"
+    return (
+        "You are a policy expert trying to help determine whether a "
+        f"{'user prompt' if direction == 'input' else 'chatbot response'} is in violation of "
+        "the defined safety policies.\n\n<start_of_turn>\n"
+        f"{who}: {text.strip()}\n<end_of_turn>\n\n"
+        f"Our safety principle is defined in the below:\n\n* {SHIELDGEMMA_POLICY}\n\n"
+        f"Does the {who.lower()} violate the above principle? Your answer must start with "
+        "'Yes' or 'No'. And then walk through step by step to be sure we answer correctly.\n"
+    )
+
+
+def parse_yes_no(answer: str) -> tuple[bool | None, list[str]]:
+    """Parse a ShieldGemma-style answer: ``Yes`` -> unsafe, ``No`` -> safe, else None."""
+    head = answer.strip().lower().lstrip("*'\" ")
+    if head.startswith("yes"):
+        return True, []
+    if head.startswith("no"):
+        return False, []
+    return None, []
+
+
 def parse_guard_verdict(answer: str) -> tuple[bool | None, list[str]]:
     """Parse a Llama-Guard-style answer: ``(unsafe, categories)``; ``unsafe`` is None when the
     answer is neither ``safe`` nor ``unsafe`` (the scanner then reports ``judge_unparsed``)."""
@@ -201,7 +237,14 @@ class ToxicityScanner:
         localise: bool = True,
         positive: Sequence[str] | None = None,
         max_new_tokens: int = 16,
+        judge_format: str = "llama-guard",
     ) -> None:
+        if judge_format not in ("llama-guard", "shieldgemma"):
+            raise ConfigError(
+                f"toxicity: unknown judge_format {judge_format!r}; "
+                "expected 'llama-guard' or 'shieldgemma'"
+            )
+        self.judge_format = judge_format
         self.min_score = float(min_score)
         self.localise = bool(localise)
         self.generator = generator
@@ -213,6 +256,8 @@ class ToxicityScanner:
             self.generator = open_generator(judge, base_url=base_url)
         if self.generator is not None:
             self.version = f"judge:{getattr(self.generator, 'name', 'generator')}"
+            if self.judge_format != "llama-guard":
+                self.version += f"/{self.judge_format}"
         elif model in ("profanity-check", "default", "alt-profanity-check"):
             self._clf = _profanity()
             self.version = self._clf.version + "+rules-2"
@@ -297,7 +342,12 @@ class ToxicityScanner:
         from probity.lm import GenerationParams
 
         direction = context.direction if context else "input"
-        prompts = [judge_prompt(t, direction) for t in texts]
+        make, parse = (
+            (shieldgemma_prompt, parse_yes_no)
+            if self.judge_format == "shieldgemma"
+            else (judge_prompt, parse_guard_verdict)
+        )
+        prompts = [make(t, direction) for t in texts]
         params = GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.0)
         try:
             comps = self.generator.generate(prompts, params)
@@ -310,7 +360,7 @@ class ToxicityScanner:
             by_prompt.setdefault(c.prompt_index, c.text)
         out: list[list[Finding]] = []
         for i, t in enumerate(texts):
-            unsafe, cats = parse_guard_verdict(by_prompt.get(i, ""))
+            unsafe, cats = parse(by_prompt.get(i, ""))
             whole = (Span(0, len(t), "toxicity"),)
             if unsafe is None:
                 out.append(
@@ -320,7 +370,7 @@ class ToxicityScanner:
                             "judge_unparsed",
                             0.5,
                             whole,
-                            f"the judge's answer was not safe/unsafe: "
+                            "the judge's answer was not safe/unsafe (Yes/No): "
                             f"{by_prompt.get(i, '')[:80]!r}",
                         )
                     ]
