@@ -171,3 +171,16 @@ COUNTER_SPEECH = [
 @pytest.mark.parametrize("text", COUNTER_SPEECH)
 def test_counter_speech_is_not_blocked(guard, text):
     assert guard.check(text, direction="input").action != "block", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The guide is useful to chefs and restaurateurs alike.",
+        "Surprisingly, the grant went to the smallest team.",
+        "She studied the semiautomatic transmission manual.",
+    ],
+)
+def test_word_splitting_does_not_invent_insults(guard, text):
+    v = guard.check(text, direction="input")
+    assert not [f for f in v.findings if f.details.get("direct")], v.findings

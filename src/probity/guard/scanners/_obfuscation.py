@@ -41,6 +41,9 @@ _FUNCTION_WORDS = frozenset(
         "you",
         "your",
         "yours",
+        "youre",
+        "ya",
+        "im",
         "ur",
         "u",
         "are",
@@ -250,7 +253,11 @@ def _segment(w: str) -> str | None:
         parts.append(w[back[i] : i])
         i = back[i]
     parts.reverse()
-    if not any(p in LEXICON for p in parts):
+    # plausible only: a lexicon word of 4+ letters, and every other piece a function word or
+    # 3+ letters ("restaurateurs" must not read "rest a u rat eu rs")
+    if not any(p in LEXICON and len(p) >= 4 for p in parts):
+        return None
+    if any(len(p) < 3 and p not in cheap for p in parts) or " ".join(parts).count(" u ") > 0:
         return None
     return " ".join(parts)
 

@@ -106,7 +106,7 @@ _GENERIC_TLDS = frozenset(
 )
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b")
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()]+[^\s<>\"'().,;:!?]")
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'()]+[^\s<>\"'().,;:!?]")
 # A whole dotted host name (every label, so "google.co.il" is never cut at ".co"), with an
 # optional path; accepted when its last label is a known TLD (see _host_ok).
 _HOST = re.compile(
