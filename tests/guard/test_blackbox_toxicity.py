@@ -184,3 +184,18 @@ def test_counter_speech_is_not_blocked(guard, text):
 def test_word_splitting_does_not_invent_insults(guard, text):
     v = guard.check(text, direction="input")
     assert not [f for f in v.findings if f.details.get("direct")], v.findings
+
+
+def test_many_labelled_toxic_sentences_scan_in_linear_time(guard):
+    import time
+
+    unit = 'In my opinion you are a stupid idiot, she said "what a jerk". '
+    guard.check(unit * 50, direction="output")  # warm up
+    t0 = time.perf_counter()
+    guard.check(unit * 400, direction="output")
+    t1 = time.perf_counter()
+    guard.check(unit * 1600, direction="output")
+    t2 = time.perf_counter()
+    # 4x the sentences, regions and findings costs ~4x; the per-finding region scans this
+    # replaced measured 7.4x here (and 16x asymptotically)
+    assert (t2 - t1) < 6 * (t1 - t0), (t1 - t0, t2 - t1)

@@ -15,6 +15,7 @@ what a labelled region changes (see :class:`~probity.guard.policy.ContextRules`)
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from itertools import pairwise
 
 from probity.text import sentence_spans
@@ -226,6 +227,21 @@ def labelled_regions(
     return sorted(spans, key=lambda s: (s.start, s.end))
 
 
+def covering(spans: list[tuple[int, int]], regions: list[Span]) -> list[bool]:
+    """For each (start, end) of ``spans`` (sorted by start), whether one region contains it;
+    one sweep over both lists (regions sorted by start), not a scan of every region per span."""
+    regs = sorted(regions, key=lambda r: r.start)
+    out: list[bool] = []
+    k = 0
+    reach = -1  # the furthest end among regions starting at or before the current span
+    for a, b in spans:
+        while k < len(regs) and regs[k].start <= a:
+            reach = max(reach, regs[k].end)
+            k += 1
+        out.append(b <= reach)
+    return out
+
+
 def region_of(span: Span, regions: list[Span], text: str | None = None) -> str | None:
     """The label of the region that contains ``span`` entirely (ignoring surrounding
     whitespace when ``text`` is given), or None."""
@@ -242,13 +258,51 @@ def region_of(span: Span, regions: list[Span], text: str | None = None) -> str |
     return None
 
 
+class RegionIndex:
+    """The labelled regions of one text, indexed so that looking up the region of each of many
+    findings stays fast (bisect over starts plus a prefix maximum of ends), with the answer of
+    :func:`softens_direct_abuse` computed once per label."""
+
+    def __init__(self, regions: list[Span], text: str) -> None:
+        self.text = text
+        self.regions = sorted(regions, key=lambda r: (r.start, r.end))
+        self._starts = [r.start for r in self.regions]
+        self._reach: list[int] = []
+        best = -1
+        for r in self.regions:
+            best = max(best, r.end)
+            self._reach.append(best)
+        self._softens: dict[str, bool] = {}
+
+    def label_of(self, span: Span) -> str | None:
+        """Like :func:`region_of`: the label of a region containing ``span`` (whitespace at
+        its ends ignored), or None."""
+        a, b, text = span.start, span.end, self.text
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        j = bisect_right(self._starts, a) - 1
+        while j >= 0 and self._reach[j] >= b:
+            if self.regions[j].end >= b:
+                return self.regions[j].label
+            j -= 1
+        return None
+
+    def softens_direct_abuse(self, label: str) -> bool:
+        if label not in self._softens:
+            self._softens[label] = softens_direct_abuse(label, self.regions, self.text)
+        return self._softens[label]
+
+
 def segments(text: str, regions: list[Span]) -> list[tuple[int, int]]:
     """Sentence spans of ``text`` cut at region boundaries, so that each segment is either
     entirely inside a labelled region or entirely outside all of them."""
     cuts = sorted({c for r in regions for c in (r.start, r.end)})
     out: list[tuple[int, int]] = []
     for a, b in sentence_spans(text):
-        inner = [c for c in cuts if a < c < b]
+        # bisect, not a scan of every cut per sentence: linear on megabyte texts
+        inner = cuts[bisect_right(cuts, a) : bisect_left(cuts, b)]
         edges = [a, *inner, b]
         for s, e in pairwise(edges):
             while s < e and text[s].isspace():

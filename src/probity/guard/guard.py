@@ -31,7 +31,7 @@ from typing import Any
 from probity.errors import ConfigError, InputError, MissingDependencyError, UnknownKeyError
 from probity.guard.audit import AuditLog, audit_record
 from probity.guard.base import ScanContext, Scanner, create_scanner
-from probity.guard.context import labelled_regions, region_of, softens_direct_abuse
+from probity.guard.context import RegionIndex, labelled_regions
 from probity.guard.policy import Policy, ScannerRule, load_policy
 from probity.guard.redact import PiiVault, Redaction, apply_redactions
 from probity.text import sentence_spans
@@ -213,13 +213,14 @@ class Guard:
                 else []
                 for t in batch
             ]
+            index = [RegionIndex(r, t) for r, t in zip(regions, batch, strict=True)]
             for rule, scanner in rules:
                 results = scanner.scan_many(batch, ctx)
                 for j, found in enumerate(results):
                     for f in found:
                         if f.score < rule.threshold:
                             continue
-                        findings[todo[j]].append(self._decide(f, rule, regions[j], batch[j]))
+                        findings[todo[j]].append(self._decide(f, rule, index[j]))
         verdicts = []
         for i, t in enumerate(cleaned):
             verdicts.append(self._verdict(t, findings[i], direction, vault))
@@ -233,16 +234,16 @@ class Guard:
             )
         return verdicts
 
-    def _decide(self, f: Finding, rule: ScannerRule, regions: list[Span], text: str) -> Finding:
+    def _decide(self, f: Finding, rule: ScannerRule, index: RegionIndex) -> Finding:
         action = rule.action_for(f.category)
         details = dict(f.details)
         if action == "redact":
             details["redaction"] = rule.redaction
-        if rule.context and rule.scanner not in CONTEXT_BLIND and regions and f.spans:
-            labels = {region_of(s, regions, text) for s in f.spans}
+        if rule.context and rule.scanner not in CONTEXT_BLIND and index.regions and f.spans:
+            labels = {index.label_of(s) for s in f.spans}
             if len(labels) == 1 and None not in labels:
                 label = labels.pop()
-                if f.details.get("direct") and not softens_direct_abuse(label, regions, text):
+                if f.details.get("direct") and not index.softens_direct_abuse(label):
                     details["context_refused"] = label
                     return Finding(
                         f.source, f.category, f.score, f.spans, f.message, action, details

@@ -43,7 +43,7 @@ import numpy as np
 
 from probity.errors import ConfigError, ModelError
 from probity.guard.base import ScanContext, register_scanner
-from probity.guard.context import labelled_regions, segments
+from probity.guard.context import covering, labelled_regions, segments
 from probity.guard.scanners._abuse import (
     classifier_text,
     counter_speech,
@@ -281,10 +281,10 @@ class ToxicityScanner:
                 regions = labelled_regions(t, benign_senses=True, mentions=True)
                 segs = segments(t, regions)
                 if len(segs) > 1:
+                    labelled.extend(covering(segs, regions))
                     for a, b in segs:
                         items.append(t[a:b])
                         owners.append((i, a, b))
-                        labelled.append(any(r.start <= a and b <= r.end for r in regions))
         scores, direct = self._score(items)
         n = len(texts)
         out: list[list[Finding]] = [[] for _ in texts]
