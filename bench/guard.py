@@ -57,16 +57,22 @@ EVAL = (
 MAP = {"URL": "DOMAIN_NAME", "LOCATION": "STREET_ADDRESS"}
 NOTES = """
 Notes:
-- Toxicity "ours" = a toxicity-only policy with the default context rules (quotation, opinion,
-  benign sense, mention; positive = block); peer = `predict_prob >= t`. Sentence-level scoring
-  (localise) raises F1 on the moderation set but also its false-positive rate; the
-  benign-sense/mention rules were written knowing XSTest's published categories, so the XSTest
-  FPR row is optimistic. Batch toxicity with localise on scores every sentence too (about 4x
-  more strings than the peer), hence ratio < 1; with localise off ours is faster.
-- PII: token-level micro-F1 over 9 entity types; ours counts spans scoring >= 0.5, Presidio all
-  it returns. Presidio's e-mail and URL recognisers call tldextract, which tries to download
-  the public suffix list; offline it falls back to a bundled snapshot and some e-mails fail its
-  validation (recall 0.33). Presidio has no name or street-address recogniser without NER.
+- Toxicity "ours" = the default policy's toxicity rule and context rules (positive = a
+  toxicity finding the policy blocks) at the shipped threshold; peer = alt-profanity-check
+  alone, `predict_prob >= 0.5` (its own default). The threshold is calibrated on the even
+  records of the moderation set (highest F1 with FPR at most the peer's + 0.02) and evaluated
+  on the odd records, XSTest and the functional suite (bench/guard_functional.py, written by
+  the same author as the rules, separately from the unit tests: an optimistic set). The
+  benign-sense/mention rules and the violent-request rule were written knowing XSTest's
+  published categories, so XSTest rows are optimistic too. Ratio column = ours - peer.
+- Sentence-level scoring (localise) is most of the toxicity cost and of its false positives
+  on the moderation set (one crude sentence blocks a long text).
+- PII: token-level micro-F1 over 9 entity types; each token takes the type of the
+  highest-scoring prediction over it (an earlier version let the last overlapping
+  prediction win, which under-scored Presidio: its URL recogniser also fires inside
+  e-mail addresses). Ours counts spans scoring >= 0.5, Presidio all it returns. Presidio
+  has no name or street-address recogniser without NER. UPPER/lower rows re-run the same
+  records upper- or lower-cased.
 """
 
 
@@ -532,9 +538,9 @@ def main() -> None:
         Path(args.out).write_text(
             "# Guard benchmark\n\nCommand: `" + cmd + "` (peers: Presidio analyzer with the no-op "
             "NLP engine, alt-profanity-check `predict_prob`, same process, same inputs).\n"
-            "Latency = CPU time of the calling thread on 1,000-character texts; ratio = "
-            "peer/ours for times, ours/peer for rates (> 1 is better for us, except FPR rows "
-            "where ratio = peer/ours).\n\n" + table + "\n\n" + machine + "\n" + NOTES
+            "Latency = CPU time of the calling thread on 1,000-character texts (unless the row "
+            "says otherwise); ratio = peer/ours for times, ours/peer for PII rates, ours - peer "
+            "for toxicity F1/FPR.\n\n" + table + "\n\n" + machine + "\n" + NOTES
         )
 
 
