@@ -199,6 +199,8 @@ class InjectionScanner:
         hits: dict[str, list[Span]] = {}
         keep = 1.0
         view = _view(text)
+        if view == text.lower():
+            view = ""  # nothing normalised: the rules (case-insensitive) already saw it
         for cat, w, rx in _COMPILED:
             m = rx.search(text)
             span = None
@@ -206,7 +208,7 @@ class InjectionScanner:
                 span = Span(m.start(), m.end(), cat, w)
                 if _mentioned(text, m.start(), m.end()):
                     w /= 3
-            elif rx.search(view):
+            elif view and rx.search(view):
                 span = Span(0, len(text), cat, w)  # found only in the normalised view
             if span is None:
                 continue
