@@ -102,8 +102,19 @@ def _slug(secret_type: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", secret_type.lower()).strip("_")
 
 
-def _overlaps(a: int, b: int, taken: list[tuple[int, int]]) -> bool:
-    return any(a < e and s < b for s, e in taken)
+class _Taken:
+    """Character ranges already reported, as a coverage map (O(span) checks, so a megabyte of
+    credentials does not make the scan quadratic)."""
+
+    def __init__(self, size: int) -> None:
+        self._mask = bytearray(size)
+
+    def append(self, span: tuple[int, int]) -> None:
+        a, b = span
+        self._mask[a:b] = b"\x01" * (b - a)
+
+    def overlaps(self, a: int, b: int) -> bool:
+        return self._mask.find(1, a, b) != -1
 
 
 def shannon_entropy(s: str) -> float:
@@ -130,11 +141,9 @@ class SecretsScanner:
         self.high_entropy = bool(high_entropy)
         self.plugins = _detect_secrets_plugins() if detect_secrets else ()
 
-    def _detect_secrets(self, text: str, out: list[Finding], taken: list[tuple[int, int]]):
+    def _detect_secrets(self, text: str, out: list[Finding], taken: _Taken):
         if not self.plugins:
             return
-        from detect_secrets.settings import default_settings
-
         windows: list[tuple[int, int]] = []
         for m in _PREFILTER.finditer(text):
             a = max(0, m.start() - _WINDOW)
@@ -145,42 +154,39 @@ class SecretsScanner:
                 windows.append((a, b))
         if not windows:
             return
-        with default_settings():
-            for wa, wb in windows:
-                chunk = text[wa:wb]
-                for plugin in self.plugins:
-                    for found in plugin.analyze_line(
-                        filename="input.txt", line=chunk, line_number=1
-                    ):
-                        value = found.secret_value
-                        if not value:
-                            continue
-                        pos = chunk.find(value)
-                        while pos >= 0:
-                            a, b = wa + pos, wa + pos + len(value)
-                            if not _overlaps(a, b, taken):
-                                kind = _slug(found.type)
-                                out.append(
-                                    Finding(
-                                        self.name,
-                                        kind,
-                                        0.95 if kind == "secret_keyword" else 1.0,
-                                        (Span(a, b, kind),),
-                                        f"detect-secrets: {found.type}",
-                                        details={"engine": "detect-secrets"},
-                                    )
+        for wa, wb in windows:
+            chunk = text[wa:wb]
+            for plugin in self.plugins:
+                for found in plugin.analyze_line(filename="input.txt", line=chunk, line_number=1):
+                    value = found.secret_value
+                    if not value:
+                        continue
+                    pos = chunk.find(value)
+                    while pos >= 0:
+                        a, b = wa + pos, wa + pos + len(value)
+                        if not taken.overlaps(a, b):
+                            kind = _slug(found.type)
+                            out.append(
+                                Finding(
+                                    self.name,
+                                    kind,
+                                    0.95 if kind == "secret_keyword" else 1.0,
+                                    (Span(a, b, kind),),
+                                    f"detect-secrets: {found.type}",
+                                    details={"engine": "detect-secrets"},
                                 )
-                                taken.append((a, b))
-                            pos = chunk.find(value, pos + len(value))
+                            )
+                            taken.append((a, b))
+                        pos = chunk.find(value, pos + len(value))
 
-    def _assignments(self, text: str, out: list[Finding], taken: list[tuple[int, int]]):
+    def _assignments(self, text: str, out: list[Finding], taken: _Taken):
         for m in _ASSIGN.finditer(text):
             a, b = m.span("value")
             value = m.group("value")
             if m.group("q"):  # a quoted value ends at its closing quote
                 value = value.rstrip(")]}")
                 b = a + len(value)
-            if _overlaps(a, b, taken) or _PLACEHOLDER.search(value):
+            if taken.overlaps(a, b) or _PLACEHOLDER.search(value):
                 continue
             prose = "is" in m.group("op")
             h = shannon_entropy(value)
@@ -202,7 +208,7 @@ class SecretsScanner:
 
     def _scan(self, text: str) -> list[Finding]:
         out: list[Finding] = []
-        taken: list[tuple[int, int]] = []
+        taken = _Taken(len(text))
         for m in _PROVIDER.finditer(text):
             kind = m.lastgroup or "secret"
             out.append(
@@ -221,7 +227,7 @@ class SecretsScanner:
         if self.high_entropy:
             for m in _BLOB.finditer(text):
                 a, b = m.span()
-                if _overlaps(a, b, taken):
+                if taken.overlaps(a, b):
                     continue
                 v = m.group(0)
                 if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
