@@ -199,3 +199,23 @@ def test_many_labelled_toxic_sentences_scan_in_linear_time(guard):
     # 4x the sentences, regions and findings costs ~4x; the per-finding region scans this
     # replaced measured 7.4x here (and 16x asymptotically)
     assert (t2 - t1) < 6 * (t1 - t0), (t1 - t0, t2 - t1)
+
+
+def test_region_index_agrees_with_region_of():
+    import random
+
+    from probity.guard.context import RegionIndex, region_of
+    from probity.types import Span
+
+    rng = random.Random(7)
+    text = "x" * 500
+    for _ in range(200):
+        regions = []
+        for _ in range(rng.randint(0, 8)):
+            a = rng.randrange(0, 480)
+            regions.append(Span(a, a + rng.randint(1, 60), rng.choice(["quotation", "opinion"])))
+        index = RegionIndex(regions, text)
+        for _ in range(20):
+            a = rng.randrange(0, 490)
+            span = Span(a, a + rng.randint(1, 30), "t")
+            assert (index.label_of(span) is None) == (region_of(span, regions, text) is None)

@@ -182,6 +182,8 @@ def _swaps() -> dict[str, str]:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # NFKC, homoglyphs and accents change nothing in ASCII
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).translate(_homoglyphs())
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in text if not unicodedata.combining(c))
