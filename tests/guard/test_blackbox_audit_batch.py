@@ -124,6 +124,20 @@ def test_batch_rejects_non_string_text(tmp_path, capsys):
     assert {r["line"] for r in rej} == {2, 3, 4}
 
 
+def test_batch_rejects_null_parquet_text(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"text": ["ok", None, "fine"]}), src)
+    out = tmp_path / "out.jsonl"
+    assert main(["guard", "batch", "-i", str(src), "-o", str(out), "--json"]) == 0
+    capsys.readouterr()
+    assert [r["record"] for r in _records(out)] == [1, 3]
+    rej = _records(tmp_path / "out.jsonl.rejects.jsonl")
+    assert [r["line"] for r in rej] == [2] and "null" in rej[0]["reason"]
+
+
 def test_directory_as_policy_is_a_clean_error(tmp_path, capsys):
     assert main(["guard", "scan", "x", "--policy", str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -42,11 +42,28 @@ def _direction(value: str) -> str:
 
 
 def _texts(path: Path, field: str, sink):
-    """``(record, text)`` pairs; in JSONL a field that is not a string (null, a number, a
-    list) is a reject with its type, never scanned as its ``str()``."""
+    """``(record, text)`` pairs; in JSONL and Parquet a field that is not a string (null, a
+    number, a list) is a reject with its type, never scanned as its ``str()``."""
     from probity.io import Reject, iter_jsonl, iter_texts
 
-    if not any(s in "".join(path.suffixes).lower() for s in (".jsonl", ".ndjson")):
+    suffixes = "".join(path.suffixes).lower()
+    if ".parquet" in suffixes and path.is_file():
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        if field not in pf.schema_arrow.names:
+            raise InputError(f"{path}: no column {field!r}; columns are {pf.schema_arrow.names}")
+        row = 0
+        for batch in pf.iter_batches(columns=[field]):
+            for value in batch.column(0).to_pylist():
+                row += 1
+                if isinstance(value, str):
+                    yield row, value
+                else:
+                    kind = "null" if value is None else type(value).__name__
+                    sink.add(Reject(str(path), row, f"field {field!r} is {kind}, not text"))
+        return
+    if not any(s in suffixes for s in (".jsonl", ".ndjson")):
         yield from iter_texts(path, field, rejects=sink)
         return
     for lineno, obj in iter_jsonl(path, rejects=sink):
