@@ -38,6 +38,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 SHARED = Path(os.environ.get("PROBITY_SHARED", ROOT.parent / "shared"))
 if not SHARED.exists():
     SHARED = Path("/work/shared")
@@ -56,16 +57,22 @@ EVAL = (
 MAP = {"URL": "DOMAIN_NAME", "LOCATION": "STREET_ADDRESS"}
 NOTES = """
 Notes:
-- Toxicity "ours" = a toxicity-only policy with the default context rules (quotation, opinion,
-  benign sense, mention; positive = block); peer = `predict_prob >= t`. Sentence-level scoring
-  (localise) raises F1 on the moderation set but also its false-positive rate; the
-  benign-sense/mention rules were written knowing XSTest's published categories, so the XSTest
-  FPR row is optimistic. Batch toxicity with localise on scores every sentence too (about 4x
-  more strings than the peer), hence ratio < 1; with localise off ours is faster.
-- PII: token-level micro-F1 over 9 entity types; ours counts spans scoring >= 0.5, Presidio all
-  it returns. Presidio's e-mail and URL recognisers call tldextract, which tries to download
-  the public suffix list; offline it falls back to a bundled snapshot and some e-mails fail its
-  validation (recall 0.33). Presidio has no name or street-address recogniser without NER.
+- Toxicity "ours" = the default policy's toxicity rule and context rules (positive = a
+  toxicity finding the policy blocks) at the shipped threshold; peer = alt-profanity-check
+  alone, `predict_prob >= 0.5` (its own default). The threshold is calibrated on the even
+  records of the moderation set (highest F1 with FPR at most the peer's + 0.02) and evaluated
+  on the odd records, XSTest and the functional suite (bench/guard_functional.py, written by
+  the same author as the rules, separately from the unit tests: an optimistic set). The
+  benign-sense/mention rules and the violent-request rule were written knowing XSTest's
+  published categories, so XSTest rows are optimistic too. Ratio column = ours - peer.
+- Sentence-level scoring (localise) is most of the toxicity cost and of its false positives
+  on the moderation set (one crude sentence blocks a long text).
+- PII: token-level micro-F1 over 9 entity types; each token takes the type of the
+  highest-scoring prediction over it (an earlier version let the last overlapping
+  prediction win, which under-scored Presidio: its URL recogniser also fires inside
+  e-mail addresses). Ours counts spans scoring >= 0.5, Presidio all it returns. Presidio
+  has no name or street-address recogniser without NER. UPPER/lower rows re-run the same
+  records upper- or lower-cased.
 """
 
 
@@ -154,6 +161,41 @@ def latency(rows: list[list[str]], quick: bool) -> None:
         presidio.analyze(t, language="en")
         predict_prob([t])
 
+    short = [d[:100] for d in docs]
+    o50, o99 = timeit(lambda t: g.check(t), short, reps)
+    p50, p99 = timeit(peer_pipeline, short, preps)
+    rows.append(
+        [
+            "default input pipeline p50 / p99 ms, 100 chars",
+            f"{o50:.3f} / {o99:.3f}",
+            f"{p50:.3f} / {p99:.3f}",
+            f"{p50 / o50:.1f} / {p99 / o99:.1f}",
+        ]
+    )
+    big = (" ".join(docs) * 20)[:1_000_000]
+    t = time.thread_time()
+    g.check(big)
+    o1 = time.thread_time() - t
+    t = time.thread_time()
+    pii.scan_many([big])
+    o2 = time.thread_time() - t
+    t = time.thread_time()
+    presidio.analyze(big, language="en")
+    p1 = time.thread_time() - t
+    t = time.thread_time()
+    predict_prob([big])
+    p2 = time.thread_time() - t
+    rows.append(
+        ["pii scanner s on 1 MB (peer: Presidio)", f"{o2:.2f}", f"{p1:.2f}", f"{p1 / o2:.1f}"]
+    )
+    rows.append(
+        [
+            "default input pipeline s on 1 MB (peer: Presidio + classifier)",
+            f"{o1:.2f}",
+            f"{p1 + p2:.2f}",
+            f"{(p1 + p2) / o1:.1f}",
+        ]
+    )
     o50, o99 = timeit(lambda t: g.check(t), docs, reps)
     p50, p99 = timeit(peer_pipeline, docs, preps)
     rows.append(
@@ -204,10 +246,42 @@ def f1_fpr(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return 2 * tp / max(1, 2 * tp + fp + fn), fp / max(1, int((~y).sum()))
 
 
+def _blocking_scores(guard, texts: list[str]) -> np.ndarray:
+    """Per text, the highest toxicity score among findings the policy blocks (context rules
+    applied; softened findings do not count): the policy blocks at threshold t iff >= t."""
+    return np.array(
+        [
+            max(
+                (f.score for f in v.findings if f.source == "toxicity" and f.action == "block"),
+                default=0.0,
+            )
+            for v in guard.check_many(texts)
+        ]
+    )
+
+
+def calibrate(y: np.ndarray, ours: np.ndarray, peer: np.ndarray) -> float:
+    """The threshold maximising our F1 with FPR at most the classifier's own (at 0.5) + 0.02."""
+    limit = f1_fpr(y, peer >= 0.5)[1] + 0.02
+    best = (-1.0, 0.8)
+    for t in np.round(np.arange(0.30, 0.96, 0.05), 2):
+        f, fpr = f1_fpr(y, ours >= t)
+        if fpr <= limit and f > best[0]:
+            best = (f, float(t))
+    return best[1]
+
+
 def toxicity(rows: list[list[str]], quick: bool) -> None:
+    """Default policy vs alt-profanity-check alone (``predict_prob >= 0.5``, its own default).
+
+    The moderation set is split by record index: even records calibrate the policy threshold
+    (see :func:`calibrate`; the shipped ``default`` policy uses the value found), odd records
+    are the held-out evaluation. XSTest and the functional suite (bench/guard_functional.py)
+    are evaluated only."""
     from profanity_check import predict_prob
 
-    from probity.guard import Guard, policy_from_text
+    from guard_functional import cases
+    from probity.guard import Guard, load_policy, policy_from_text
 
     mod = [
         json.loads(x)
@@ -217,49 +291,59 @@ def toxicity(rows: list[list[str]], quick: bool) -> None:
     xs = list(
         csv.DictReader(io.StringIO((SHARED / "data/toxicity/xstest_prompts.csv").read_text()))
     )
+    mx = [r["prompt"] for r in mod]
+    my = np.array([any(r.get(k) for k in keys) for r in mod])
+    fun = cases()
     sets = {
-        "moderation": (
-            [r["prompt"] for r in mod],
-            np.array([any(r.get(k) for k in keys) for r in mod]),
-        ),
+        "moderation calibration half": (mx[0::2], my[0::2]),
+        "moderation held-out half": (mx[1::2], my[1::2]),
         "xstest": ([r["prompt"] for r in xs], np.array([r["label"] == "unsafe" for r in xs])),
+        "functional suite": ([t for _, t, _ in fun], np.array([y == 1 for *_, y in fun])),
     }
-    if quick:  # a fixed random subset of each set
-        for k, (x, y) in list(sets.items()):
-            idx = sorted(random.Random(0).sample(range(len(x)), min(400, len(x))))
+    for func in sorted({f for f, _, _ in fun}):
+        idx = [i for i, (f, _, _) in enumerate(fun) if f == func]
+        sets[f"functional: {func}"] = (
+            [fun[i][1] for i in idx],
+            np.array([fun[i][2] == 1 for i in idx]),
+        )
+    if quick:  # a fixed random subset of the large sets
+        for k in ("moderation calibration half", "moderation held-out half", "xstest"):
+            x, y = sets[k]
+            idx = sorted(random.Random(0).sample(range(len(x)), min(300, len(x))))
             sets[k] = ([x[i] for i in idx], y[idx])
-    for t in (0.5, 0.8):
-        pol = policy_from_text(f"""name: bench
-input:
-  - {{scanner: toxicity, threshold: {t}, action: block}}
-context_rules:
-  quotation: {{enabled: true, action: flag}}
-  opinion: {{enabled: true, action: flag}}
-  benign_sense: {{enabled: true, action: flag}}
-  mention: {{enabled: true, action: flag}}
-""")
-        g = Guard(pol)
-        for name, (x, y) in sets.items():
-            ours = np.array([v.action == "block" for v in g.check_many(x)])
-            peer = np.asarray(predict_prob(x)) >= t
-            of, ofpr = f1_fpr(y, ours)
-            pf, pfpr = f1_fpr(y, peer)
-            rows.append(
-                [
-                    f"toxicity F1, {name}, t={t}",
-                    f"{of:.3f}",
-                    f"{pf:.3f}",
-                    f"{of / pf:.2f}" if pf else "-",
-                ]
-            )
-            rows.append(
-                [
-                    f"toxicity FPR on safe, {name}, t={t}",
-                    f"{ofpr:.3f}",
-                    f"{pfpr:.3f}",
-                    f"{pfpr / ofpr:.2f}" if ofpr else "inf",
-                ]
-            )
+    default = load_policy("default")
+    shipped_t = next(r.threshold for r in default.input if r.scanner == "toxicity")
+    # the default policy's toxicity rule and context rules, at threshold 0 (decided below)
+    tox_only = policy_from_text(
+        "name: bench\ninput:\n  - {scanner: toxicity, threshold: 0.0, action: block}\n"
+        "context_rules:\n"
+        + "".join(
+            f"  {k}: {{enabled: {str(getattr(default.context_rules, k).enabled).lower()}, "
+            f"action: {getattr(default.context_rules, k).action}}}\n"
+            for k in ("quotation", "opinion", "benign_sense", "mention")
+        )
+    )
+    g = Guard(tox_only)
+    scores = {
+        k: (_blocking_scores(g, x), np.asarray(predict_prob(x)), y) for k, (x, y) in sets.items()
+    }
+    cal = scores["moderation calibration half"]
+    t_cal = calibrate(cal[2], cal[0], cal[1])
+    rows.append(
+        [
+            "toxicity threshold calibrated on the moderation calibration half (shipped default)",
+            f"{t_cal:.2f} ({shipped_t:.2f})",
+            "0.50",
+            "-",
+        ]
+    )
+    for name, (ours, peer, y) in scores.items():
+        of, ofpr = f1_fpr(y, ours >= shipped_t)
+        pf, pfpr = f1_fpr(y, peer >= 0.5)
+        rows.append(
+            [f"toxicity F1, {name} (n={len(y)})", f"{of:.3f}", f"{pf:.3f}", f"{of - pf:+.3f}"]
+        )
+        rows.append([f"toxicity FPR, {name}", f"{ofpr:.3f}", f"{pfpr:.3f}", f"{ofpr - pfpr:+.3f}"])
 
 
 def pii_scores(records: list[dict], predict) -> dict:
@@ -282,14 +366,17 @@ def pii_scores(records: list[dict], predict) -> dict:
                 if a < b0 and a0 < b:
                     gold[i] = e
         pspans = set()
-        for a0, b0, e in predict(text):
+        best = [-1.0] * len(toks)
+        for a0, b0, e, score in predict(text):
             e = MAP.get(e, e)
             if e not in EVAL:
                 continue
             pspans.add((a0, b0, e))
             for i, (a, b) in enumerate(toks):
-                if a < b0 and a0 < b:
-                    pred[i] = e
+                # a token takes the type of the highest-scoring prediction over it (ties: the
+                # first), not of whichever overlapping prediction came last
+                if a < b0 and a0 < b and score > best[i]:
+                    pred[i], best[i] = e, score
         for g, p in zip(gold, pred, strict=True):
             if g != "O":
                 tot[g] = tot.get(g, 0) + 1
@@ -327,11 +414,11 @@ def pii(rows: list[list[str]], quick: bool) -> None:
     reg = RecognizerRegistry()
     reg.load_predefined_recognizers(nlp_engine=eng)
     presidio = AnalyzerEngine(registry=reg, nlp_engine=eng)
-    o = pii_scores(data, lambda t: [(a, b, e) for a, b, e, s in ours.spans(t) if s >= 0.5])
+    o = pii_scores(data, lambda t: [(a, b, e, s) for a, b, e, s in ours.spans(t) if s >= 0.5])
     p = pii_scores(
         data,
         lambda t: [
-            (r.start, r.end, r.entity_type)
+            (r.start, r.end, r.entity_type, float(r.score))
             for r in presidio.analyze(t, language="en")  # all results: its default threshold is 0
         ],
     )
@@ -362,6 +449,40 @@ def pii(rows: list[list[str]], quick: bool) -> None:
             f"{o['span_f1'] / max(p['span_f1'], 1e-9):.2f}",
         ]
     )
+    # every case form: recall on the same records upper- and lower-cased (offsets unchanged;
+    # records whose length changes with case are skipped)
+    for form, fn in (("UPPER", str.upper), ("lower", str.lower)):
+        recs = [
+            {**r, "full_text": fn(r["full_text"])}
+            for r in data
+            if len(fn(r["full_text"])) == len(r["full_text"])
+        ]
+        of = pii_scores(recs, lambda t: [(a, b, e, s) for a, b, e, s in ours.spans(t) if s >= 0.5])
+        pf = pii_scores(
+            recs,
+            lambda t: [
+                (r.start, r.end, r.entity_type, float(r.score))
+                for r in presidio.analyze(t, language="en")
+            ],
+        )
+        for ent in (
+            "CREDIT_CARD",
+            "EMAIL_ADDRESS",
+            "IBAN_CODE",
+            "US_SSN",
+            "IP_ADDRESS",
+            "DOMAIN_NAME",
+        ):
+            if ent in of["recall"]:
+                orc, prc = of["recall"][ent], pf["recall"].get(ent, 0.0)
+                rows.append(
+                    [
+                        f"PII recall {ent}, {form} text",
+                        f"{orc:.3f}",
+                        f"{prc:.3f}",
+                        f"{orc / prc:.2f}" if prc else "inf",
+                    ]
+                )
     for ent in EVAL:
         if ent in o["recall"]:
             orc, prc = o["recall"][ent], p["recall"].get(ent, 0.0)
@@ -417,9 +538,9 @@ def main() -> None:
         Path(args.out).write_text(
             "# Guard benchmark\n\nCommand: `" + cmd + "` (peers: Presidio analyzer with the no-op "
             "NLP engine, alt-profanity-check `predict_prob`, same process, same inputs).\n"
-            "Latency = CPU time of the calling thread on 1,000-character texts; ratio = "
-            "peer/ours for times, ours/peer for rates (> 1 is better for us, except FPR rows "
-            "where ratio = peer/ours).\n\n" + table + "\n\n" + machine + "\n" + NOTES
+            "Latency = CPU time of the calling thread on 1,000-character texts (unless the row "
+            "says otherwise); ratio = peer/ours for times, ours/peer for PII rates, ours - peer "
+            "for toxicity F1/FPR.\n\n" + table + "\n\n" + machine + "\n" + NOTES
         )
 
 

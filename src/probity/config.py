@@ -91,18 +91,21 @@ def validate(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        line = None
-        if lines:
-            for cut in range(len(loc), -1, -1):
-                if loc[:cut] in lines:
-                    line = lines[loc[:cut]]
-                    break
-        where = f"{source}:{line}" if line else source
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{where}: {field}: {err.get('msg', 'invalid')}{more}") from exc
+        # Every error, each with its line and field (hiding all but the first made users fix
+        # a file one error per run).
+        msgs = []
+        for err in exc.errors():
+            loc = tuple(err.get("loc", ()))
+            line = None
+            if lines:
+                for cut in range(len(loc), -1, -1):
+                    if loc[:cut] in lines:
+                        line = lines[loc[:cut]]
+                        break
+            where = f"{source}:{line}" if line else source
+            field = ".".join(str(p) for p in loc) or "(top level)"
+            msgs.append(f"{where}: {field}: {err.get('msg', 'invalid')}")
+        raise ConfigError("; ".join(msgs)) from exc
 
 
 def load_config(path: str | os.PathLike[str], model: type[M]) -> M:

@@ -16,7 +16,11 @@ def test_scan_json(capsys):
 
 def test_scan_file_and_output_direction(tmp_path, capsys):
     f = tmp_path / "t.txt"
-    f.write_text("In my opinion, you are a stupid idiot.")
+    # an opinion no longer launders a direct insult; a reported quotation is still softened
+    f.write_text(
+        'The court heard that the defendant shouted "you are a stupid idiot" at the referee '
+        "before he was removed from the stadium."
+    )
     assert (
         main(["guard", "scan", "--file", str(f), "--direction", "output", "--policy", "default"])
         == 0
@@ -25,7 +29,7 @@ def test_scan_file_and_output_direction(tmp_path, capsys):
 
 
 def test_scan_errors_are_one_line(capsys):
-    assert main(["guard", "scan", ""]) == 2
+    assert main(["guard", "scan"]) == 2  # no text at all (empty text is allowed)
     assert main(["guard", "scan", "x", "--policy", "nope"]) == 2
     assert main(["guard", "scan", "x", "--direction", "up"]) == 2
     err = capsys.readouterr().err

@@ -41,12 +41,61 @@ def _direction(value: str) -> str:
     return value
 
 
-def _audit(path: str | None):
+def _texts(path: Path, field: str, sink):
+    """``(record, text)`` pairs; in JSONL and Parquet a field that is not a string (null, a
+    number, a list) is a reject with its type, never scanned as its ``str()``."""
+    from probity.io import Reject, iter_jsonl, iter_texts
+
+    suffixes = "".join(path.suffixes).lower()
+    if ".parquet" in suffixes and path.is_file():
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        if field not in pf.schema_arrow.names:
+            raise InputError(f"{path}: no column {field!r}; columns are {pf.schema_arrow.names}")
+        row = 0
+        for batch in pf.iter_batches(columns=[field]):
+            for value in batch.column(0).to_pylist():
+                row += 1
+                if isinstance(value, str):
+                    yield row, value
+                else:
+                    kind = "null" if value is None else type(value).__name__
+                    sink.add(Reject(str(path), row, f"field {field!r} is {kind}, not text"))
+        return
+    if not any(s in suffixes for s in (".jsonl", ".ndjson")):
+        yield from iter_texts(path, field, rejects=sink)
+        return
+    for lineno, obj in iter_jsonl(path, rejects=sink):
+        value = obj.get(field, _MISSING) if isinstance(obj, dict) else _MISSING
+        if value is _MISSING:
+            fields = sorted(obj)[:10] if isinstance(obj, dict) else type(obj).__name__
+            sink.add(Reject(str(path), lineno, f"no field {field!r} (fields: {fields})"))
+        elif not isinstance(value, str):
+            kind = "null" if value is None else type(value).__name__
+            sink.add(Reject(str(path), lineno, f"field {field!r} is {kind}, not text"))
+        else:
+            yield lineno, value
+
+
+_MISSING = object()
+
+
+SIGN_HELP = (
+    "Sign checkpoints of the audit log's chain head with this Ed25519 key (id, name or key "
+    "file from `probity keys new`); verify with `probity guard log verify --key PUB`."
+)
+EVERY_HELP = "Write a signed checkpoint every N records (and always when the command ends)."
+
+
+def _audit(path: str | None, sign_key: str | None = None, every: int = 100):
     if path is None:
+        if sign_key is not None:
+            raise InputError("--sign-key needs --audit (the log to sign)")
         return None
     from probity.guard import AuditLog
 
-    return AuditLog(None if path == "default" else path)
+    return AuditLog(None if path == "default" else path, sign_key=sign_key, checkpoint_every=every)
 
 
 @guard_app.command("scan")
@@ -56,6 +105,8 @@ def scan(
     policy: Annotated[str, typer.Option("--policy", "-p", help=POLICY_HELP)] = "default",
     direction: Annotated[str, typer.Option("--direction", "-d", help=DIRECTION_HELP)] = "input",
     audit: Annotated[str | None, typer.Option("--audit", help=AUDIT_HELP)] = None,
+    sign_key: Annotated[str | None, typer.Option("--sign-key", help=SIGN_HELP)] = None,
+    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", help=EVERY_HELP)] = 100,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Check one text against a policy and print the verdict: allow, flag, redact or block,
@@ -65,9 +116,13 @@ def scan(
     """
     from probity.guard import Guard
 
-    value = text_argument(text, file)
-    guard = Guard.from_policy(policy, audit=_audit(audit))
+    # Empty text is a defined input (verdict allow), as in the API and the docs.
+    value = "" if text == "" and file is None else text_argument(text, file)
+    log = _audit(audit, sign_key, checkpoint_every)
+    guard = Guard.from_policy(policy, audit=log)
     verdict = guard.check(value, _direction(direction))
+    if log is not None:
+        log.close()
     if json_out:
         print_json(verdict)
         return
@@ -117,6 +172,8 @@ def batch(
         ),
     ] = None,
     audit: Annotated[str | None, typer.Option("--audit", help=AUDIT_HELP)] = None,
+    sign_key: Annotated[str | None, typer.Option("--sign-key", help=SIGN_HELP)] = None,
+    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", help=EVERY_HELP)] = 100,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Scan every record of a file and write one verdict per line (record number, action,
@@ -131,13 +188,14 @@ def batch(
 
     from probity.cli._output import progress
     from probity.guard import Guard
-    from probity.io import Manifest, RejectSink, atomic_write, dumps, iter_texts, write_jsonl
+    from probity.io import Manifest, RejectSink, atomic_write, dumps, write_jsonl
     from probity.text import text_digest
 
     if batch_size < 1:
         raise InputError(f"--batch-size must be >= 1, got {batch_size}")
     d = _direction(direction)
-    guard = Guard.from_policy(policy, audit=_audit(audit))
+    log = _audit(audit, sign_key, checkpoint_every)
+    guard = Guard.from_policy(policy, audit=log)
     parts = Path(str(output) + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
     fingerprint = text_digest(
@@ -181,7 +239,7 @@ def batch(
     with progress() as bar:
         task = bar.add_task("scanning", total=None)
         chunk: list[tuple[int, str]] = []
-        for rec_no, text in iter_texts(input, field, rejects=sink):
+        for rec_no, text in _texts(input, field, sink):
             chunk.append((rec_no, text))
             if len(chunk) >= batch_size:
                 flush(chunk, n_chunks)
@@ -197,6 +255,8 @@ def batch(
             with open(parts / f"chunk-{k:06d}.jsonl", encoding="utf-8") as part:
                 for line in part:
                     fh.write(line)
+    if log is not None:
+        log.close()
     import shutil
 
     shutil.rmtree(parts, ignore_errors=True)  # the output is complete: no resume state left
@@ -293,18 +353,31 @@ def policy_validate(
 @log_app.command("verify")
 def log_verify(
     path: Annotated[Path | None, typer.Argument(help="Audit log (default: the home log).")] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="Public key (file from `probity keys export`, or a key id/name): also check "
+            "the signed checkpoints, which catch an edit with every later hash recomputed and "
+            "a truncated tail.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Verify the audit log's hash chain. Exit status 1 and the first bad line when a line
-    was edited, deleted, inserted or reordered."""
+    was edited, deleted, inserted or reordered; with --key, also when a signed checkpoint
+    does not match (a re-chained edit) or records follow the last checkpoint (truncation)."""
     from probity.errors import TamperedError
     from probity.guard import AuditLog
 
-    result = AuditLog.verify(path)
+    result = AuditLog.verify(path, key=key)
     if json_out:
         print_json(result)
     elif result.ok:
-        console.print(f"[green]ok[/] {result.path}: {result.records} records, chain intact")
+        console.print(
+            f"[green]ok[/] {result.path}: {result.records} records, chain intact"
+            + (", signed checkpoints valid" if key else "")
+        )
     if not result.ok:
         raise TamperedError(
             f"{result.path}:{result.first_bad_line}: {result.reason} "

@@ -4,7 +4,8 @@ Each line is a JSON object with ``prev`` (the previous line's hash, 64 zeros for
 ``hash`` = sha256 of the canonical JSON (sorted keys, no whitespace) of the record without
 ``hash``. Editing, deleting, reordering or inserting a line breaks the chain at that line, which
 :meth:`AuditLog.verify` reports as ``first_bad_line``. (Truncating the tail cannot be seen from
-the log alone; keep the last hash elsewhere to detect that.)
+the log alone, and neither can an edit followed by re-computing every later hash: signed
+checkpoints catch both; see :mod:`probity.guard.audit_signing`.)
 
 Appends take an exclusive ``flock`` on the file, write one line and fsync, so several processes
 (gateway workers) may share one log.
@@ -62,15 +63,45 @@ class AuditVerification:
 
 
 class AuditLog:
-    """Append-only hash-chained JSONL log at ``path`` (default: the Probity home's audit log)."""
+    """Append-only hash-chained JSONL log at ``path`` (default: the Probity home's audit log).
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    ``sign_key`` (a key id, name or key file from ``probity keys``): write an Ed25519-signed
+    checkpoint of the chain head every ``checkpoint_every`` records and on :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        sign_key: Any = None,
+        checkpoint_every: int = 100,
+    ) -> None:
         if path is None:
             from probity.home import audit_log_path
 
             path = audit_log_path()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if checkpoint_every < 1:
+            raise InputError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+        self.checkpoint_every = int(checkpoint_every)
+        self._signer = None
+        if sign_key is not None:
+            from probity.guard.audit_signing import CheckpointSigner
+
+            self._signer = CheckpointSigner(sign_key)
+        self._unsigned = 0  # records appended by this writer since its last checkpoint
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Write a signed checkpoint of the head when records were added since the last one."""
+        if self._signer is not None and self._unsigned:
+            self.append_many([], force_checkpoint=True)
 
     def _last_hash(self, fh: Any) -> str:
         fh.seek(0, os.SEEK_END)
@@ -98,7 +129,11 @@ class AuditLog:
         return self.append_many([record], fsync=fsync)[0]
 
     def append_many(
-        self, records: list[dict[str, Any]], *, fsync: bool = True
+        self,
+        records: list[dict[str, Any]],
+        *,
+        fsync: bool = True,
+        force_checkpoint: bool = False,
     ) -> list[dict[str, Any]]:
         """Append ``records`` in order under one lock and one ``fsync`` (group commit): a burst
         of N decisions costs one disk sync, not N. Returns them with ``prev``/``hash``."""
@@ -110,7 +145,9 @@ class AuditLog:
             try:
                 prev = self._last_hash(fh)
                 lines = []
-                for record in records:
+
+                def add(record: dict[str, Any]) -> dict[str, Any]:
+                    nonlocal prev
                     rec = {k: v for k, v in record.items() if k not in ("prev", "hash")}
                     rec.setdefault("ts", time.time())
                     rec["prev"] = prev
@@ -118,7 +155,17 @@ class AuditLog:
                     lines.append(
                         json.dumps(rec, ensure_ascii=False, default=str, sort_keys=True) + "\n"
                     )
-                    out.append(rec)
+                    return rec
+
+                for record in records:
+                    out.append(add(record))
+                    self._unsigned += 1
+                    if self._signer is not None and self._unsigned >= self.checkpoint_every:
+                        add(self._signer.checkpoint(prev))
+                        self._unsigned = 0
+                if self._signer is not None and force_checkpoint and self._unsigned:
+                    add(self._signer.checkpoint(prev))
+                    self._unsigned = 0
                 fh.seek(0, os.SEEK_END)
                 fh.write("".join(lines).encode("utf-8"))
                 fh.flush()
@@ -129,8 +176,15 @@ class AuditLog:
         return out
 
     @staticmethod
-    def verify(path: str | os.PathLike[str] | None = None) -> AuditVerification:
-        """Check every line's hash and link; stops at the first bad line."""
+    def verify(path: str | os.PathLike[str] | None = None, *, key: Any = None) -> AuditVerification:
+        """Check every line's hash and link; stops at the first bad line. With ``key`` (a
+        public key file from ``probity keys export``, or a key id/name), also check every
+        signed checkpoint and that the log ends with one (see :mod:`.audit_signing`)."""
+        public = None
+        if key is not None:
+            from probity.guard.audit_signing import check_checkpoint, load_public_key
+
+            public = load_public_key(key)[1]
         if path is None:
             from probity.home import audit_log_path
 
@@ -139,7 +193,7 @@ class AuditLog:
         if not p.exists():
             raise InputError(f"audit log not found: {str(p)!r}")
         prev = GENESIS
-        n = 0
+        n = signed = unsigned = lineno = 0
         with open(p, "rb") as fh:
             for lineno, raw in enumerate(fh, 1):
                 if not raw.strip():
@@ -167,8 +221,24 @@ class AuditLog:
                     return AuditVerification(
                         False, n, lineno, "hash mismatch: the line was edited", prev, str(p)
                     )
+                if rec.get("kind") == "checkpoint":
+                    if public is not None:
+                        why = check_checkpoint(rec, prev, public)
+                        if why:
+                            return AuditVerification(False, n, lineno, why, prev, str(p))
+                        signed, unsigned = signed + 1, 0
+                else:
+                    n += 1
+                    unsigned += 1
                 prev = rec["hash"]
-                n += 1
+        if public is not None and (not signed or unsigned):
+            reason = (
+                "no signed checkpoint in the log"
+                if not signed
+                else f"{unsigned} record(s) after the last signed checkpoint: the tail was "
+                "truncated or the writer did not close the log"
+            )
+            return AuditVerification(False, n, lineno + 1 if n else 1, reason, prev, str(p))
         return AuditVerification(True, n, None, "", prev, str(p))
 
 
@@ -177,13 +247,18 @@ def audit_record(
     policy: Any,
     scanners: dict[str, str] | None = None,
     include_text: bool = False,
+    input_text: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """A JSON-ready audit record for ``verdict`` under ``policy``.
 
     Holds the policy name and digest, the scanner -> version map, the action, each finding's
-    source, category, score, action and spans, and the sha256 of the text; the text itself only
-    when ``include_text`` (or the policy's ``audit.include_text``) allows it.
+    source, category, score, action and spans, and ``text_sha256``: the sha256 of the checked
+    (input) text ``input_text``, for every verdict, so a block is tied to what was blocked;
+    ``output_sha256`` is added when the text passed on differs (redacted). The text itself
+    (``text``, and ``output_text`` when it differs) only when ``include_text`` (or the
+    policy's ``audit.include_text``) allows it. Without ``input_text`` the passed-on text is
+    used (older callers).
     """
     from probity.text import text_digest
 
@@ -206,9 +281,14 @@ def audit_record(
             }
             for f in verdict.findings
         ],
-        "text_sha256": text_digest(verdict.text),
+        "text_sha256": text_digest(verdict.text if input_text is None else input_text),
     }
+    passed_differs = input_text is not None and verdict.text != input_text
+    if passed_differs and verdict.action != "block":
+        rec["output_sha256"] = text_digest(verdict.text)
     if allow_text:
-        rec["text"] = verdict.text
+        rec["text"] = verdict.text if input_text is None else input_text
+        if passed_differs and verdict.action != "block":
+            rec["output_text"] = verdict.text
     rec.update(extra)
     return rec

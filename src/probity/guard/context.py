@@ -15,6 +15,7 @@ what a labelled region changes (see :class:`~probity.guard.policy.ContextRules`)
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from itertools import pairwise
 
 from probity.text import sentence_spans
@@ -23,7 +24,9 @@ from probity.types import Span
 _ATTRIB = (
     r"(?:said|says|say|wrote|writes|write|asked|asks|replied|replies|shouted|shouts|yelled|"
     r"yells|told|tells|tweeted|tweets|posted|posts|sang|sings|declared|declares|stated|states|"
-    r"claimed|claims|added|adds|exclaimed|screamed|whispered|quoted|quotes|quipped|"
+    r"claimed|claims|added|adds|exclaimed|screamed|whispered|quoted|quotes|quipped|sneers?|"
+    r"sneered|snapped|snaps|hissed|hisses|muttered|mutters|growled|growls|spat|spits|"
+    r"insulted|threatened|threatens|chanted|chants|wrote in|texted|messaged|"
     r"according to|in the words of|as \w+(?: \w+)? (?:put|puts) it|the lyrics?(?: go| read| are)?|"
     r"the line (?:goes|reads|is)|the (?:sign|headline|message|post|tweet|comment) (?:read|reads|said|says)|"
     r"quote|quoting|called (?:him|her|them|me|us|it)|the character)"
@@ -144,6 +147,39 @@ _MENTION_RE = re.compile(
 )
 
 
+# A quoted term that the sentence talks about: 'the insult "worthless idiot"', 'the word "X"'.
+_DISCUSSED = re.compile(
+    r"(?i)\bthe (?:word|words|term|phrase|expression|insult|slur|slogan|label|name|line)s?\s*"
+    r"(?:\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|'[^'\n]{1,80}')"
+)
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_FIRST_PERSON_ATTRIB = re.compile(r"(?i)\b(?:i|we)\s+(?:said|say|wrote|write|told|tell|think)\b")
+
+
+def softens_direct_abuse(label: str, regions: list[Span], text: str) -> bool:
+    """Whether a ``label`` region may soften *direct* abuse (a threat, a second-person insult,
+    a group dehumanised) found inside it.
+
+    An opinion never does ("I think you are an idiot" is an insult), nor a definitional
+    mention. A quotation does only when it is *reported*: the text outside every quotation
+    has at least 8 words (a report or discussion, not a bare attribution such as '"..." she
+    said' or 'As my friend says: "..."') and the speaker is not the writer ("I said ...").
+    A benign sense ("kill you in Fortnite") does."""
+    if label == "benign_sense":
+        return True
+    if label != "quotation":
+        return False
+    outside: list[str] = []
+    pos = 0
+    for r in sorted((r for r in regions if r.label == "quotation"), key=lambda r: r.start):
+        if r.start >= pos:
+            outside.append(text[pos : r.start])
+            pos = r.end
+    outside.append(text[pos:])
+    frame = " ".join(outside)
+    return len(_WORDS.findall(frame)) >= 8 and not _FIRST_PERSON_ATTRIB.search(frame)
+
+
 def benign_sense_spans(text: str) -> list[Span]:
     """Sentences using a violent word in a benign sense ("kill a Python process",
     "shoot a photo", "in Call of Duty")."""
@@ -156,12 +192,18 @@ def benign_sense_spans(text: str) -> list[Span]:
 
 def mention_spans(text: str) -> list[Span]:
     """Short definitional questions that mention a term rather than use it ("What is
-    fraud?", "What does 'X' mean?")."""
-    return [
+    fraud?", "What does 'X' mean?"), and a quoted term the text talks about ('the insult
+    "worthless idiot"')."""
+    out = [
         Span(a, b, "mention")
         for a, b in sentence_spans(text)
         if b - a <= 80 and _MENTION_RE.match(text[a:b])
     ]
+    for m in _DISCUSSED.finditer(text):
+        q = m.group(0)
+        start = m.start() + min(i for i in (q.find('"'), q.find("“"), q.find("'")) if i >= 0)
+        out.append(Span(start, m.end(), "mention"))
+    return out
 
 
 def labelled_regions(
@@ -185,6 +227,21 @@ def labelled_regions(
     return sorted(spans, key=lambda s: (s.start, s.end))
 
 
+def covering(spans: list[tuple[int, int]], regions: list[Span]) -> list[bool]:
+    """For each (start, end) of ``spans`` (sorted by start), whether one region contains it;
+    one sweep over both lists (regions sorted by start), not a scan of every region per span."""
+    regs = sorted(regions, key=lambda r: r.start)
+    out: list[bool] = []
+    k = 0
+    reach = -1  # the furthest end among regions starting at or before the current span
+    for a, b in spans:
+        while k < len(regs) and regs[k].start <= a:
+            reach = max(reach, regs[k].end)
+            k += 1
+        out.append(b <= reach)
+    return out
+
+
 def region_of(span: Span, regions: list[Span], text: str | None = None) -> str | None:
     """The label of the region that contains ``span`` entirely (ignoring surrounding
     whitespace when ``text`` is given), or None."""
@@ -201,13 +258,51 @@ def region_of(span: Span, regions: list[Span], text: str | None = None) -> str |
     return None
 
 
+class RegionIndex:
+    """The labelled regions of one text, indexed so that looking up the region of each of many
+    findings stays fast (bisect over starts plus a prefix maximum of ends), with the answer of
+    :func:`softens_direct_abuse` computed once per label."""
+
+    def __init__(self, regions: list[Span], text: str) -> None:
+        self.text = text
+        self.regions = sorted(regions, key=lambda r: (r.start, r.end))
+        self._starts = [r.start for r in self.regions]
+        self._reach: list[int] = []
+        best = -1
+        for r in self.regions:
+            best = max(best, r.end)
+            self._reach.append(best)
+        self._softens: dict[str, bool] = {}
+
+    def label_of(self, span: Span) -> str | None:
+        """Like :func:`region_of`: the label of a region containing ``span`` (whitespace at
+        its ends ignored), or None."""
+        a, b, text = span.start, span.end, self.text
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        j = bisect_right(self._starts, a) - 1
+        while j >= 0 and self._reach[j] >= b:
+            if self.regions[j].end >= b:
+                return self.regions[j].label
+            j -= 1
+        return None
+
+    def softens_direct_abuse(self, label: str) -> bool:
+        if label not in self._softens:
+            self._softens[label] = softens_direct_abuse(label, self.regions, self.text)
+        return self._softens[label]
+
+
 def segments(text: str, regions: list[Span]) -> list[tuple[int, int]]:
     """Sentence spans of ``text`` cut at region boundaries, so that each segment is either
     entirely inside a labelled region or entirely outside all of them."""
     cuts = sorted({c for r in regions for c in (r.start, r.end)})
     out: list[tuple[int, int]] = []
     for a, b in sentence_spans(text):
-        inner = [c for c in cuts if a < c < b]
+        # bisect, not a scan of every cut per sentence: linear on megabyte texts
+        inner = cuts[bisect_right(cuts, a) : bisect_left(cuts, b)]
         edges = [a, *inner, b]
         for s, e in pairwise(edges):
             while s < e and text[s].isspace():

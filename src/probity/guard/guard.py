@@ -7,7 +7,10 @@ Decision rule, per text and direction:
    action for their category;
 3. context rules: when the rule allows it and every span of a finding lies inside a labelled
    quotation (or opinion) and the policy enables that rule, the finding's action is capped at
-   the rule's action (``block`` -> ``flag``);
+   the rule's action (``block`` -> ``flag``). Labels never launder: secrets, PII and
+   control characters are never softened, and *direct* abuse (a threat, a second-person
+   insult, a group dehumanised: ``details["direct"]``) is softened only inside a *reported*
+   quotation or a benign sense (see :func:`~probity.guard.context.softens_direct_abuse`);
 4. the verdict's action is the most severe finding action (``allow < flag < redact < block``);
 5. ``redact``: all redact findings' spans are merged and rewritten at once (redactions
    compose); ``block``: nothing is passed on (``Verdict.text == ""``);
@@ -28,11 +31,16 @@ from typing import Any
 from probity.errors import ConfigError, InputError, MissingDependencyError, UnknownKeyError
 from probity.guard.audit import AuditLog, audit_record
 from probity.guard.base import ScanContext, Scanner, create_scanner
-from probity.guard.context import labelled_regions, region_of
+from probity.guard.context import RegionIndex, labelled_regions
 from probity.guard.policy import Policy, ScannerRule, load_policy
 from probity.guard.redact import PiiVault, Redaction, apply_redactions
 from probity.text import sentence_spans
 from probity.types import ACTION_SEVERITY, Finding, Span, Verdict, most_severe
+
+# Context rules never soften these scanners: a quoted or "in my opinion" credential, personal
+# datum or control character leaks just the same; and a quoted injection still reaches the
+# model (the injection scanner discounts quoted mentions itself, unless told to act on them).
+CONTEXT_BLIND = frozenset({"secrets", "pii", "invisible", "injection"})
 
 
 def _cap(action: str, cap: str) -> str:
@@ -205,31 +213,41 @@ class Guard:
                 else []
                 for t in batch
             ]
+            index = [RegionIndex(r, t) for r, t in zip(regions, batch, strict=True)]
             for rule, scanner in rules:
                 results = scanner.scan_many(batch, ctx)
                 for j, found in enumerate(results):
                     for f in found:
                         if f.score < rule.threshold:
                             continue
-                        findings[todo[j]].append(self._decide(f, rule, regions[j], batch[j]))
+                        findings[todo[j]].append(self._decide(f, rule, index[j]))
         verdicts = []
         for i, t in enumerate(cleaned):
             verdicts.append(self._verdict(t, findings[i], direction, vault))
         if self.audit is not None:
             versions = self.scanners(direction)
-            for v in verdicts:
-                self.audit.append(audit_record(v, self.policy, versions))
+            self.audit.append_many(
+                [
+                    audit_record(v, self.policy, versions, input_text=t)
+                    for v, t in zip(verdicts, cleaned, strict=True)
+                ]
+            )
         return verdicts
 
-    def _decide(self, f: Finding, rule: ScannerRule, regions: list[Span], text: str) -> Finding:
+    def _decide(self, f: Finding, rule: ScannerRule, index: RegionIndex) -> Finding:
         action = rule.action_for(f.category)
         details = dict(f.details)
         if action == "redact":
             details["redaction"] = rule.redaction
-        if rule.context and regions and f.spans:
-            labels = {region_of(s, regions, text) for s in f.spans}
+        if rule.context and rule.scanner not in CONTEXT_BLIND and index.regions and f.spans:
+            labels = {index.label_of(s) for s in f.spans}
             if len(labels) == 1 and None not in labels:
                 label = labels.pop()
+                if f.details.get("direct") and not index.softens_direct_abuse(label):
+                    details["context_refused"] = label
+                    return Finding(
+                        f.source, f.category, f.score, f.spans, f.message, action, details
+                    )  # type: ignore[arg-type]
                 cr = getattr(self.policy.context_rules, label)
                 capped = _cap(action, cr.action)
                 if capped != action:

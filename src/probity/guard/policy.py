@@ -26,7 +26,7 @@ from probity.config import ProbityModel, load_yaml, validate
 from probity.errors import ConfigError, UnknownKeyError
 
 Action = Literal["allow", "flag", "redact", "block"]
-Redaction = Literal["mask", "replace", "hash", "encrypt", "remove"]
+Redaction = Literal["mask", "replace", "hash", "encrypt", "remove", "fake"]
 
 
 def _shipped_dir() -> Any:
@@ -164,6 +164,7 @@ def _validate_policy(data: Any, source: str, lines: dict[tuple[Any, ...], int]) 
     from probity.guard.base import scanner_names
 
     known = set(scanner_names())
+    unknown: list[str] = []
     for direction in ("input", "output"):
         rules = data.get(direction) or []
         if not isinstance(rules, list):
@@ -177,11 +178,15 @@ def _validate_policy(data: Any, source: str, lines: dict[tuple[Any, ...], int]) 
             ):
                 line = lines.get((direction, i, "scanner"))
                 where = f"{source}:{line}" if line else source
-                raise ConfigError(
-                    f"{where}: {direction}.{i}.scanner: unknown scanner {rule['scanner']!r}",
-                    hint=f"known scanners: {', '.join(sorted(known))}; "
-                    "or set optional: true to skip it when it is not installed",
+                unknown.append(
+                    f"{where}: {direction}.{i}.scanner: unknown scanner {rule['scanner']!r}"
                 )
+    if unknown:  # every unknown scanner at once, not just the first
+        raise ConfigError(
+            "; ".join(unknown),
+            hint=f"known scanners: {', '.join(sorted(known))}; "
+            "or set optional: true to skip it when it is not installed",
+        )
     policy = validate(data, Policy, source=source, lines=lines)
     return policy.model_copy(update={"source": source})
 
@@ -196,6 +201,8 @@ def load_policy(name_or_path: str | os.PathLike[str] | Policy | None = None) -> 
         return name_or_path
     ref = "default" if name_or_path is None else str(name_or_path)
     path = Path(ref)
+    if path.is_dir():
+        raise ConfigError(f"policy {ref!r} is a directory, not a policy YAML file")
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.exists():
             raise UnknownKeyError(f"policy file not found: {ref!r}")

@@ -13,7 +13,14 @@ between two overlapping redactions and offsets never drift.
 - ``encrypt``: ``<enc:...>`` with a Fernet token (AES-128-CBC + HMAC-SHA256) under a key
   kept in the Probity home (``keys/guard-fernet.key``) or given explicitly; reversible with
   :func:`decrypt_token`.
+- ``fake``: a realistic fake value of the same type from Faker (a made-up name for a
+  ``PERSON``, another e-mail address for an ``EMAIL_ADDRESS``...), the same fake for the same
+  original within a vault (or within one text without a vault), seeded from the original so
+  runs are reproducible; the vault also maps fake -> original for ``restore``.
 - ``remove``: the span is deleted.
+
+Without a vault every call numbers its own entities: two different e-mail addresses in one
+text become ``<EMAIL_ADDRESS_1>`` and ``<EMAIL_ADDRESS_2>``.
 """
 
 from __future__ import annotations
@@ -56,6 +63,20 @@ class PiiVault:
             self.mapping[ph] = original
             return ph
 
+    def fake(self, label: str, original: str) -> str:
+        """A realistic fake for ``original`` of entity type ``label`` (created on first use)."""
+        label = re.sub(r"[^A-Z0-9_]", "_", label.upper()) or "PII"
+        with self._lock:
+            key = ("fake:" + label, original)
+            if key in self._reverse:
+                return self._reverse[key]
+            value = fake_value(label, original)
+            while value in self.mapping and self.mapping[value] != original:
+                value = fake_value(label, original + "\x00" + value)
+            self._reverse[key] = value
+            self.mapping[value] = original
+            return value
+
     def restore(self, text: str) -> str:
         """Replace every known placeholder in ``text`` with its original."""
         if not self.mapping:
@@ -70,6 +91,35 @@ class PiiVault:
 
     def to_dict(self) -> dict[str, str]:
         return dict(self.mapping)
+
+
+_FAKER_LOCK = threading.Lock()
+_FAKER: list = []
+
+
+def fake_value(label: str, original: str) -> str:
+    """A Faker value for entity type ``label``, seeded from ``original`` (reproducible)."""
+    with _FAKER_LOCK:
+        if not _FAKER:
+            from faker import Faker
+
+            _FAKER.append(Faker())
+        fk = _FAKER[0]
+        fk.seed_instance(int.from_bytes(hashlib.sha256(original.encode("utf-8")).digest()[:8]))
+        makers = {
+            "PERSON": fk.name,
+            "EMAIL_ADDRESS": fk.email,
+            "PHONE_NUMBER": fk.phone_number,
+            "CREDIT_CARD": fk.credit_card_number,
+            "IBAN_CODE": fk.iban,
+            "US_SSN": fk.ssn,
+            "IP_ADDRESS": fk.ipv6 if ":" in original else fk.ipv4_private,
+            "URL": fk.url,
+            "STREET_ADDRESS": fk.street_address,
+            "DATE_TIME": fk.date,
+        }
+        make = makers.get(label)
+        return make() if make is not None else f"[{label}]"
 
 
 _KEY_LOCK = threading.Lock()
@@ -149,6 +199,8 @@ def apply_redactions(
     parts: list[str] = []
     pos = 0
     fernet = None
+    if vault is None:  # one numbering per call: distinct entities get distinct placeholders
+        vault = PiiVault()
     for r in merged:
         a, b = r.span.start, r.span.end
         original = text[a:b]
@@ -156,7 +208,9 @@ def apply_redactions(
         if r.method == "remove":
             rep = ""
         elif r.method == "replace":
-            rep = (vault if vault is not None else PiiVault()).placeholder(label, original)
+            rep = vault.placeholder(label, original)
+        elif r.method == "fake":
+            rep = vault.fake(label, original)
         elif r.method == "hash":
             digest = hashlib.sha256((salt + "\x00" + original).encode("utf-8")).hexdigest()
             rep = f"<{label}:{digest[:12]}>"

@@ -3,7 +3,9 @@ characters (ASCII smuggling), other format/control characters and private-use co
 
 One compiled character class finds them all in a single pass (C speed); runs of adjacent hits
 become one finding span. Scores: tags and bidi overrides 1.0 (they hide or reorder text),
-zero-width and other format characters 0.8, control characters (binary junk) 0.6.
+zero-width and other format characters 0.8, control characters 0.9 (ESC starts terminal
+escape sequences that rewrite what an operator sees, NUL truncates strings in C code: both are
+reported by the default policies; tab, newline and carriage return are not control findings).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ _CATS = [
     ("tag", _TAGS, 1.0),
     ("zero_width", _ZERO, 0.8),
     ("variation_selector", _VARSEL, 0.5),
-    ("control", _CTRL, 0.6),
+    ("control", _CTRL, 0.9),
     ("private_use", _PUA, 0.5),
 ]
 _ANY = re.compile("[" + "".join(c for _, c, _ in _CATS) + "]+")
