@@ -1,0 +1,211 @@
+"""Black-box focus-group tests (issue 17) against a fake that honours ``seed`` and ``n`` the way
+vLLM and OpenAI do: the same prompt with the same seed gives the same answer, choices of one
+request are independent draws, and a request without a seed is random."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from probity.focus import load_study, run_study
+from probity.lm import GenerationParams, OpenAICompatGenerator
+
+PLANTED = {"22": 0.85, "38": 0.5, "67": 0.15}
+
+
+class SeededServer:
+    """OpenAI-compatible fake: ``/completions`` and ``/chat/completions`` (or chat only)."""
+
+    def __init__(self, share: dict[str, float], chat_only: bool = False) -> None:
+        self.share = share
+        self.chat_only = chat_only
+        self.requests: Counter[str] = Counter()
+        self.seeds: list[object] = []
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a: object) -> None:
+                pass
+
+            def _send(self, code: int, obj: dict) -> None:
+                data = json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                chat = self.path.endswith("/chat/completions")
+                if outer.chat_only and not chat:
+                    self._send(404, {"error": {"message": "only chat", "type": "not_found"}})
+                    return
+                if chat:
+                    prompt = "\n".join(m["content"] for m in body["messages"])
+                else:
+                    prompt = body["prompt"]
+                seed = body.get("seed")
+                n = int(body.get("n", 1))
+                with lock:
+                    outer.requests["chat" if chat else "completions"] += 1
+                    outer.seeds.append(seed)
+                choices = []
+                for i in range(n):
+                    if seed is None:
+                        u = int.from_bytes(os.urandom(4), "big") / 2**32
+                    else:
+                        h = hashlib.sha256(f"{prompt}|{seed}|{i}".encode()).hexdigest()
+                        u = int(h[:8], 16) / 2**32
+                    age = re.search(r"(\d+)-year-old", prompt).group(1)
+                    swift_first = prompt.find("Swift") < prompt.find("Steady")
+                    wants_swift = u < outer.share[age]
+                    option = 1 if wants_swift == swift_first else 2
+                    text = f"Option {option}. It suits how I live."
+                    if chat:
+                        choices.append(
+                            {
+                                "index": i,
+                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": "stop",
+                            }
+                        )
+                    else:
+                        choices.append({"index": i, "text": " " + text, "finish_reason": "stop"})
+                self._send(200, {"choices": choices})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def planted():
+    srv = SeededServer(PLANTED)
+    yield srv
+    srv.close()
+
+
+STUDY = """
+name: bikes
+factors:
+  age: ["22", "38", "67"]
+  gender: [woman, man]
+products:
+  - {name: Swift, description: A light fast e-bike.}
+  - {name: Steady, description: A comfortable e-bike.}
+persona: "a {age}-year-old {gender}"
+samples: 40
+seed: 3
+"""
+
+
+def test_the_fake_honours_seed_like_vllm(planted):
+    gen = OpenAICompatGenerator(planted.base_url, "m")
+    prompt = ["a 38-year-old man: Swift or Steady?"]
+    a = gen.generate(prompt, GenerationParams(n=30, seed=5))
+    b = gen.generate(prompt, GenerationParams(n=30, seed=5))
+    c = gen.generate(prompt, GenerationParams(n=1, seed=5))
+    assert [x.text for x in a] == [x.text for x in b]
+    assert a[0].text == c[0].text
+    assert len({x.text for x in a}) == 2  # the n choices are independent draws
+
+
+def _study(tmp_path, text=STUDY):
+    (tmp_path / "s.yaml").write_text(text)
+    return load_study(tmp_path / "s.yaml")
+
+
+def test_planted_shares_are_recovered_with_per_sample_seeds(tmp_path, planted):
+    cfg = _study(tmp_path)
+    res = run_study(cfg, OpenAICompatGenerator(planted.base_url, "m", concurrency=4))
+    for row in res.by_factor["age"]:
+        assert row["ci_low"] <= PLANTED[row["level"]] <= row["ci_high"], row
+    assert res.association["age"]["p_value"] < 1e-6
+    answers = res.to_dict(include_answers=True)["answers"]
+    seeds = [a["seed"] for a in answers]
+    assert all(isinstance(s, int) for s in seeds)
+    by_persona: dict[str, set] = {}
+    for a in answers:
+        by_persona.setdefault(json.dumps(a["persona"], sort_keys=True), set()).add(a["seed"])
+    assert all(len(s) == cfg.samples for s in by_persona.values())
+
+
+def test_rerun_with_the_same_seed_gives_the_same_answers(tmp_path, planted):
+    cfg = _study(tmp_path, STUDY.replace("samples: 40", "samples: 5"))
+    gen = OpenAICompatGenerator(planted.base_url, "m")
+    a = run_study(cfg, gen).to_dict(include_answers=True)["answers"]
+    b = run_study(cfg, gen).to_dict(include_answers=True)["answers"]
+    assert [x["text"] for x in a] == [x["text"] for x in b]
+
+
+def test_null_study_finds_nothing_at_alpha(tmp_path):
+    srv = SeededServer({"22": 0.5, "38": 0.5, "67": 0.5})
+    try:
+        gen = OpenAICompatGenerator(srv.base_url, "m", concurrency=4)
+        sig = Counter()
+        n_studies = 20
+        for k in range(n_studies):
+            cfg = _study(tmp_path, STUDY.replace("seed: 3", f"seed: {100 + k}").replace("40", "20"))
+            res = run_study(cfg, gen)
+            for f in ("age", "gender"):
+                sig[f] += res.association[f]["p_value"] < 0.05
+    finally:
+        srv.close()
+    limit = int(stats.binom.ppf(0.999, n_studies, 0.05))
+    assert sig["age"] <= limit and sig["gender"] <= limit, sig
+
+
+def test_joint_logistic_model_has_intervals(tmp_path, planted):
+    cfg = _study(tmp_path)
+    res = run_study(cfg, OpenAICompatGenerator(planted.base_url, "m"))
+    joint = res.to_dict()["joint_model"]
+    terms = {t["term"]: t for t in joint["terms"]}
+    old = next(t for name, t in terms.items() if "67" in name)
+    assert old["coef"] < 0 and old["ci_high"] < 0  # 67-year-olds prefer Swift less than 22
+    gender = next(t for name, t in terms.items() if "gender" in name)
+    assert gender["ci_low"] < 0 < gender["ci_high"] or gender["p_value"] > 0.001
+    assert np.isfinite([t["coef"] for t in joint["terms"]]).all()
+
+
+def test_cli_chat_seed_concurrency_on_a_chat_only_endpoint(tmp_path, capsys):
+    from probity.cli import main
+
+    srv = SeededServer(PLANTED, chat_only=True)
+    (tmp_path / "s.yaml").write_text(STUDY.replace("samples: 40", "samples: 10"))
+    try:
+        args = ["focus-group", "--study", str(tmp_path / "s.yaml"), "--base-url",
+                srv.base_url, "--model", "m", "--chat", "--seed", "11", "--concurrency", "3",
+                "--json", "--answers"]  # fmt: skip
+        code = main(args)
+    finally:
+        srv.close()
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"]["decided"] == 60
+    assert srv.requests["chat"] > 0 and srv.requests["completions"] == 0
+    assert data["seed"] == 11
+
+
+def test_cli_bad_study_is_one_line_error(tmp_path, capsys):
+    from probity.cli import main
+
+    (tmp_path / "s.yaml").write_text("name: x\nfactors: {}\n")
+    code = main(["focus-group", "--study", str(tmp_path / "s.yaml"), "--json"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and err[-1].startswith("error:")
