@@ -1,0 +1,64 @@
+"""Black-box probe tests (issue 17): the scripted server honours ``seed`` like vLLM/OpenAI, the
+pronoun probe tests against parity when no reference is given (the docs' first example), and
+JSON output is strict."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from probity.lm import GenerationParams, OpenAICompatGenerator
+from probity.probes import probe_pronouns
+from probity.probes.testing import ScriptedServer
+
+
+@pytest.fixture
+def server():
+    with ScriptedServer(pronoun_rules={"nurse": {"female": 0.95, "male": 0.05}}) as srv:
+        yield srv
+
+
+def test_scripted_server_honours_seed_and_n(server):
+    gen = OpenAICompatGenerator(server.base_url, "scripted")
+    prompt = ["The pilot, Hanson, studied the day's notes carefully, and then"]
+    a = [c.text for c in gen.generate(prompt, GenerationParams(n=20, seed=1))]
+    b = [c.text for c in gen.generate(prompt, GenerationParams(n=20, seed=1))]
+    c = [c.text for c in gen.generate(prompt, GenerationParams(n=20, seed=2))]
+    one = [c.text for c in gen.generate(prompt, GenerationParams(n=1, seed=1))]
+    assert a == b  # same seed, same answers
+    assert a != c  # another seed, another draw
+    assert one[0] == a[0]  # the first choice does not depend on n (as in vLLM)
+    assert len(set(a)) > 1  # the n choices are distinct draws
+    # without a seed: random, like a real server
+    d = [c.text for c in gen.generate(prompt, GenerationParams(n=20))]
+    e = [c.text for c in gen.generate(prompt, GenerationParams(n=20))]
+    assert d != e
+
+
+def test_pronouns_without_reference_tests_parity(server):
+    gen = OpenAICompatGenerator(server.base_url, "scripted")
+    res = probe_pronouns(gen, samples=10, occupations=["nurse", "pilot"], seed=0)
+    d = res.to_dict()
+    nurse = next(o for o in d["occupations"] if o["occupation"] == "nurse")
+    assert nurse["reference"] == 0.5
+    assert nurse["p_adjusted"] is not None and nurse["p_adjusted"] < 0.01
+    assert nurse["differs"] is True
+    pilot = next(o for o in d["occupations"] if o["occupation"] == "pilot")
+    assert pilot["p_value"] is not None
+
+
+def test_pronoun_cli_json_is_strict_and_has_the_parity_test(server, capsys):
+    from probity.cli import main
+
+    code = main(
+        ["probe", "pronouns", "--base-url", server.base_url, "--model", "scripted",
+         "--samples", "4", "--occupations", "nurse,pilot", "--no-cache", "--json"]
+    )  # fmt: skip
+    assert code == 0
+
+    def _bad(c):
+        raise AssertionError(f"non-strict JSON constant {c}")
+
+    data = json.loads(capsys.readouterr().out, parse_constant=_bad)
+    assert data["reference_source"] == "parity"
