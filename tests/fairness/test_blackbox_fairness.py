@@ -271,7 +271,7 @@ def test_selection_rate_ratio_and_four_fifths_rule():
     res = audit(df, "repaid", ["g"], pred="approved", n_boot=200)
     d = res.to_dict()
     text = json.dumps(d)
-    assert "selection_rate_ratio" in text and "four_fifths" in text
+    assert "ratios" in text and "four_fifths" in text
     r = res.ratio("selection_rate", "g")
     assert r.ratio == pytest.approx(0.7, abs=0.03)
     assert r.ci_low <= 0.7 <= r.ci_high

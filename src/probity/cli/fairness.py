@@ -244,7 +244,7 @@ def mitigate_fairness(
     Uses fairlearn underneath with its bound tuned on a validation split so that the pairwise gap holds (fairlearn bounds each group against the overall rate), then certifies on a held-out split: certified only if the gap's upper interval bound is within tolerance.
     """
     from probity.fairness import mitigate
-    from probity.fairness.audit import load_frame
+    from probity.fairness.inputs import load_frame
 
     df = load_frame(data)
     sens = _split(sensitive)

@@ -167,6 +167,23 @@ def build_groups(
                 fine_to_group=np.asarray(fine_cols[k], dtype=np.int64),
             )
         )
+    if intersections and len(names) > 2:
+        # every 2-way intersection, then the full one: a bias may show only for a pair
+        for k, m in itertools.combinations(range(len(names)), 2):
+            pair = fine_cols[k].astype(np.int64) * sizes[m] + fine_cols[m]
+            uniq, inverse = np.unique(pair, return_inverse=True)
+            vals = tuple(
+                (encoded[k][1][int(u // sizes[m])], encoded[m][1][int(u % sizes[m])]) for u in uniq
+            )
+            groupings.append(
+                Grouping(
+                    name=f"{names[k]} x {names[m]}",
+                    columns=(names[k], names[m]),
+                    labels=tuple(f"{names[k]}={v[0]}, {names[m]}={v[1]}" for v in vals),
+                    values=vals,
+                    fine_to_group=inverse.ravel().astype(np.int64),
+                )
+            )
     if intersections and len(names) > 1:
         vals = tuple(
             tuple(encoded[k][1][int(fine_cols[k][f])] for k in range(len(names)))

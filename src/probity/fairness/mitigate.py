@@ -32,7 +32,8 @@ import numpy as np
 
 from probity.errors import InputError
 from probity.fairness._metrics import metric_name, rates
-from probity.fairness.audit import AuditResult, FairnessAudit, _clean, binarize
+from probity.fairness.audit import AuditResult, FairnessAudit, _clean
+from probity.fairness.inputs import binarize
 
 _MOMENTS = {
     "false_rejection_rate": "TruePositiveRateParity",
