@@ -201,8 +201,8 @@ def test_saved_threshold_model_scores_new_data_with_the_users_labels(tmp_path, l
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(11)
-    train = _loans(rng, 8000, labels)
-    fresh = _loans(rng, 6000, labels)
+    train = _loans(rng, 5000, labels)
+    fresh = _loans(rng, 4000, labels)
     train.to_csv(tmp_path / "train.csv", index=False)
     fresh.to_csv(tmp_path / "fresh.csv", index=False)
     env = {**os.environ}

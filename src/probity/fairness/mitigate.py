@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from probity.errors import InputError
+from probity.fairness._groups import row_labels
 from probity.fairness._metrics import metric_name, rates
 from probity.fairness.audit import AuditResult, FairnessAudit, _clean
 from probity.fairness.inputs import binarize
@@ -70,6 +71,8 @@ class FairClassifier:
         model: Any,
         seed: int,
         sensitive_columns: list[str],
+        bins: dict[str, list[float]] | None = None,
+        groups: list[str] | None = None,
     ) -> None:
         self.method = method
         self.columns = columns
@@ -77,21 +80,57 @@ class FairClassifier:
         self.model = model
         self.seed = seed
         self.sensitive_columns = sensitive_columns
+        self.bins = dict(bins or {})
+        self.groups = list(groups or [])  # the group labels the model was fitted on
         self.classes_ = np.array([0, 1])
 
     def _x(self, X: Any) -> np.ndarray:
         return _design(X, self.columns, self.scaler)[0]
 
+    def group_labels(self, sensitive_features: Any) -> np.ndarray:
+        """The user's sensitive values as the group labels the model was fitted on.
+
+        Accepts a DataFrame (its ``sensitive_columns``, crossed), or for one sensitive column
+        a Series, array or list of its values, in the user's own labels (``'A'``, ``3``...).
+        Unknown groups are an error: fairlearn would silently reject them all.
+        """
+        import pandas as pd
+
+        if sensitive_features is None:
+            raise InputError("the threshold method needs the sensitive features to predict")
+        if isinstance(sensitive_features, pd.DataFrame):
+            missing = [c for c in self.sensitive_columns if c not in sensitive_features.columns]
+            if missing:
+                raise InputError(
+                    f"sensitive_features lacks column(s) {missing}",
+                    hint=f"the model was fitted on {self.sensitive_columns}",
+                )
+            cols = {c: sensitive_features[c] for c in self.sensitive_columns}
+        else:
+            if len(self.sensitive_columns) != 1:
+                raise InputError(
+                    f"the model was fitted on {len(self.sensitive_columns)} sensitive columns",
+                    hint=f"pass a DataFrame with columns {self.sensitive_columns}",
+                )
+            cols = {self.sensitive_columns[0]: np.asarray(sensitive_features, dtype=object)}
+        labels = row_labels(cols, self.bins)
+        if self.groups:
+            unknown = sorted(set(np.unique(labels)) - set(self.groups))
+            if unknown:
+                raise InputError(
+                    f"group(s) {', '.join(repr(u) for u in unknown[:5])} were not in the "
+                    "training data",
+                    hint=f"the model knows {', '.join(repr(g) for g in self.groups[:10])}",
+                )
+        return labels
+
     def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
         """0/1 decisions; ``sensitive_features`` is required by the threshold method."""
         x = self._x(X)
         if self.method == "threshold":
-            if sensitive_features is None:
-                raise InputError("the threshold method needs the sensitive features to predict")
+            g = self.group_labels(sensitive_features)
             return np.asarray(
-                self.model.predict(
-                    x, sensitive_features=_sens(sensitive_features), random_state=self.seed
-                )
+                self.model.predict(x, sensitive_features=g, random_state=self.seed)
             ).astype(np.int64)
         return np.asarray(self.model.predict(x, random_state=self.seed)).astype(np.int64)
 
@@ -99,11 +138,8 @@ class FairClassifier:
         """``(n, 2)`` probabilities of the unfavourable / favourable decision."""
         x = self._x(X)
         if self.method == "threshold":
-            if sensitive_features is None:
-                raise InputError("the threshold method needs the sensitive features to predict")
-            return np.asarray(
-                self.model._pmf_predict(x, sensitive_features=_sens(sensitive_features))
-            )
+            g = self.group_labels(sensitive_features)
+            return np.asarray(self.model._pmf_predict(x, sensitive_features=g))
         return np.asarray(self.model._pmf_predict(x))
 
 
@@ -141,17 +177,6 @@ class MitigationResult:
         return d
 
 
-def _sens(s: Any) -> Any:
-    """Sensitive features as one label per row (columns crossed)."""
-    import pandas as pd
-
-    if isinstance(s, pd.DataFrame):
-        if s.shape[1] == 1:
-            return s.iloc[:, 0].astype(str).to_numpy()
-        return s.astype(str).agg(" & ".join, axis=1).to_numpy()
-    return np.asarray(s).astype(str)
-
-
 def _design(X: Any, columns: list[str] | None, scaler: Any) -> tuple[np.ndarray, list[str], Any]:
     """Numeric design matrix: one-hot for non-numeric columns, standardised."""
     import pandas as pd
@@ -176,6 +201,29 @@ def _default_estimator() -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=1000)
+
+
+#: Each group needs this many rows of each label: fairlearn cannot fit a group without both
+#: outcomes, and the validation and held-out splits need some of each.
+MIN_ROWS_PER_LABEL = 10
+
+
+def _check_group_sizes(labels: np.ndarray, y: np.ndarray) -> None:
+    """An InputError naming the user's group when a group x label cell is too small."""
+    names, codes = np.unique(labels, return_inverse=True)
+    cells = np.bincount(codes.ravel() * 2 + y, minlength=2 * len(names)).reshape(-1, 2)
+    small = np.flatnonzero(cells.min(1) < MIN_ROWS_PER_LABEL)
+    if len(small):
+        shown = "; ".join(
+            f"{str(names[i])!r}: {int(cells[i].sum())} rows ({int(cells[i, 1])} favourable, "
+            f"{int(cells[i, 0])} not)"
+            for i in small[:5]
+        )
+        raise InputError(
+            f"group(s) too small to mitigate: {shown}; each group needs at least "
+            f"{MIN_ROWS_PER_LABEL} rows of each label",
+            hint="merge small groups, drop them, or collect more data",
+        )
 
 
 def _pair_gap(y: np.ndarray, yhat: np.ndarray, groups: np.ndarray, metric: str) -> float:
@@ -250,6 +298,11 @@ def mitigate(
     parsed_bins = parse_bins(bins)
     index = build_groups({c: sdf[c].to_numpy() for c in sdf.columns}, parsed_bins)
     groups = index.fine_codes  # the finest (intersectional) groups are the constrained ones
+    # fairlearn is fitted on the groups in the user's own values, so the saved model is given
+    # the same labels at prediction time (FairClassifier.group_labels); internal codes would
+    # not match them and fairlearn would silently reject every applicant
+    glabels = row_labels({c: sdf[c] for c in sdf.columns}, parsed_bins)
+    _check_group_sizes(glabels, yb)
     strat = groups * 2 + yb
     if np.bincount(strat).min() < 4:
         strat = None  # some group x label cell is too small to stratify on
@@ -270,7 +323,7 @@ def mitigate(
         random_state=seed + 1,
         stratify=None if strat is None else strat[tr],
     )
-    g_tr = groups[tr]
+    g_tr = glabels[tr]
     if method == "reduction":
         candidates = [tolerance / 4 * 2.0**-k for k in range(max_tries)]
     else:
@@ -331,7 +384,7 @@ def mitigate(
     say(f"refitting on the whole training split with bound {chosen:.5f}")
     full_base = clone(est).fit(x_tr, yb[tr]) if method == "threshold" else None
     model = _fit(method, metric, est, full_base, chosen, x_tr, yb[tr], g_tr, max_iter, seed)
-    yhat_fair = _predict(method, model, x_te, groups[te], seed)
+    yhat_fair = _predict(method, model, x_te, glabels[te], seed)
 
     say("certifying on the held-out split")
     cfg = FairnessAudit(
@@ -349,7 +402,16 @@ def mitigate(
     gap_after = after.gap(metric, target)
     check = next(c for c in after.checks if c.grouping == target)
     err_b, err_a = before.overall["error_rate"], after.overall["error_rate"]
-    clf = FairClassifier(method, cols, scaler, model, seed, list(sdf.columns))
+    clf = FairClassifier(
+        method,
+        cols,
+        scaler,
+        model,
+        seed,
+        [str(c) for c in sdf.columns],
+        bins=parsed_bins,
+        groups=sorted(set(glabels.tolist())),
+    )
     return MitigationResult(
         method=method,
         metric=metric,
@@ -399,7 +461,7 @@ def _fit(
             predict_method="predict_proba" if hasattr(prefit, "predict_proba") else "auto",
             tol=bound if bound > 0 else None,
         )
-        return to.fit(x, y, sensitive_features=g.astype(str))
+        return to.fit(x, y, sensitive_features=g)
     import fairlearn.reductions as red
 
     moment = getattr(red, _MOMENTS[metric])(difference_bound=bound)
@@ -407,12 +469,12 @@ def _fit(
     eg = red.ExponentiatedGradient(
         clone(est), constraints=moment, eps=max(bound, 1e-4), max_iter=max_iter
     )
-    return eg.fit(x, y, sensitive_features=g.astype(str))
+    return eg.fit(x, y, sensitive_features=g)
 
 
 def _predict(method: str, model: Any, x: np.ndarray, g: np.ndarray, seed: int) -> np.ndarray:
     if method == "threshold":
-        return np.asarray(
-            model.predict(x, sensitive_features=g.astype(str), random_state=seed)
-        ).astype(np.int64)
+        return np.asarray(model.predict(x, sensitive_features=g, random_state=seed)).astype(
+            np.int64
+        )
     return np.asarray(model.predict(x, random_state=seed)).astype(np.int64)
