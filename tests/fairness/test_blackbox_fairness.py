@@ -290,3 +290,15 @@ def test_per_group_auc_and_calibration_from_scores():
     grp = d["groupings"][0]["groups"][0]
     assert 0.7 < grp["auc"] < 0.9
     assert abs(grp["calibration_error"]) < 0.05
+
+
+def test_errors_name_values_without_numpy_reprs(tmp_path):
+    df = pd.DataFrame({"g": ["a", "b", "a"], "y": [0, 1, 2], "p": [0, 1, 1]})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    run = subprocess.run(
+        [*CLI, "audit", "fairness", "--data", str(tmp_path / "d.csv"), "--label", "y",
+         "--pred", "p", "--sensitive", "g"],
+        capture_output=True, text=True, env={**os.environ}, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "np.int64" not in run.stderr and "2" in run.stderr, run.stderr

@@ -25,6 +25,11 @@ def _matches(values: np.ndarray, favourable: Any) -> np.ndarray:
     )
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value, so messages say 2, not np.int64(2)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def binarize(values: Any, favourable: Any, what: str, *, require_both: bool = True) -> np.ndarray:
     """Map a two-valued column to 0/1 (1 = ``favourable``) with clear errors."""
     import pandas as pd
@@ -39,7 +44,7 @@ def binarize(values: Any, favourable: Any, what: str, *, require_both: bool = Tr
         )
     uniques = pd.unique(s)
     if len(uniques) > 2:
-        shown = ", ".join(repr(u) for u in list(uniques)[:6])
+        shown = ", ".join(repr(_plain(u)) for u in list(uniques)[:6])
         raise InputError(
             f"the {what} column is not binary: {len(uniques)} distinct values "
             f"({shown}{', ...' if len(uniques) > 6 else ''})",
@@ -49,7 +54,7 @@ def binarize(values: Any, favourable: Any, what: str, *, require_both: bool = Tr
     if require_both and not mask.any():
         raise InputError(
             f"favourable value {favourable!r} does not occur in the {what} column",
-            hint=f"its values are {[u.item() if hasattr(u, 'item') else u for u in uniques]}",
+            hint=f"its values are {[_plain(u) for u in uniques]}",
         )
     return mask.astype(np.int64)
 
