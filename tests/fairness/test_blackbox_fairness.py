@@ -302,3 +302,23 @@ def test_errors_name_values_without_numpy_reprs(tmp_path):
     )  # fmt: skip
     assert run.returncode == 2
     assert "np.int64" not in run.stderr and "2" in run.stderr, run.stderr
+
+
+def test_equalized_odds_mitigation_bounds_both_error_rates_on_fresh_data():
+    from probity.fairness import mitigate
+
+    rng = np.random.default_rng(21)
+    train, fresh = _loans(rng, 6000, ["A", "B"]), _loans(rng, 6000, ["A", "B"])
+    r = mitigate(
+        train[["x1", "x2"]], train["repaid"], train["group"], metric="equalized_odds",
+        method="threshold", tolerance=0.05, n_boot=100,
+    )  # fmt: skip
+    assert r.metric == "equalized_odds"
+    assert {"false_rejection_rate", "false_acceptance_rate"} <= set(r.mitigated.metrics)
+    pred = r.model.predict(fresh[["x1", "x2"]], sensitive_features=fresh["group"])
+    y = fresh["repaid"].to_numpy()
+    for yv in (1, 0):  # false rejection among repayers, false acceptance among defaulters
+        rate = [float(pred[(fresh.group == v).to_numpy() & (y == yv)].mean()) for v in "AB"]
+        assert abs(rate[0] - rate[1]) < 0.07, (yv, rate)
+    base = r.baseline.gap("false_rejection_rate", "group").gap
+    assert base > 0.1  # there was a gap to remove
