@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from probity.cli import app
@@ -66,6 +67,27 @@ def focus_group_command(
             help="Guard policy for the outputs (default: the study's, normally focus-group).",
         ),
     ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Study seed (overrides the study file): option order and every sample's "
+            "request seed derive from it.",
+        ),
+    ] = None,
+    chat: Annotated[
+        bool,
+        typer.Option(
+            "--chat", help="Use the chat endpoint (/chat/completions; for chat-only servers)."
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", min=1, help="Requests in flight at once (--base-url)."),
+    ] = 4,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds per request (--base-url).")
+    ] = 60.0,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report here.")
     ] = None,
@@ -76,7 +98,8 @@ def focus_group_command(
 ) -> None:
     """Ask each persona of a grid which of two products it prefers, remove even mildly toxic
     outputs (focus-group policy), and report preference shares with Wilson intervals, chi-square
-    tests per factor and the position effect of option order."""
+    tests per factor, a joint logistic model across factors and the position effect of option
+    order. Every sample is its own request with its own seed (recorded with --answers)."""
     from probity.focus import load_study, personas, run_study, write_report
     from probity.lm import open_generator
 
@@ -87,13 +110,25 @@ def focus_group_command(
         updates["samples"] = samples
     if policy is not None:
         updates["policy"] = policy
+    if seed is not None:
+        updates["seed"] = seed
+    if chat:
+        updates["chat"] = True
     if updates:
         cfg = cfg.model_copy(update=updates)
     total = len(personas(cfg, path.parent)) * cfg.samples
-    gen = open_generator(model, base_url=base_url, api_key=api_key)
+    gen = open_generator(
+        model, base_url=base_url, api_key=api_key, concurrency=concurrency, timeout=timeout
+    )
     with progress() as bar:
         task = bar.add_task("asking personas", total=total)
-        result = run_study(cfg, gen, base_dir=path.parent, progress=lambda n: bar.advance(task, n))
+        result = run_study(
+            cfg,
+            gen,
+            base_dir=path.parent,
+            progress=lambda n: bar.advance(task, n),
+            concurrency=concurrency if base_url else 1,
+        )
     if report is not None:
         write_report(result, report)
     if json_out:
@@ -113,6 +148,13 @@ def focus_group_command(
     for factor, a in result.association.items():
         p = "n/a" if a["p_value"] is None else f"{a['p_value']:.3g}"
         console.print(f"  {factor}: chi-square p = {p}")
+    for t in result.joint_model.get("terms", [])[1:]:
+        console.print(
+            f"  joint model {t['term']}: odds ratio {t['odds_ratio']:.2f} "
+            f"(95% CI {np.exp(t['ci_low']):.2f}-{np.exp(t['ci_high']):.2f}, "
+            f"p = {t['p_value']:.3g})",
+            markup=False,
+        )
     pos = result.position
     if pos["n"]:
         console.print(

@@ -48,6 +48,7 @@ class StudyConfig(ProbityModel):
     policy: str = "focus-group"
     max_new_tokens: int = Field(48, ge=1, le=4096)
     temperature: float = Field(1.0, ge=0)
+    chat: bool = False  # send the prompt as a user message to a chat endpoint
 
     @field_validator("factors")
     @classmethod

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ import numpy as np
 
 from probity.focus.grid import StudyConfig, personas, render_prompt
 from probity.focus.parse import parse_choice
-from probity.focus.stats import association, position_effect, share_row
+from probity.focus.stats import association, joint_model, position_effect, share_row
+from probity.stats import json_ready
 
 
 @dataclass(frozen=True)
@@ -25,11 +28,13 @@ class Answer:
     status: str  # kept | removed | error
     choice: str  # product name, "neither" or "unparseable" ("" when not kept)
     reasons: tuple[str, ...] = ()
+    seed: int | None = None  # the request's seed: rerun this one sample with it
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "persona": self.persona,
             "sample": self.sample,
+            "seed": self.seed,
             "first_shown": self.first_shown,
             "text": self.text,
             "status": self.status,
@@ -54,10 +59,15 @@ class FocusGroupResult:
     position: dict[str, Any]
     removed_by_persona: list[dict[str, Any]]
     answers: tuple[Answer, ...] = field(repr=False, default=())
+    joint_model: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    chat: bool = False
 
     def to_dict(self, *, include_answers: bool = False) -> dict[str, Any]:
         d = {
             "study": self.study,
+            "seed": self.seed,
+            "chat": self.chat,
             "products": list(self.products),
             "model": self.model,
             "policy": self.policy,
@@ -68,10 +78,22 @@ class FocusGroupResult:
             "interactions": self.interactions,
             "position": self.position,
             "removed_by_persona": self.removed_by_persona,
+            "joint_model": self.joint_model,
         }
         if include_answers:
             d["answers"] = [a.to_dict() for a in self.answers]
-        return d
+        return json_ready(d)  # strict JSON: empty cells give null, never NaN
+
+
+def sample_seed(study_seed: int, persona: dict[str, str], sample: int) -> int:
+    """The seed of one sample: a hash of the study seed, the persona and the sample index.
+
+    Every sample is its own request with its own seed, so a backend that honours ``seed``
+    (vLLM, OpenAI) draws independent answers, and any one answer can be reproduced alone.
+    (One study-wide seed with ``n=1`` made every sample of a persona the same answer.)
+    """
+    key = json.dumps([study_seed, sorted(persona.items()), sample]).encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") & 0x7FFFFFFF
 
 
 def run_study(
@@ -81,14 +103,22 @@ def run_study(
     guard: Any = None,
     base_dir: Path | None = None,
     progress: Any = None,
+    chat: bool | None = None,
+    concurrency: int | None = None,
 ) -> FocusGroupResult:
     """Sample ``cfg.samples`` answers per persona, filter them through the guard policy
     (``cfg.policy``; removed outputs are counted per persona), parse and analyse them.
 
-    Option order is drawn per sample from ``cfg.seed``, so a rerun shows the same prompts.
+    Option order is drawn per sample from ``cfg.seed``, so a rerun shows the same prompts;
+    each sample is requested with its own seed (:func:`sample_seed`, recorded per answer).
+    ``chat`` (default ``cfg.chat``) sends the prompt as a user message to a chat endpoint.
+    ``concurrency`` requests run at once (default: the generator's own ``concurrency``, 1
+    for local models). A request that still fails after the generator's retries is recorded
+    as an ``error`` answer, not a crash.
     """
     from probity.lm import GenerationParams
 
+    use_chat = cfg.chat if chat is None else chat
     grid = personas(cfg, base_dir)
     rng = np.random.default_rng(cfg.seed)
     a, b = cfg.products
@@ -97,37 +127,62 @@ def run_study(
         for s in range(cfg.samples):
             swap = bool(rng.integers(0, 2))
             first, second = (b, a) if swap else (a, b)
-            jobs.append((persona, s, first, second, render_prompt(cfg, persona, first, second)))
-    params = GenerationParams(
-        max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, seed=cfg.seed
-    )
-    texts: list[str] = []
-    chunk = 64
-    for start in range(0, len(jobs), chunk):
-        part = jobs[start : start + chunk]
-        texts.extend(c.text for c in generator.generate([j[4] for j in part], params))
-        if progress is not None:
-            progress(len(part))
+            prompt = render_prompt(cfg, persona, first, second)
+            jobs.append((persona, s, first, second, prompt, sample_seed(cfg.seed, persona, s)))
+
+    def ask(job: tuple) -> str:
+        params = GenerationParams(
+            max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, seed=job[5]
+        )
+        if use_chat:
+            out = generator.chat([[{"role": "user", "content": job[4]}]], params)
+        else:
+            out = generator.generate([job[4]], params)
+        return out[0].text if out else ""
+
+    workers = concurrency or int(getattr(generator, "concurrency", 1) or 1)
+    texts: list[str | None] = [None] * len(jobs)
+    failures: dict[int, str] = {}
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(ask, job): i for i, job in enumerate(jobs)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                texts[i] = fut.result()
+            except Exception as exc:  # recorded per answer: a lost sample is never data
+                failures[i] = f"{type(exc).__name__}: {exc}"[:300]
+            if progress is not None:
+                progress(1)
     if guard is None:
         from probity.guard import Guard
 
         guard = Guard.from_policy(cfg.policy)
-    verdicts = guard.check_many(texts, "output")
+    ok = [i for i in range(len(jobs)) if i not in failures]
+    verdicts = dict(zip(ok, guard.check_many([texts[i] or "" for i in ok], "output"), strict=True))
     answers = []
-    for (persona, s, first, second, _), text, verdict in zip(jobs, texts, verdicts, strict=True):
+    for i, (persona, s, first, second, _, seed) in enumerate(jobs):
+        if i in failures:
+            answers.append(
+                Answer(persona, s, first.name, "", "error", "", (failures[i],), seed=seed)
+            )
+            continue
+        text, verdict = texts[i] or "", verdicts[i]
         if verdict.action != "allow":
             reasons = tuple(f"{f.source}:{f.category}" for f in verdict.findings)
-            answers.append(Answer(persona, s, first.name, text, "removed", "", reasons))
+            answers.append(Answer(persona, s, first.name, text, "removed", "", reasons, seed))
             continue
         pick = parse_choice(text, first.name, second.name)
         choice = first.name if pick == "first" else second.name if pick == "second" else pick
-        answers.append(Answer(persona, s, first.name, text, "kept", choice))
-    return analyse(
+        answers.append(Answer(persona, s, first.name, text, "kept", choice, seed=seed))
+    res = analyse(
         cfg,
         answers,
         model=getattr(generator, "name", "model"),
         policy=getattr(getattr(guard, "policy", None), "name", cfg.policy),
     )
+    return replace(res, chat=use_chat)
 
 
 def analyse(
@@ -145,6 +200,7 @@ def analyse(
         "decided": len(decided),
         "neither": sum(x.choice == "neither" for x in kept),
         "unparseable": sum(x.choice == "unparseable" for x in kept),
+        "errors": sum(x.status == "error" for x in answers),
     }
     factors = list(answers[0].persona) if answers else []
     by_factor: dict[str, list[dict[str, Any]]] = {}
@@ -194,4 +250,10 @@ def analyse(
         position_effect(first_picks, len(decided)),
         removed_rows,
         tuple(answers),
+        joint_model=joint_model(
+            [x.persona for x in decided],
+            np.array([x.choice == a_name for x in decided]),
+            np.array([x.first_shown == a_name for x in decided]),
+        ),
+        seed=cfg.seed,
     )
