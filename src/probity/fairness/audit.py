@@ -29,22 +29,13 @@ from probity.fairness._stats import (
     two_proportion_z,
 )
 from probity.fairness.inputs import binarize, decisions, load_frame
+from probity.stats import json_ready
 
 #: Multiple-testing families: each metric x grouping on its own, or the whole audit.
 FAMILIES = ("metric", "audit")
 
 
-def _clean(value: Any) -> Any:
-    """JSON-ready: NaN -> None, tuples -> lists, numpy scalars -> Python."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+_clean = json_ready  # JSON-ready: NaN/inf -> None, numpy -> Python, tuples -> lists
 
 
 @dataclass(frozen=True)

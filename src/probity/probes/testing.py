@@ -45,7 +45,8 @@ class ScriptedServer:
     HTTP 500; prompts containing ``fail_marker`` always get 500, ``slow_marker`` sleep
     ``slow_seconds`` first, ``refuse_marker`` get a refusal, ``short_marker`` get one choice
     fewer than asked; ``max_choices`` caps the choices of every answer (a server that ignores
-    ``n``). Sampling is seeded by the request's ``seed`` and the prompt.
+    ``n``). Sampling honours ``seed`` as vLLM and OpenAI do: the same prompt and seed give the
+    same answers, other seeds (or none) independent draws.
     """
 
     pronoun_rules: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -141,8 +142,13 @@ class ScriptedServer:
             n = max(0, n - 1)
         if self.max_choices is not None:
             n = min(n, self.max_choices)
-        seed = xxhash.xxh64_intdigest(f"{body.get('seed')}|{prompt}".encode())
-        rng = np.random.default_rng(seed)
+        # like vLLM/OpenAI: a seeded request is reproducible (the same prompt and seed give the
+        # same choices, the first choice not depending on n) and the n choices are independent
+        # draws; an unseeded request is a fresh random draw
+        if body.get("seed") is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng(xxhash.xxh64_intdigest(f"{body['seed']}|{prompt}".encode()))
         texts = [self._text(prompt, rng) for _ in range(n)]
         if chat:
             choices = [
