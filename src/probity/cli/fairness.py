@@ -322,10 +322,16 @@ def mitigate_fairness(
         rep = Report("Fairness mitigation", subtitle=f"{data.name}, by {', '.join(sens)}")
         add_mitigation(rep, res)
         add_audit(
-            rep, res.baseline, title="Held-out audit before mitigation", chart_metrics=[res.metric]
+            rep,
+            res.baseline,
+            title="Held-out audit before mitigation",
+            chart_metrics=list(res.mitigated.metrics[:-1]),
         )
         add_audit(
-            rep, res.mitigated, title="Held-out audit after mitigation", chart_metrics=[res.metric]
+            rep,
+            res.mitigated,
+            title="Held-out audit after mitigation",
+            chart_metrics=list(res.mitigated.metrics[:-1]),
         )
         rep.write(report)
     if json_out:
