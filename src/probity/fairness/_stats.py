@@ -14,6 +14,8 @@ makes group A's success count hypergeometric, so permutation replicates are draw
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from probity.stats import benjamini_hochberg, holm
@@ -123,44 +125,51 @@ CORRECTIONS = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _range_critical(n_groups: int, confidence: float) -> float:
+    """Tukey's critical value for all pairwise differences of ``n_groups`` estimates:
+    the studentized-range quantile over sqrt(2) (1.96 for two groups)."""
+    from scipy.stats import studentized_range
+
+    return float(studentized_range.ppf(confidence, n_groups, np.inf) / np.sqrt(2.0))
+
+
 def simultaneous_pairs(
-    values: np.ndarray, samples: np.ndarray, confidence: float
+    x: np.ndarray, n: np.ndarray, confidence: float, *, log: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Simultaneous intervals for every pairwise difference ``values[i] - values[j]`` (i < j)
-    by the max-t bootstrap, and the interval of the largest absolute difference they imply.
+    """Simultaneous intervals for every pairwise difference of the proportions ``x / n``
+    (``i < j``), and the interval of the largest absolute difference they imply.
 
-    Why not the percentile interval of ``max - min`` over replicates: the bootstrap of a
-    maximum is biased upwards, so with no true gap that interval excludes 0 in nearly every
-    dataset. Here each replicate's pairwise differences are centred on the observed ones and
-    scaled by their bootstrap standard errors; the ``confidence`` quantile ``c`` of the largest
-    scaled deviation makes ``d_ij +- c * se_ij`` hold for all pairs at once (Romano & Wolf's
-    max-t). If all pair intervals hold, the gap ``max |d_ij|`` lies in
-    ``[max_ij dist(0, I_ij), max_ij max(|l_ij|, |u_ij|)]``, so its coverage is at least the
-    simultaneous coverage, also when groups are tied.
+    Why not the percentile bootstrap of ``max - min``: the bootstrap of a maximum is biased
+    upwards, so with no true gap that interval excluded 0 in every dataset (and a max-t
+    bootstrap covered about 0.93). Here each proportion is Agresti-Caffo adjusted
+    (``(x + 1) / (n + 2)``, which keeps rates of 0 or 1 and small groups honest) and the
+    pairs share the Tukey-Kramer critical value (studentized range / sqrt 2), so all
+    ``d_ij +- c * se_ij`` hold at once with the stated confidence (simulated coverage
+    0.947-0.97 from 2 to 8 groups, 30 to 900 rows each; see bench/fairness_verdicts.py).
+    If they all hold, the gap ``max |d_ij|`` lies in
+    ``[max_ij dist(0, I_ij), max_ij max(|l_ij|, |u_ij|)]``: coverage at least as high, also
+    with tied groups or no gap. ``log=True`` does the same for log proportions (delta
+    method), giving intervals of log ratios (for ratio metrics such as four-fifths).
 
-    ``values``: ``(G,)`` point values (no NaN); ``samples``: ``(B, G)`` replicates (NaN where a
-    replicate left a group without rows). Returns ``(ia, ib, low, high, gap_interval)``.
+    Returns ``(ia, ib, low, high, gap_interval)``; closed form, no resampling.
     """
-    g = len(values)
+    x = np.asarray(x, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    g = len(x)
     ia, ib = np.triu_indices(g, 1)
     if g < 2:
         return ia, ib, np.empty(0), np.empty(0), np.array([np.nan, np.nan])
-    d = values[ia] - values[ib]
-    boot = samples[:, ia] - samples[:, ib]
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        se = np.nanstd(boot, axis=0, ddof=1)
-        scaled = np.abs(boot - d) / np.where(se > 0, se, np.nan)
-        t_max = np.nanmax(scaled, axis=1)  # NaN rows: every pair degenerate in that replicate
-        t_max = t_max[~np.isnan(t_max)]
-        crit = float(np.quantile(t_max, confidence)) if len(t_max) else np.nan
-    half = np.where(se > 0, crit * se, 0.0)
+    p = (x + 1.0) / (n + 2.0)
+    if log:
+        est = np.log(p)
+        var = (1.0 - p) / (p * (n + 2.0))
+    else:
+        est = p
+        var = p * (1.0 - p) / (n + 2.0)
+    d = est[ia] - est[ib]
+    half = _range_critical(g, float(confidence)) * np.sqrt(var[ia] + var[ib])
     low, high = d - half, d + half
-    if np.isnan(crit) and np.any(se > 0):
-        low = high = np.full(len(d), np.nan)
     dist0 = np.maximum(0.0, np.maximum(low, -high))
     far = np.maximum(np.abs(low), np.abs(high))
-    gap = np.array([float(np.max(dist0)), float(np.max(far))])
-    return ia, ib, low, high, gap
+    return ia, ib, low, high, np.array([float(np.max(dist0)), float(np.max(far))])
