@@ -4,13 +4,8 @@ request are independent draws, and a request without a seed is random."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import re
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -18,86 +13,24 @@ from scipy import stats
 
 from probity.focus import load_study, run_study
 from probity.lm import GenerationParams, OpenAICompatGenerator
+from probity.probes.testing import ScriptedServer
 
 PLANTED = {"22": 0.85, "38": 0.5, "67": 0.15}
 
 
-class SeededServer:
-    """OpenAI-compatible fake: ``/completions`` and ``/chat/completions`` (or chat only)."""
-
-    def __init__(self, share: dict[str, float], chat_only: bool = False) -> None:
-        self.share = share
-        self.chat_only = chat_only
-        self.requests: Counter[str] = Counter()
-        self.seeds: list[object] = []
-        lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a: object) -> None:
-                pass
-
-            def _send(self, code: int, obj: dict) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                chat = self.path.endswith("/chat/completions")
-                if outer.chat_only and not chat:
-                    self._send(404, {"error": {"message": "only chat", "type": "not_found"}})
-                    return
-                if chat:
-                    prompt = "\n".join(m["content"] for m in body["messages"])
-                else:
-                    prompt = body["prompt"]
-                seed = body.get("seed")
-                n = int(body.get("n", 1))
-                with lock:
-                    outer.requests["chat" if chat else "completions"] += 1
-                    outer.seeds.append(seed)
-                choices = []
-                for i in range(n):
-                    if seed is None:
-                        u = int.from_bytes(os.urandom(4), "big") / 2**32
-                    else:
-                        h = hashlib.sha256(f"{prompt}|{seed}|{i}".encode()).hexdigest()
-                        u = int(h[:8], 16) / 2**32
-                    age = re.search(r"(\d+)-year-old", prompt).group(1)
-                    swift_first = prompt.find("Swift") < prompt.find("Steady")
-                    wants_swift = u < outer.share[age]
-                    option = 1 if wants_swift == swift_first else 2
-                    text = f"Option {option}. It suits how I live."
-                    if chat:
-                        choices.append(
-                            {
-                                "index": i,
-                                "message": {"role": "assistant", "content": text},
-                                "finish_reason": "stop",
-                            }
-                        )
-                    else:
-                        choices.append({"index": i, "text": " " + text, "finish_reason": "stop"})
-                self._send(200, {"choices": choices})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def SeededServer(share: dict[str, float], chat_only: bool = False) -> ScriptedServer:
+    """The project's scripted server in focus-group mode: honours seed and n like vLLM."""
+    rules = {f"{age}-year-old": p for age, p in share.items()}
+    return ScriptedServer(
+        preferred="Swift", other="Steady", preference_rules=rules, chat_only=chat_only
+    ).start()
 
 
 @pytest.fixture
 def planted():
     srv = SeededServer(PLANTED)
     yield srv
-    srv.close()
+    srv.stop()
 
 
 STUDY = """
@@ -116,7 +49,7 @@ seed: 3
 
 def test_the_fake_honours_seed_like_vllm(planted):
     gen = OpenAICompatGenerator(planted.base_url, "m")
-    prompt = ["a 38-year-old man: Swift or Steady?"]
+    prompt = ["a 38-year-old man. Option 1: Swift. Option 2: Steady. Which?"]
     a = gen.generate(prompt, GenerationParams(n=30, seed=5))
     b = gen.generate(prompt, GenerationParams(n=30, seed=5))
     c = gen.generate(prompt, GenerationParams(n=1, seed=5))
@@ -165,7 +98,7 @@ def test_null_study_finds_nothing_at_alpha(tmp_path):
             for f in ("age", "gender"):
                 sig[f] += res.association[f]["p_value"] < 0.05
     finally:
-        srv.close()
+        srv.stop()
     limit = int(stats.binom.ppf(0.999, n_studies, 0.05))
     assert sig["age"] <= limit and sig["gender"] <= limit, sig
 
@@ -193,11 +126,11 @@ def test_cli_chat_seed_concurrency_on_a_chat_only_endpoint(tmp_path, capsys):
                 "--json", "--answers"]  # fmt: skip
         code = main(args)
     finally:
-        srv.close()
+        srv.stop()
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["counts"]["decided"] == 60
-    assert srv.requests["chat"] > 0 and srv.requests["completions"] == 0
+    assert srv.requests >= 60  # every sample its own request, all on the chat endpoint
     assert data["seed"] == 11
 
 

@@ -47,6 +47,12 @@ class ScriptedServer:
     fewer than asked; ``max_choices`` caps the choices of every answer (a server that ignores
     ``n``). Sampling honours ``seed`` as vLLM and OpenAI do: the same prompt and seed give the
     same answers, other seeds (or none) independent draws.
+
+    Focus groups: when a prompt names both ``preferred`` and ``other`` (two products shown as
+    options), the answer is "Option k. ..." choosing ``preferred`` with the probability of the
+    first matching ``preference_rules`` substring (``default_preference`` otherwise),
+    whichever position it was shown in. ``chat_only`` answers ``/completions`` with 404, like
+    chat-only deployments.
     """
 
     pronoun_rules: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -62,6 +68,11 @@ class ScriptedServer:
     short_marker: str = "@@SHORT@@"
     slow_seconds: float = 2.0
     max_choices: int | None = None
+    preferred: str = ""
+    other: str = ""
+    preference_rules: Mapping[str, float] = field(default_factory=dict)
+    default_preference: float = 0.5
+    chat_only: bool = False
     requests: int = 0
     _httpd: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,6 +97,8 @@ class ScriptedServer:
                 except ValueError:
                     return self._send(400, {"error": {"message": "invalid JSON"}})
                 chat = self.path.endswith("/chat/completions")
+                if server.chat_only and not chat:
+                    return self._send(404, {"error": {"message": "chat completions only"}})
                 if not (chat or self.path.endswith("/completions")):
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 try:
@@ -174,6 +187,14 @@ class ScriptedServer:
     def _text(self, prompt: str, rng: np.random.Generator) -> str:
         if self.refuse_marker in prompt:
             return "I'm sorry, but I can't help with that."
+        if self.preferred and self.preferred in prompt and self.other in prompt:
+            share = next(
+                (r for k, r in self.preference_rules.items() if k in prompt),
+                self.default_preference,
+            )
+            wants = rng.random() < share
+            first_is_preferred = prompt.find(self.preferred) < prompt.find(self.other)
+            return f" Option {1 if wants == first_is_preferred else 2}. It suits how I live."
         rates = next(
             (r for k, r in self.pronoun_rules.items() if k in prompt), self.default_pronouns
         )
