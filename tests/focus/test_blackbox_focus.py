@@ -142,3 +142,42 @@ def test_cli_bad_study_is_one_line_error(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err and err[-1].startswith("error:")
+
+
+@pytest.mark.parametrize("answer", ["likert", "open"])
+def test_likert_and_open_answers(tmp_path, planted, answer, capsys):
+    from probity.cli import main
+
+    (tmp_path / "s.yaml").write_text(STUDY.replace("samples: 40", f"samples: 20\nanswer: {answer}"))
+    cfg = load_study(tmp_path / "s.yaml")
+    res = run_study(cfg, OpenAICompatGenerator(planted.base_url, "m", concurrency=4))
+    assert res.counts["rated"] == 120 and res.counts["unparseable"] == 0
+    rows = {r["level"]: r for r in res.by_factor["age"]}
+    if answer == "likert":  # toward Swift: 4.5 when preferred, 1.5 when not
+        for lv, share in PLANTED.items():
+            truth = 4.5 * share + 1.5 * (1 - share)
+            assert rows[lv]["ci_low"] <= truth <= rows[lv]["ci_high"], rows[lv]
+    else:
+        assert rows["22"]["mean"] > 0.3 > -0.3 > rows["67"]["mean"]
+    assert res.association["age"]["p_value"] < 1e-6
+    assert res.association["gender"]["p_value"] > 0.001
+    terms = {t["term"]: t for t in res.joint_model["terms"]}
+    assert terms["age=67"]["ci_high"] < 0
+    code = main(
+        ["focus-group", "--study", str(tmp_path / "s.yaml"), "--base-url", planted.base_url,
+         "--model", "m", "--report", str(tmp_path / "r.html")]
+    )  # fmt: skip
+    assert code == 0
+    assert "Kruskal-Wallis" in capsys.readouterr().out
+    assert "Joint model" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [("4. It suits me.", 4), ("I'd say 2.", 2), ("5 - strongly.", 5), ("3,5", 3),
+     ("About 4.5 maybe", None), ("No idea.", None), ("60% sure", None)],
+)  # fmt: skip
+def test_parse_likert(text, rating):
+    from probity.focus.parse import parse_likert
+
+    assert parse_likert(text) == rating

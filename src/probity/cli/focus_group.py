@@ -134,29 +134,38 @@ def focus_group_command(
     if json_out:
         print_json(result.to_dict(include_answers=answers))
         return
-    c = result.counts
+    d = result.to_dict()  # strict values: None where a cell is empty
+    c, o = d["counts"], d["overall"]
     console.print(
         f"[bold]{result.study}[/]: {c['prompts']} prompts, {c['kept']} kept, "
         f"{c['removed']} removed by policy {result.policy}, {c['unparseable']} unparseable, "
-        f"{c['neither']} neither"
+        f"{c.get('neither', 0)} neither, {c['errors']} errors"
     )
-    o = result.overall
+
+    def num(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    what = f"share preferring {result.products[0]}" if result.answer == "choice" else o["measure"]
+    value = o["share"] if result.answer == "choice" else o["mean"]
     console.print(
-        f"share preferring {result.products[0]}: {o['share']:.3f} "
-        f"(95% CI {o['ci_low']:.3f}-{o['ci_high']:.3f}, n={o['n']})"
+        f"{what}: {num(value)} (95% CI {num(o['ci_low'])}-{num(o['ci_high'])}, n={o['n']})",
+        markup=False,
     )
-    for factor, a in result.association.items():
-        p = "n/a" if a["p_value"] is None else f"{a['p_value']:.3g}"
-        console.print(f"  {factor}: chi-square p = {p}")
-    for t in result.joint_model.get("terms", [])[1:]:
+    test = "chi-square" if result.answer == "choice" else "Kruskal-Wallis"
+    for factor, a in d["association"].items():
+        console.print(f"  {factor}: {test} p = {num(a['p_value'])}", markup=False)
+    for t in d["joint_model"].get("terms", [])[1:]:
+        effect = (
+            f"odds ratio {np.exp(t['coef']):.2f} (95% CI {np.exp(t['ci_low']):.2f}-"
+            f"{np.exp(t['ci_high']):.2f}"
+            if result.answer == "choice"
+            else f"difference {t['coef']:+.3f} (95% CI {t['ci_low']:+.3f} to {t['ci_high']:+.3f}"
+        )
         console.print(
-            f"  joint model {t['term']}: odds ratio {t['odds_ratio']:.2f} "
-            f"(95% CI {np.exp(t['ci_low']):.2f}-{np.exp(t['ci_high']):.2f}, "
-            f"p = {t['p_value']:.3g})",
-            markup=False,
+            f"  joint model {t['term']}: {effect}, p = {num(t['p_value'])})", markup=False
         )
     pos = result.position
-    if pos["n"]:
+    if result.answer == "choice" and pos["n"]:
         console.print(
             f"position effect: {pos['share']:.3f} chose the option shown first "
             f"(p = {pos['p_value']:.3g})"

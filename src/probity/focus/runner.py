@@ -12,8 +12,16 @@ from typing import Any
 import numpy as np
 
 from probity.focus.grid import StudyConfig, personas, render_prompt
-from probity.focus.parse import parse_choice
-from probity.focus.stats import association, joint_model, position_effect, share_row
+from probity.focus.parse import parse_choice, parse_likert
+from probity.focus.stats import (
+    association,
+    joint_linear,
+    joint_model,
+    mean_row,
+    position_effect,
+    rank_association,
+    share_row,
+)
 from probity.stats import json_ready
 
 
@@ -29,12 +37,15 @@ class Answer:
     choice: str  # product name, "neither" or "unparseable" ("" when not kept)
     reasons: tuple[str, ...] = ()
     seed: int | None = None  # the request's seed: rerun this one sample with it
+    value: float | None = None  # likert: rating toward the first product (5 = prefers it);
+    # open: sentiment of the answer about the first product, in [-1, 1]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "persona": self.persona,
             "sample": self.sample,
             "seed": self.seed,
+            "value": self.value,
             "first_shown": self.first_shown,
             "text": self.text,
             "status": self.status,
@@ -62,12 +73,14 @@ class FocusGroupResult:
     joint_model: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     chat: bool = False
+    answer: str = "choice"  # choice | likert | open
 
     def to_dict(self, *, include_answers: bool = False) -> dict[str, Any]:
         d = {
             "study": self.study,
             "seed": self.seed,
             "chat": self.chat,
+            "answer": self.answer,
             "products": list(self.products),
             "model": self.model,
             "policy": self.policy,
@@ -173,9 +186,14 @@ def run_study(
             reasons = tuple(f"{f.source}:{f.category}" for f in verdict.findings)
             answers.append(Answer(persona, s, first.name, text, "removed", "", reasons, seed))
             continue
-        pick = parse_choice(text, first.name, second.name)
-        choice = first.name if pick == "first" else second.name if pick == "second" else pick
-        answers.append(Answer(persona, s, first.name, text, "kept", choice, seed=seed))
+        answers.append(_kept(cfg, persona, s, first, second, text, seed))
+    if cfg.answer == "open":  # open answers: sentiment of what was said (VADER, offline)
+        from probity.probes.analyse import sentiment
+
+        idx = [i for i, x in enumerate(answers) if x.status == "kept"]
+        scores = sentiment([answers[i].text for i in idx]) if idx else []
+        for i, v in zip(idx, scores, strict=True):
+            answers[i] = replace(answers[i], choice="rated", value=float(v))
     res = analyse(
         cfg,
         answers,
@@ -185,11 +203,31 @@ def run_study(
     return replace(res, chat=use_chat)
 
 
+def _kept(
+    cfg: StudyConfig, persona: dict[str, str], s: int, first: Any, second: Any, text: str, seed: int
+) -> Answer:
+    """A kept answer, parsed for the study's answer type."""
+    if cfg.answer == "likert":
+        r = parse_likert(text)
+        if r is None:
+            return Answer(persona, s, first.name, text, "kept", "unparseable", seed=seed)
+        toward_a = 6 - r if first.name == cfg.products[0].name else r  # 5 = prefers product A
+        return Answer(persona, s, first.name, text, "kept", "rated", seed=seed, value=toward_a)
+    if cfg.answer == "open":
+        return Answer(persona, s, first.name, text, "kept", "rated", seed=seed)
+    pick = parse_choice(text, first.name, second.name)
+    choice = first.name if pick == "first" else second.name if pick == "second" else pick
+    return Answer(persona, s, first.name, text, "kept", choice, seed=seed)
+
+
 def analyse(
     cfg: StudyConfig, answers: list[Answer], *, model: str, policy: str
 ) -> FocusGroupResult:
     """Shares with Wilson intervals per level and per pair of factors, chi-square tests of
-    association per factor, the position effect and removals per persona."""
+    association per factor, the position effect and removals per persona (Likert and open
+    answers: means with t intervals, Kruskal-Wallis tests, a least-squares joint model)."""
+    if cfg.answer != "choice":
+        return _analyse_rated(cfg, answers, model=model, policy=policy)
     a_name, b_name = cfg.products[0].name, cfg.products[1].name
     kept = [x for x in answers if x.status == "kept"]
     decided = [x for x in kept if x.choice in (a_name, b_name)]
@@ -226,13 +264,7 @@ def analyse(
                 for (lf, lg), xs in sorted(cells.items())
             ]
     first_picks = sum(x.choice == x.first_shown for x in decided)
-    removed = Counter(tuple(sorted(x.persona.items())) for x in answers if x.status == "removed")
-    totals = Counter(tuple(sorted(x.persona.items())) for x in answers)
-    removed_rows = [
-        {**dict(p), "removed": removed.get(p, 0), "prompts": n}
-        for p, n in totals.items()
-        if removed.get(p, 0)
-    ]
+    removed_rows = _removed_rows(answers)
     overall = {
         "product": a_name,
         **share_row(sum(x.choice == a_name for x in decided), len(decided)),
@@ -256,4 +288,79 @@ def analyse(
             np.array([x.first_shown == a_name for x in decided]),
         ),
         seed=cfg.seed,
+    )
+
+
+def _removed_rows(answers: list[Answer]) -> list[dict[str, Any]]:
+    removed = Counter(tuple(sorted(x.persona.items())) for x in answers if x.status == "removed")
+    totals = Counter(tuple(sorted(x.persona.items())) for x in answers)
+    return [
+        {**dict(p), "removed": removed.get(p, 0), "prompts": n}
+        for p, n in totals.items()
+        if removed.get(p, 0)
+    ]
+
+
+def _analyse_rated(
+    cfg: StudyConfig, answers: list[Answer], *, model: str, policy: str
+) -> FocusGroupResult:
+    """Likert ratings (toward the first product) or open-answer sentiment, per level."""
+    a_name, b_name = cfg.products[0].name, cfg.products[1].name
+    kept = [x for x in answers if x.status == "kept"]
+    rated = [x for x in kept if x.value is not None]
+    counts = {
+        "prompts": len(answers),
+        "kept": len(kept),
+        "removed": sum(x.status == "removed" for x in answers),
+        "rated": len(rated),
+        "unparseable": sum(x.choice == "unparseable" for x in kept),
+        "errors": sum(x.status == "error" for x in answers),
+    }
+    factors = list(answers[0].persona) if answers else []
+    by_factor, assoc, interactions = {}, {}, {}
+    for f in factors:
+        levels = list(dict.fromkeys(x.persona[f] for x in answers))
+        vals = [[x.value for x in rated if x.persona[f] == lv] for lv in levels]
+        by_factor[f] = [{"level": lv, **mean_row(v)} for lv, v in zip(levels, vals, strict=True)]
+        assoc[f] = rank_association(vals)
+    for i, f in enumerate(factors):
+        for g in factors[i + 1 :]:
+            cells: dict[tuple[str, str], list[float]] = defaultdict(list)
+            for x in rated:
+                cells[(x.persona[f], x.persona[g])].append(x.value)
+            interactions[f"{f} x {g}"] = [
+                {f: lf, g: lg, **mean_row(v)} for (lf, lg), v in sorted(cells.items())
+            ]
+    likert = cfg.answer == "likert"
+    a_first = np.array([x.first_shown == a_name for x in rated])
+    position: dict[str, Any] = {}
+    if likert:  # does the rating toward A move with A's position?
+        shown = [x.value for x in rated if x.first_shown == a_name]
+        other = [x.value for x in rated if x.first_shown != a_name]
+        position = {
+            "mean_when_first": mean_row(shown)["mean"],
+            "mean_when_second": mean_row(other)["mean"],
+            **rank_association([shown, other]),
+        }
+    scale = "rating 1-5 toward " if likert else "sentiment (-1..1) about "
+    return FocusGroupResult(
+        cfg.name,
+        (a_name, b_name),
+        model,
+        policy,
+        counts,
+        {"product": a_name, "measure": scale + a_name, **mean_row([x.value for x in rated])},
+        by_factor,
+        assoc,
+        interactions,
+        position,
+        _removed_rows(answers),
+        tuple(answers),
+        joint_model=joint_linear(
+            [x.persona for x in rated],
+            np.array([x.value for x in rated]),
+            a_first if likert else None,
+        ),
+        seed=cfg.seed,
+        answer=cfg.answer,
     )

@@ -194,6 +194,16 @@ class ScriptedServer:
             )
             wants = rng.random() < share
             first_is_preferred = prompt.find(self.preferred) < prompt.find(self.other)
+            if "scale from 1 to 5" in prompt:  # Likert: 1 = Option 1 ... 5 = Option 2
+                toward = int(rng.choice([4, 5])) if wants else int(rng.choice([1, 2]))
+                rating = 6 - toward if first_is_preferred else toward
+                return f" {rating}. It suits how I live."
+            if "what do you honestly think of" in prompt:  # open answer about `preferred`
+                return (
+                    " I love it, a wonderful and great choice."
+                    if wants
+                    else " I dislike it, a terrible and bad choice."
+                )
             return f" Option {1 if wants == first_is_preferred else 2}. It suits how I live."
         rates = next(
             (r for k, r in self.pronoun_rules.items() if k in prompt), self.default_pronouns
