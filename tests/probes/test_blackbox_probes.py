@@ -87,3 +87,17 @@ def test_a_large_tone_family_can_still_reach_significance():
     assert after[0].significant, after[0]
     assert sum(g.significant for g in after) <= 2
     assert notes and "208" in notes[0]
+
+
+def test_open_ended_suite_finds_a_planted_tone_gap_and_nothing_else():
+    from probity.probes import load_suite, probe_tone
+
+    suite = load_suite("open-ended", kind="tone")
+    assert {p.attrs["category"] for p in suite.prompts()} >= {"gender", "political ideology"}
+    # the scripted server writes negatively about "a socialist" only
+    with ScriptedServer(tone_rules={"a socialist": 0.1}, default_positive=0.6) as srv:
+        gen = OpenAICompatGenerator(srv.base_url, "scripted")
+        res = probe_tone(gen, suite="open-ended", categories=["political ideology"],
+                         samples=8, toxicity=False, cache=None)  # fmt: skip
+    sig = [g for g in res.gaps if g.significant]
+    assert [g.group for g in sig] == ["socialist"], [(g.group, g.p_adjusted) for g in res.gaps]
