@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from scipy import stats
+from test_focus_group import STUDY as BIKES
 
 from probity.focus import load_study, run_study
 from probity.lm import GenerationParams, OpenAICompatGenerator
@@ -33,18 +34,8 @@ def planted():
     srv.stop()
 
 
-STUDY = """
-name: bikes
-factors:
-  age: ["22", "38", "67"]
-  gender: [woman, man]
-products:
-  - {name: Swift, description: A light fast e-bike.}
-  - {name: Steady, description: A comfortable e-bike.}
-persona: "a {age}-year-old {gender}"
-samples: 40
-seed: 3
-"""
+# the same study as the white-box tests, 40 answers per persona
+STUDY = BIKES.replace("samples: 60", "samples: 40")
 
 
 def test_the_fake_honours_seed_like_vllm(planted):

@@ -173,21 +173,20 @@ class AuditResult:
 
     def gap(self, metric: str, grouping: str | None = None) -> Gap:
         """The gap of ``metric`` in ``grouping`` (default: the first grouping)."""
-        metric = metric_name(metric)
-        g = self.grouping(grouping) if grouping else self.groupings[0]
-        for gap in g.gaps:
-            if gap.metric == metric:
-                return gap
-        raise InputError(f"metric {metric!r} was not audited; audited: {list(self.metrics)}")
+        return self._find("gaps", metric, grouping)
 
     def ratio(self, metric: str = "selection_rate", grouping: str | None = None) -> Ratio:
         """The smallest-over-largest ratio of ``metric`` in ``grouping`` (default: first)."""
+        return self._find("ratios", metric, grouping)
+
+    def _find(self, what: str, metric: str, grouping: str | None) -> Any:
         metric = metric_name(metric)
         g = self.grouping(grouping) if grouping else self.groupings[0]
-        for r in g.ratios:
-            if r.metric == metric:
-                return r
-        raise InputError(f"no ratio of {metric!r}; ratios: {[r.metric for r in g.ratios]}")
+        items = getattr(g, what)
+        for item in items:
+            if item.metric == metric:
+                return item
+        raise InputError(f"no {what} of {metric!r}; have {[i.metric for i in items]}")
 
     def to_dict(self) -> dict[str, Any]:
         return _clean(asdict(self))

@@ -231,15 +231,9 @@ def analyse(
     a_name, b_name = cfg.products[0].name, cfg.products[1].name
     kept = [x for x in answers if x.status == "kept"]
     decided = [x for x in kept if x.choice in (a_name, b_name)]
-    counts = {
-        "prompts": len(answers),
-        "kept": len(kept),
-        "removed": sum(x.status == "removed" for x in answers),
-        "decided": len(decided),
-        "neither": sum(x.choice == "neither" for x in kept),
-        "unparseable": sum(x.choice == "unparseable" for x in kept),
-        "errors": sum(x.status == "error" for x in answers),
-    }
+    counts = _counts(
+        answers, decided=len(decided), neither=sum(x.choice == "neither" for x in kept)
+    )
     factors = list(answers[0].persona) if answers else []
     by_factor: dict[str, list[dict[str, Any]]] = {}
     assoc: dict[str, dict[str, Any]] = {}
@@ -291,6 +285,19 @@ def analyse(
     )
 
 
+def _counts(answers: list[Answer], **extra: int) -> dict[str, int]:
+    """Prompts, kept, removed, unparseable and errors, plus the answer type's own counts."""
+    kept = [x for x in answers if x.status == "kept"]
+    return {
+        "prompts": len(answers),
+        "kept": len(kept),
+        "removed": sum(x.status == "removed" for x in answers),
+        **extra,
+        "unparseable": sum(x.choice == "unparseable" for x in kept),
+        "errors": sum(x.status == "error" for x in answers),
+    }
+
+
 def _removed_rows(answers: list[Answer]) -> list[dict[str, Any]]:
     removed = Counter(tuple(sorted(x.persona.items())) for x in answers if x.status == "removed")
     totals = Counter(tuple(sorted(x.persona.items())) for x in answers)
@@ -308,14 +315,7 @@ def _analyse_rated(
     a_name, b_name = cfg.products[0].name, cfg.products[1].name
     kept = [x for x in answers if x.status == "kept"]
     rated = [x for x in kept if x.value is not None]
-    counts = {
-        "prompts": len(answers),
-        "kept": len(kept),
-        "removed": sum(x.status == "removed" for x in answers),
-        "rated": len(rated),
-        "unparseable": sum(x.choice == "unparseable" for x in kept),
-        "errors": sum(x.status == "error" for x in answers),
-    }
+    counts = _counts(answers, rated=len(rated))
     factors = list(answers[0].persona) if answers else []
     by_factor, assoc, interactions = {}, {}, {}
     for f in factors:
