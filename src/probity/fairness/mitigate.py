@@ -33,6 +33,7 @@ import numpy as np
 from probity.errors import InputError
 from probity.fairness._groups import row_labels
 from probity.fairness._metrics import metric_name, rates
+from probity.fairness._stats import _range_critical
 from probity.fairness.audit import AuditResult, FairnessAudit, _clean, tolerance_check
 from probity.fairness.inputs import binarize
 
@@ -342,14 +343,13 @@ def mitigate(
     # gap's half-width is about z * sqrt(p (1 - p) (1/m_a + 1/m_b)). A bound is accepted when
     # its validation gap is within half of what that leaves of the tolerance (the other half
     # absorbs the validation noise); never looser than tolerance / 2, never tighter than / 8.
-    from scipy.stats import norm
-
     from probity.fairness._metrics import confusion_counts, numerators
 
     base_counts = confusion_counts(
         groups[tr], yb[tr], np.asarray(base.predict(x_tr)).astype(np.int64), int(groups.max()) + 1
     )
-    z = float(norm.ppf(0.5 + confidence / 2))
+    # the certification's critical value: Tukey's for all pairs of the constrained groups
+    z = _range_critical(max(2, len(np.unique(groups))), float(confidence))
     widths = []
     for rm in rate_metrics:
         _, den = numerators(base_counts, rm)
