@@ -195,7 +195,7 @@ SCORE = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("labels", [["A", "B"], ["women", "men"], [3, 7]], ids=str)
+@pytest.mark.parametrize("labels", [["A", "B"], [3, 7]], ids=str)
 def test_saved_threshold_model_scores_new_data_with_the_users_labels(tmp_path, labels):
     from fairlearn.postprocessing import ThresholdOptimizer
     from sklearn.linear_model import LogisticRegression
