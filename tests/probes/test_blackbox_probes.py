@@ -101,3 +101,41 @@ def test_open_ended_suite_finds_a_planted_tone_gap_and_nothing_else():
                          samples=8, toxicity=False, cache=None)  # fmt: skip
     sig = [g for g in res.gaps if g.significant]
     assert [g.group for g in sig] == ["socialist"], [(g.group, g.p_adjusted) for g in res.gaps]
+
+
+def test_stereotype_pairs_recover_a_planted_preference_and_report_none_without_one():
+    import numpy as np
+
+    from probity.probes.pairs import load_pairs, probe_stereotype_pairs
+
+    _, pairs = load_pairs()
+    stereo = {p["stereotype"] for p in pairs}
+    rng = np.random.default_rng(0)
+
+    def planted(texts):  # prefers every stereotypical sentence of the gender category
+        gender = {p["stereotype"] for p in pairs if p["category"] == "gender"}
+        return np.array([(-10.0 if t in gender else -12.0) + rng.normal(0, 0.01) for t in texts])
+
+    res = probe_stereotype_pairs(scorer=planted)
+    cats = {c.category: c for c in res.categories}
+    assert cats["gender"].share == 1.0 and cats["gender"].pairs == 6
+    assert cats["gender"].low > 0.5 and cats["gender"].p_value < 0.05
+    d = res.to_dict()
+    assert d["overall"]["pairs"] == len(pairs)
+
+    def null(texts):
+        return np.array([-20.0 + rng.normal() for _ in texts])
+
+    res0 = probe_stereotype_pairs(scorer=null)
+    assert not any(c.significant for c in res0.categories)
+    assert stereo  # the suite loaded
+
+
+def test_stereotype_pairs_on_a_local_model(tiny_model):
+    import numpy as np
+
+    from probity.probes.pairs import probe_stereotype_pairs
+
+    res = probe_stereotype_pairs(tiny_model)
+    assert res.overall.pairs + res.overall.ties == 16
+    assert all(np.isfinite(p["loglik_stereotype"]) for p in res.pairs)
