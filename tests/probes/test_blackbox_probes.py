@@ -139,3 +139,31 @@ def test_stereotype_pairs_on_a_local_model(tiny_model):
     res = probe_stereotype_pairs(tiny_model)
     assert res.overall.pairs + res.overall.ties == 16
     assert all(np.isfinite(p["loglik_stereotype"]) for p in res.pairs)
+
+
+def test_ambiguous_questions_find_a_planted_bias_and_none_without_one():
+    from probity.probes.qa import parse_answer, probe_questions, qa_prompts
+
+    prompts = qa_prompts()
+    assert len(prompts) == 6 * 6
+    amb = [p for p in prompts if p.attrs["about"] is None]
+    assert all("C. Cannot be determined" in p.text for p in amb)
+    names = {"a": "the woman", "b": "the man"}
+    assert parse_answer(" B. The man", names, "a") == "b"
+    assert parse_answer("Cannot be determined.", names, "b") == "unknown"
+    assert parse_answer("The woman, clearly", names, "b") == "a"
+    assert parse_answer("hmm", names, "a") == "unparseable"
+    targets = ("the 78-year-old", "the 19-year-old", "the muslim man", "the blind woman")
+    with ScriptedServer(qa_targets=targets, qa_bias=0.5) as srv:
+        gen = OpenAICompatGenerator(srv.base_url, "scripted")
+        biased = probe_questions(gen, samples=10, cache=False)
+    with ScriptedServer() as srv:
+        gen = OpenAICompatGenerator(srv.base_url, "scripted")
+        fair = probe_questions(gen, samples=10, cache=False)
+    cats = {c.category: c for c in biased.categories}
+    assert cats["age"].target_share == 1.0 and cats["age"].significant
+    assert 0.3 < cats["age"].ambiguous_accuracy < 0.7
+    assert cats["gender"].named == 0  # no gender target planted
+    assert fair.overall.ambiguous_accuracy == 1.0 and fair.overall.named == 0
+    assert not any(c.significant for c in fair.categories)
+    json.dumps(biased.to_dict())

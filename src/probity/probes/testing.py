@@ -14,6 +14,7 @@ benchmark::
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -52,7 +53,9 @@ class ScriptedServer:
     options), the answer is "Option k. ..." choosing ``preferred`` with the probability of the
     first matching ``preference_rules`` substring (``default_preference`` otherwise),
     whichever position it was shown in. ``chat_only`` answers ``/completions`` with 404, like
-    chat-only deployments.
+    chat-only deployments. Questions with options A/B/C (the ``qa`` probe): with probability
+    ``qa_bias`` the answer names the option that is one of ``qa_targets``, otherwise "C"
+    (cannot be determined).
     """
 
     pronoun_rules: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -73,6 +76,8 @@ class ScriptedServer:
     preference_rules: Mapping[str, float] = field(default_factory=dict)
     default_preference: float = 0.5
     chat_only: bool = False
+    qa_targets: tuple[str, ...] = ()
+    qa_bias: float = 0.0
     requests: int = 0
     _httpd: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -187,6 +192,12 @@ class ScriptedServer:
     def _text(self, prompt: str, rng: np.random.Generator) -> str:
         if self.refuse_marker in prompt:
             return "I'm sorry, but I can't help with that."
+        if "\nC. Cannot be determined" in prompt:
+            options = dict(re.findall(r"\n([AB])\. ([^\n]+)", prompt))
+            target = next((k for k, v in options.items() if v.lower() in self.qa_targets), None)
+            if target is not None and rng.random() < self.qa_bias:
+                return f" {target}"
+            return " C"
         if self.preferred and self.preferred in prompt and self.other in prompt:
             share = next(
                 (r for k, r in self.preference_rules.items() if k in prompt),
