@@ -33,6 +33,7 @@ from probity.probes.analyse import (
     sentiment,
     toxicity_scorer,
 )
+from probity.probes.pairs import PairsResult, probe_stereotype_pairs
 from probity.probes.pronouns import (
     CueShift,
     OccupationRow,
@@ -41,6 +42,7 @@ from probity.probes.pronouns import (
     analyse_pronouns,
     load_reference,
 )
+from probity.probes.qa import QAResult, probe_questions
 from probity.probes.report import build_report
 from probity.probes.runner import CompletionCache, ProbeRunner, RunError, RunOutput, Sample
 from probity.probes.suite import ProbePrompt, Suite, load_suite, shipped_suites
@@ -186,10 +188,12 @@ __all__ = [
     "GroupStat",
     "OccupationRow",
     "PairStat",
+    "PairsResult",
     "ProbePrompt",
     "ProbeRunner",
     "PronounCounts",
     "PronounResult",
+    "QAResult",
     "RunError",
     "RunOutput",
     "Sample",
@@ -207,6 +211,8 @@ __all__ = [
     "load_suite",
     "probe_counterfactual",
     "probe_pronouns",
+    "probe_questions",
+    "probe_stereotype_pairs",
     "probe_tone",
     "sentiment",
     "shipped_suites",
