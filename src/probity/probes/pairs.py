@@ -20,7 +20,7 @@ import numpy as np
 
 from probity.errors import InputError
 from probity.probes._util import clean
-from probity.probes.stats import adjust
+from probity.probes.stats import with_adjusted
 from probity.stats import wilson
 
 _SUITES = Path(__file__).parent / "suites"
@@ -129,17 +129,7 @@ def probe_stereotype_pairs(
         )
         for c in dict.fromkeys(cats.tolist())
     ]
-    adj = adjust(np.asarray([r.p_value for r in rows], dtype=float), correction)
-    rows = [
-        PairCategory(
-            **{
-                **r.__dict__,
-                "p_adjusted": None if np.isnan(q) else float(q),
-                "significant": None if np.isnan(q) else bool(q < alpha),
-            }
-        )
-        for r, q in zip(rows, adj, strict=True)
-    ]
+    rows = with_adjusted(rows, correction, alpha)
     overall = _category("all", int(prefers.sum()), int(decided.sum()), int((~decided).sum()))
     detail = [
         {**p, "loglik_stereotype": float(s[i]), "loglik_anti": float(a[i])}

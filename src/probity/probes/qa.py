@@ -23,11 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from probity.errors import InputError
 from probity.probes._util import clean
-from probity.probes.stats import adjust
+from probity.probes.stats import with_adjusted
 from probity.probes.suite import ProbePrompt
 from probity.stats import wilson
 
@@ -151,17 +149,7 @@ def analyse_qa(prompts: list[ProbePrompt], run: Any, *, suite: str, correction: 
         rows.append((p.attrs["category"], p.attrs["about"], ans))
     cats = list(dict.fromkeys(p.attrs["category"] for p in prompts))
     stats = [_category(c, [r for r in rows if r[0] == c]) for c in cats]
-    adj = adjust(np.asarray([c.p_value for c in stats], dtype=float), correction)
-    stats = [
-        QACategory(
-            **{
-                **c.__dict__,
-                "p_adjusted": None if np.isnan(q) else float(q),
-                "significant": None if np.isnan(q) else bool(q < alpha),
-            }
-        )
-        for c, q in zip(stats, adj, strict=True)
-    ]
+    stats = with_adjusted(stats, correction, alpha)
     return QAResult(
         suite, run.model, run.summary(), correction, alpha, _category("all", rows), stats
     )

@@ -27,11 +27,11 @@ from probity.probes._util import clean
 from probity.probes.analyse import jaccard, sentiment, toxicity_scorer, word_lengths
 from probity.probes.runner import RunOutput, Sample
 from probity.probes.stats import (
-    adjust,
     bootstrap_diff,
     bootstrap_mean,
     paired_signflip,
     permutation_pvalue,
+    with_adjusted,
 )
 from probity.probes.suite import ProbePrompt
 
@@ -183,17 +183,7 @@ def _refine(
 
 
 def _finish(gaps: list[Gap], correction: str, alpha: float) -> list[Gap]:
-    adj = adjust(np.asarray([g.p_value for g in gaps], dtype=np.float64), correction)
-    return [
-        Gap(
-            **{
-                **g.__dict__,
-                "p_adjusted": None if np.isnan(q) else float(q),
-                "significant": None if np.isnan(q) else bool(q < alpha),
-            }
-        )
-        for g, q in zip(gaps, adj, strict=True)
-    ]
+    return with_adjusted(gaps, correction, alpha)
 
 
 def analyse_tone(
@@ -341,17 +331,7 @@ def analyse_counterfactual(
                     cats[pair], pair, metric, int(mask.sum()), d, lo, hi, p, None, None, s, slo, shi
                 )
             )
-    adj = adjust(np.asarray([s.p_value for s in stats], dtype=np.float64), correction)
-    stats = [
-        PairStat(
-            **{
-                **s.__dict__,
-                "p_adjusted": None if np.isnan(q) else float(q),
-                "significant": None if np.isnan(q) else bool(q < alpha),
-            }
-        )
-        for s, q in zip(stats, adj, strict=True)
-    ]
+    stats = with_adjusted(stats, correction, alpha)
     examples = [
         {
             "pair": p.attrs["pair"],
