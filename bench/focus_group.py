@@ -90,11 +90,103 @@ def simulate(cfg, rng: np.random.Generator, samples: int, truth: dict[str, float
     return answers
 
 
+class StudySeed:
+    """Probity 0.1's sampling, for comparison: every request carried the study seed (n=1),
+    so on a backend that honours seed all samples of a prompt were one answer."""
+
+    def __init__(self, gen, seed: int) -> None:
+        self.gen, self.seed, self.name = gen, seed, gen.name
+        self.concurrency = gen.concurrency
+
+    def generate(self, prompts, params):
+        from dataclasses import replace
+
+        return self.gen.generate(prompts, replace(params, seed=self.seed))
+
+
+def served(studies: int, samples: int) -> list[tuple]:
+    """End to end: run_study against the scripted server, which honours seed like vLLM."""
+    from probity.focus import StudyConfig, run_study
+    from probity.lm import OpenAICompatGenerator
+    from probity.probes.testing import ScriptedServer
+
+    base = {
+        "factors": {"age": list(TRUE), "gender": ["woman", "man"]},
+        "persona": "a {age}-year-old {gender}",
+        "products": [
+            {"name": "Swift", "description": "a light fast e-bike"},
+            {"name": "Steady", "description": "a comfortable e-bike"},
+        ],
+        "samples": samples,
+    }
+    out = []
+    for label, truth in (("planted", TRUE), ("null", dict.fromkeys(TRUE, 0.5))):
+        rules = {f"{age}-year-old": p for age, p in truth.items()}
+        cover = {"ours": dict.fromkeys(TRUE, 0), "0.1": dict.fromkeys(TRUE, 0)}
+        sig = {"ours": {"age": 0, "gender": 0, "joint": 0}, "0.1": {"age": 0, "gender": 0}}
+        t0 = time.perf_counter()
+        with ScriptedServer(preferred="Swift", other="Steady", preference_rules=rules) as srv:
+            gen = OpenAICompatGenerator(srv.base_url, "scripted", concurrency=8)
+            for k in range(studies):
+                cfg = StudyConfig.model_validate({**base, "seed": 1000 + k})
+                for who, g in (("ours", gen), ("0.1", StudySeed(gen, cfg.seed))):
+                    res = run_study(cfg, g, concurrency=8)
+                    for row in res.by_factor["age"]:
+                        t = truth[row["level"]]
+                        cover[who][row["level"]] += row["ci_low"] <= t <= row["ci_high"]
+                    for f in ("age", "gender"):
+                        sig[who][f] += (res.association[f]["p_value"] or 1) < 0.05
+                    if who == "ours":
+                        terms = res.joint_model["terms"][1:-1]  # factors, not intercept/position
+                        sig[who]["joint"] += any(t["p_value"] < 0.05 / len(terms) for t in terms)
+        secs = time.perf_counter() - t0
+        n_lv = samples * 2
+        for lv in TRUE:
+            o, p = cover["ours"][lv] / studies, cover["0.1"][lv] / studies
+            out.append(
+                (
+                    f"served, {label}: coverage age {lv} (true {truth[lv]}, n={n_lv})",
+                    o,
+                    p,
+                    o / max(p, 1e-9),
+                )
+            )
+        for f in ("age", "gender") if label == "null" else ("gender",):
+            out.append(
+                (
+                    f"served, {label}: chi-square findings, {f} (true null, alpha 0.05)",
+                    sig["ours"][f] / studies,
+                    sig["0.1"][f] / studies,
+                    float("nan"),
+                )
+            )
+        if label == "null":
+            out.append(
+                (
+                    "served, null: joint model, any factor term (Bonferroni 0.05)",
+                    sig["ours"]["joint"] / studies,
+                    float("nan"),
+                    float("nan"),
+                )
+            )
+        out.append((f"served, {label}: {studies} studies x 2 runs, seconds", secs, nan_, nan_))
+    return out
+
+
+nan_ = float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--studies", type=int, default=None)
     ap.add_argument("--samples", type=int, default=20, help="answers per persona")
+    ap.add_argument(
+        "--served-studies",
+        type=int,
+        default=None,
+        help="end-to-end studies against the seed-honouring scripted server (default 200)",
+    )
     args = ap.parse_args()
     from scipy.stats import chi2_contingency
 
@@ -199,14 +291,16 @@ def main() -> None:
     )
     rows.append(("studies with unparseable counted exactly", unparseable_ok / studies, nan, nan))
     rows.append(("analyse() answers/s (after parsing)", n_answers / t_analyse, nan, nan))
+    rows += served(args.served_studies or (40 if args.quick else 200), args.samples)
     print(
         f"machine: {os.cpu_count()} cpus, python {platform.python_version()}, "
         f"numpy {np.__version__}; {studies} simulated studies x {len(TRUE) * 2} personas x "
         f"{args.samples} answers"
     )
-    print(f"{'case':62} {'ours':>10} {'peer':>10} {'ratio':>8}")
+    print("peer for 'served' rows: Probity 0.1's sampling (the study seed on every request)")
+    print(f"{'case':72} {'ours':>10} {'peer':>10} {'ratio':>8}")
     for case, o, p, r in rows:
-        print(f"{case:62} {o:10.4g} {p:10.4g} {r:8.3g}")
+        print(f"{case:72} {o:10.4g} {p:10.4g} {r:8.3g}")
 
 
 if __name__ == "__main__":

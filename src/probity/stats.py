@@ -61,3 +61,62 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     adj = np.minimum.accumulate(scaled[::-1])[::-1]
     out[order] = np.minimum(adj, 1.0)
     return out
+
+
+def json_ready(value: object) -> object:
+    """Statistics as strict JSON: NaN and infinities become ``None`` (JSON has no NaN),
+    numpy scalars and arrays become Python values, tuples become lists."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def logistic_wald(
+    x: np.ndarray, y: np.ndarray, *, z: float = Z95, max_iter: int = 50, ridge: float = 1e-6
+) -> dict[str, np.ndarray | bool]:
+    """Maximum-likelihood logistic regression with Wald intervals and p-values.
+
+    Hand-written Newton-Raphson (IRLS) because scikit-learn's LogisticRegression gives no
+    standard errors and statsmodels would be a heavy dependency for one model. ``x`` includes
+    the intercept column. A tiny ``ridge`` keeps the Hessian invertible under separation (then
+    the coefficient is huge with a huge standard error, and ``converged`` may be False).
+    Returns ``coef``, ``se``, ``low``, ``high``, ``p_value`` and ``converged``.
+    """
+    from scipy.special import expit
+    from scipy.stats import norm
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    beta = np.zeros(x.shape[1])
+    converged = False
+    eye = ridge * np.eye(x.shape[1])
+    for _ in range(max_iter):
+        p = expit(x @ beta)
+        w = p * (1 - p)
+        hess = (x * w[:, None]).T @ x + eye
+        step = np.linalg.solve(hess, x.T @ (y - p) - ridge * beta)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-8:
+            converged = True
+            break
+    p = expit(x @ beta)
+    hess = (x * (p * (1 - p))[:, None]).T @ x + eye
+    se = np.sqrt(np.clip(np.diag(np.linalg.inv(hess)), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pv = 2 * norm.sf(np.abs(beta / se))
+    return {
+        "coef": beta,
+        "se": se,
+        "low": beta - z * se,
+        "high": beta + z * se,
+        "p_value": pv,
+        "converged": converged,
+    }

@@ -109,22 +109,26 @@ def test_bootstrap_counts_keep_totals():
     assert np.allclose(strat.mean(0), counts, rtol=0.15)
 
 
-def test_comparisons_are_corrected_across_all_groupings(lending):
-    res = audit(
-        lending,
-        "repaid",
-        ["sex", "age"],
+def test_comparisons_are_corrected_per_grouping_or_across_the_audit(lending):
+    kw = dict(
         pred="approved",
         bins={"age": [25, 40, 60]},
         n_boot=0,
         correction="bh",
         metrics=["false_rejection_rate"],
     )
+    wide = audit(lending, "repaid", ["sex", "age"], family="audit", **kw)
     # 1 pair (sex) + 6 pairs (4 age bands) + 28 pairs (8 crossed groups)
-    assert len(res.comparisons) == 1 + 6 + 28
-    raw = np.array([c.p_value for c in res.comparisons])
-    adj = np.array([c.p_adjusted for c in res.comparisons])
+    assert len(wide.comparisons) == 1 + 6 + 28
+    raw = np.array([c.p_value for c in wide.comparisons])
+    adj = np.array([c.p_adjusted for c in wide.comparisons])
     assert np.allclose(adj, benjamini_hochberg(raw), equal_nan=True)
+    res = audit(lending, "repaid", ["sex", "age"], **kw)  # default: per metric x grouping
+    assert res.family == "metric"
+    for name, (lo, hi) in {"sex": (0, 1), "age": (1, 7), "sex x age": (7, 35)}.items():
+        assert all(c.grouping == name for c in res.comparisons[lo:hi])
+        adj = np.array([c.p_adjusted for c in res.comparisons[lo:hi]])
+        assert np.allclose(adj, benjamini_hochberg(raw[lo:hi]), equal_nan=True)
 
 
 @pytest.mark.parametrize(

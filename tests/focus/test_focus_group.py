@@ -74,9 +74,11 @@ def _server():
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             prompt = body["prompt"]
+            # honours seed like vLLM/OpenAI: the same prompt and seed give the same answer;
+            # without a seed every request is a fresh draw
             with lock:
                 seen[prompt] += 1
-                k = seen[prompt]
+                k = body["seed"] if body.get("seed") is not None else f"unseeded{seen[prompt]}"
             u = int(hashlib.sha256(f"{prompt}|{k}".encode()).hexdigest()[:8], 16) / 2**32
             age = re.search(r"a (\d+)-year-old", prompt).group(1)
             swift_first = "Option 1: Swift" in prompt

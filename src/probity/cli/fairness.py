@@ -25,7 +25,8 @@ _SENS = "Sensitive column; repeat for several (their intersection is audited too
 _BINS = "Cut a numeric sensitive column into bands: COLUMN=e1,e2,... (repeatable)."
 _METRIC = (
     "Metric the tolerance applies to: false_rejection_rate (FNR), false_acceptance_rate "
-    "(FPR), selection_rate, error_rate, true_positive_rate, ..."
+    "(FPR), selection_rate, error_rate, true_positive_rate, ...; for mitigate also "
+    "equalized_odds (both error rates)."
 )
 _TOL = "Largest acceptable gap between any two groups (the interval's upper bound must fit)."
 
@@ -56,8 +57,10 @@ def _print_audit(res) -> None:
             )
         console.print(t)
     gt = Table(
-        title=f"gaps (largest - smallest); p adjusted by {res.correction} across "
-        f"{len(res.comparisons)} comparisons",
+        title="gaps (largest - smallest, simultaneous interval); p adjusted by "
+        f"{res.correction} within "
+        + ("each metric x grouping" if res.family == "metric" else "the whole audit")
+        + f" ({len(res.comparisons)} comparisons)",
         title_justify="left",
     )
     for c in ("grouping", "metric", "gap", "interval", "highest", "lowest", "p adj"):
@@ -74,11 +77,19 @@ def _print_audit(res) -> None:
                 f"{gap.p_adjusted:.3g}",
             )
     console.print(gt)
+    for g in res.groupings:
+        for r in g.ratios:
+            console.print(
+                f"{g.name}: {r.metric} ratio {r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] "
+                f"({r.min_group} / {r.max_group}); four-fifths rule: {r.four_fifths}",
+                markup=False,
+            )
     for c in res.checks:
         colour = {"pass": "green", "fail": "red"}.get(c.status, "yellow")
         console.print(
             f"[{colour}]{c.status.upper()}[/] {c.grouping}: {c.metric} gap "
-            f"{c.gap:.4f}, upper bound {c.ci_high:.4f}, tolerance {c.tolerance}"
+            f"{c.gap:.4f} [{c.ci_low:.4f}, {c.ci_high:.4f}], tolerance {c.tolerance}: "
+            f"{c.reason}"
         )
     for note in res.notes:
         err_console.print(f"note: {note}", markup=False)
@@ -128,6 +139,22 @@ def audit_fairness(
     confidence: Annotated[float, typer.Option("--confidence", help="Interval level.")] = 0.95,
     test: Annotated[str, typer.Option("--test", help="z (two-proportion) or permutation.")] = "z",
     correction: Annotated[str, typer.Option("--correction", help="holm, bh or none.")] = "holm",
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family",
+            help="Multiple-testing family: metric (each metric x grouping on its own, the "
+            "default) or audit (every comparison of the audit; stricter).",
+        ),
+    ] = "metric",
+    min_group_size: Annotated[
+        int,
+        typer.Option(
+            "--min-group-size",
+            help="Groups with fewer rows in a metric's denominator are shown but left out of "
+            "gaps and verdicts (a check with one is at best inconclusive).",
+        ),
+    ] = 30,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     no_intersections: Annotated[
         bool, typer.Option("--no-intersections", help="Skip the crossed groups.")
@@ -140,7 +167,7 @@ def audit_fairness(
 ) -> None:
     """Audit a binary classifier's decisions for group fairness, with intervals and p-values.
 
-    Reports per group the selection, error, false-rejection (FNR) and false-acceptance (FPR) rates, precision and counts, for each --sensitive column and their intersection; bootstrap intervals; largest-minus-smallest gaps with Holm/BH-adjusted p-values; and, with --tolerance, a pass/fail that uses the gap's interval, not only its point estimate.
+    Reports per group the selection, error, false-rejection (FNR) and false-acceptance (FPR) rates, precision and counts, for each --sensitive column and their intersection; bootstrap intervals; largest-minus-smallest gaps with simultaneous intervals and Holm/BH-adjusted p-values; selection-rate ratios (four-fifths rule); per-group AUC and calibration with --score; and, with --tolerance, a verdict on the gap's interval: pass if it lies within the tolerance, fail if it lies above, else inconclusive.
     """
     from probity.fairness import DEFAULT_METRICS, FairnessAudit
 
@@ -155,6 +182,8 @@ def audit_fairness(
         tolerance_metric=metric,
         intersections=not no_intersections,
         seed=seed,
+        family=family,
+        min_group_size=min_group_size,
     )
     res = cfg.run_table(
         data,
@@ -244,7 +273,7 @@ def mitigate_fairness(
     Uses fairlearn underneath with its bound tuned on a validation split so that the pairwise gap holds (fairlearn bounds each group against the overall rate), then certifies on a held-out split: certified only if the gap's upper interval bound is within tolerance.
     """
     from probity.fairness import mitigate
-    from probity.fairness.audit import load_frame
+    from probity.fairness.inputs import load_frame
 
     df = load_frame(data)
     sens = _split(sensitive)
@@ -279,9 +308,13 @@ def mitigate_fairness(
             progress=say,
         )
     if save is not None:
+        import os
+
         import joblib
 
-        joblib.dump(res.model, save)
+        tmp = save.with_name(save.name + ".part")
+        joblib.dump(res.model, tmp)
+        os.replace(tmp, save)  # atomic: a crash never leaves a half-written model
     if report is not None:
         from probity.fairness.report import add_audit, add_mitigation
         from probity.report import Report
@@ -289,10 +322,16 @@ def mitigate_fairness(
         rep = Report("Fairness mitigation", subtitle=f"{data.name}, by {', '.join(sens)}")
         add_mitigation(rep, res)
         add_audit(
-            rep, res.baseline, title="Held-out audit before mitigation", chart_metrics=[res.metric]
+            rep,
+            res.baseline,
+            title="Held-out audit before mitigation",
+            chart_metrics=list(res.mitigated.metrics[:-1]),
         )
         add_audit(
-            rep, res.mitigated, title="Held-out audit after mitigation", chart_metrics=[res.metric]
+            rep,
+            res.mitigated,
+            title="Held-out audit after mitigation",
+            chart_metrics=list(res.mitigated.metrics[:-1]),
         )
         rep.write(report)
     if json_out:

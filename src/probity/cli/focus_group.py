@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from probity.cli import app
@@ -66,6 +67,27 @@ def focus_group_command(
             help="Guard policy for the outputs (default: the study's, normally focus-group).",
         ),
     ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Study seed (overrides the study file): option order and every sample's "
+            "request seed derive from it.",
+        ),
+    ] = None,
+    chat: Annotated[
+        bool,
+        typer.Option(
+            "--chat", help="Use the chat endpoint (/chat/completions; for chat-only servers)."
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", min=1, help="Requests in flight at once (--base-url)."),
+    ] = 4,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds per request (--base-url).")
+    ] = 60.0,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report here.")
     ] = None,
@@ -76,7 +98,8 @@ def focus_group_command(
 ) -> None:
     """Ask each persona of a grid which of two products it prefers, remove even mildly toxic
     outputs (focus-group policy), and report preference shares with Wilson intervals, chi-square
-    tests per factor and the position effect of option order."""
+    tests per factor, a joint logistic model across factors and the position effect of option
+    order. Every sample is its own request with its own seed (recorded with --answers)."""
     from probity.focus import load_study, personas, run_study, write_report
     from probity.lm import open_generator
 
@@ -87,34 +110,62 @@ def focus_group_command(
         updates["samples"] = samples
     if policy is not None:
         updates["policy"] = policy
+    if seed is not None:
+        updates["seed"] = seed
+    if chat:
+        updates["chat"] = True
     if updates:
         cfg = cfg.model_copy(update=updates)
     total = len(personas(cfg, path.parent)) * cfg.samples
-    gen = open_generator(model, base_url=base_url, api_key=api_key)
+    gen = open_generator(
+        model, base_url=base_url, api_key=api_key, concurrency=concurrency, timeout=timeout
+    )
     with progress() as bar:
         task = bar.add_task("asking personas", total=total)
-        result = run_study(cfg, gen, base_dir=path.parent, progress=lambda n: bar.advance(task, n))
+        result = run_study(
+            cfg,
+            gen,
+            base_dir=path.parent,
+            progress=lambda n: bar.advance(task, n),
+            concurrency=concurrency if base_url else 1,
+        )
     if report is not None:
         write_report(result, report)
     if json_out:
         print_json(result.to_dict(include_answers=answers))
         return
-    c = result.counts
+    d = result.to_dict()  # strict values: None where a cell is empty
+    c, o = d["counts"], d["overall"]
     console.print(
         f"[bold]{result.study}[/]: {c['prompts']} prompts, {c['kept']} kept, "
         f"{c['removed']} removed by policy {result.policy}, {c['unparseable']} unparseable, "
-        f"{c['neither']} neither"
+        f"{c.get('neither', 0)} neither, {c['errors']} errors"
     )
-    o = result.overall
+
+    def num(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    what = f"share preferring {result.products[0]}" if result.answer == "choice" else o["measure"]
+    value = o["share"] if result.answer == "choice" else o["mean"]
     console.print(
-        f"share preferring {result.products[0]}: {o['share']:.3f} "
-        f"(95% CI {o['ci_low']:.3f}-{o['ci_high']:.3f}, n={o['n']})"
+        f"{what}: {num(value)} (95% CI {num(o['ci_low'])}-{num(o['ci_high'])}, n={o['n']})",
+        markup=False,
     )
-    for factor, a in result.association.items():
-        p = "n/a" if a["p_value"] is None else f"{a['p_value']:.3g}"
-        console.print(f"  {factor}: chi-square p = {p}")
+    test = "chi-square" if result.answer == "choice" else "Kruskal-Wallis"
+    for factor, a in d["association"].items():
+        console.print(f"  {factor}: {test} p = {num(a['p_value'])}", markup=False)
+    for t in d["joint_model"].get("terms", [])[1:]:
+        effect = (
+            f"odds ratio {np.exp(t['coef']):.2f} (95% CI {np.exp(t['ci_low']):.2f}-"
+            f"{np.exp(t['ci_high']):.2f}"
+            if result.answer == "choice"
+            else f"difference {t['coef']:+.3f} (95% CI {t['ci_low']:+.3f} to {t['ci_high']:+.3f}"
+        )
+        console.print(
+            f"  joint model {t['term']}: {effect}, p = {num(t['p_value'])})", markup=False
+        )
     pos = result.position
-    if pos["n"]:
+    if result.answer == "choice" and pos["n"]:
         console.print(
             f"position effect: {pos['share']:.3f} chose the option shown first "
             f"(p = {pos['p_value']:.3g})"

@@ -202,13 +202,14 @@ def pronouns_cmd(
         typer.Option("--occupations", help="Comma-separated occupations to keep (default: all)."),
     ] = None,
     reference: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--reference",
-            help="'parity' or a CSV/TSV with columns occupation and a share of "
-            "women (percent or 0-1), e.g. winogender-occupations-stats.tsv.",
+            help="'parity' (the default: test she = he per occupation), 'none' (shares only), "
+            "or a CSV/TSV with columns occupation and a share of women (percent or 0-1), e.g. "
+            "winogender-occupations-stats.tsv.",
         ),
-    ] = None,
+    ] = "parity",
     reference_column: Annotated[
         str | None,
         typer.Option(
@@ -246,7 +247,7 @@ def pronouns_cmd(
     _check_correction(correction)
     ref: Any = None
     ref_source = None
-    if reference is not None:
+    if reference.strip().lower() != "none":
         ref, ref_source = load_reference(reference, reference_column)
     opts = _run_options(
         samples, seed, max_new_tokens, temperature, cache, no_cache, concurrency, chat
@@ -388,6 +389,8 @@ def _tone_like(
                     f"{p.similarity:.2f}",
                 )
         console.print(t)
+        for note in getattr(res, "notes", []):
+            err_console.print(f"note: {note}", markup=False)
     _finish(res, report, json_out)
 
 

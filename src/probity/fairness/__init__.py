@@ -2,11 +2,14 @@
 
 Audit (``audit`` / ``FairnessAudit``): per-group rates from one ``np.bincount`` of the
 confusion cells (selection, error, false-rejection = FNR, false-acceptance = FPR, TPR, TNR,
-precision, count), for each sensitive column and their intersection; bootstrap percentile
-intervals for every rate and for the largest-minus-smallest gap (resampling the counts as a
-multinomial, which is exactly the row bootstrap); pairwise two-proportion z or permutation
-tests with Holm or Benjamini-Hochberg correction across all comparisons; a tolerance check on
-the gap's upper bound. The favourable label is the positive class.
+precision, count), for each sensitive column, their 2-way intersections and their full
+intersection; bootstrap percentile intervals for every rate (resampling the counts as a
+multinomial, which is exactly the row bootstrap); simultaneous intervals for the
+largest-minus-smallest gap and the selection-rate ratio (four-fifths rule); pairwise
+two-proportion z or permutation tests with Holm or Benjamini-Hochberg correction within each
+metric x grouping (or the whole audit); tolerance verdicts that fail only when the interval
+lies above the tolerance; per-group AUC and calibration for scores. The favourable label is
+the positive class.
 
 Mitigation (``mitigate``): fairlearn's ExponentiatedGradient or ThresholdOptimizer with the
 bound tuned so the *pairwise* gap meets the tolerance, certified on a held-out split.
@@ -23,6 +26,7 @@ from probity.fairness.audit import (
     Gap,
     GroupingResult,
     GroupStats,
+    Ratio,
     ToleranceCheck,
     audit,
     group_metrics,
@@ -42,6 +46,7 @@ __all__ = [
     "GroupStats",
     "GroupingResult",
     "MitigationResult",
+    "Ratio",
     "ToleranceCheck",
     "audit",
     "group_metrics",

@@ -167,6 +167,23 @@ def build_groups(
                 fine_to_group=np.asarray(fine_cols[k], dtype=np.int64),
             )
         )
+    if intersections and len(names) > 2:
+        # every 2-way intersection, then the full one: a bias may show only for a pair
+        for k, m in itertools.combinations(range(len(names)), 2):
+            pair = fine_cols[k].astype(np.int64) * sizes[m] + fine_cols[m]
+            uniq, inverse = np.unique(pair, return_inverse=True)
+            vals = tuple(
+                (encoded[k][1][int(u // sizes[m])], encoded[m][1][int(u % sizes[m])]) for u in uniq
+            )
+            groupings.append(
+                Grouping(
+                    name=f"{names[k]} x {names[m]}",
+                    columns=(names[k], names[m]),
+                    labels=tuple(f"{names[k]}={v[0]}, {names[m]}={v[1]}" for v in vals),
+                    values=vals,
+                    fine_to_group=inverse.ravel().astype(np.int64),
+                )
+            )
     if intersections and len(names) > 1:
         vals = tuple(
             tuple(encoded[k][1][int(fine_cols[k][f])] for k in range(len(names)))
@@ -197,3 +214,46 @@ def aggregate(fine_counts: np.ndarray, grouping: Grouping) -> np.ndarray:
     onehot = np.zeros((n_groups, fine_counts.shape[-2]), dtype=fine_counts.dtype)
     onehot[grouping.fine_to_group, np.arange(fine_counts.shape[-2])] = 1
     return np.einsum("gf,...fc->...gc", onehot, fine_counts)
+
+
+def _value_label(v: Any) -> str:
+    """A group value as text, numbers written one way (3, 3.0 and np.int64(3) -> '3')."""
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    if isinstance(v, int | float | np.integer | np.floating):
+        return _num(float(v))
+    return str(v)
+
+
+def row_labels(
+    columns: Mapping[str, Any], bins: Mapping[str, Sequence[float]] | None
+) -> np.ndarray:
+    """The finest group of every row as a label in the user's own values: ``'A'`` for one
+    column, ``'sex=F, age=[25, 40)'`` for several (binned columns by band). Unlike
+    :func:`build_groups` it needs no particular set of groups to be present, so a saved model
+    labels new data exactly as it labelled its training data."""
+    import pandas as pd
+
+    bins = dict(bins or {})
+    parts = []
+    for name, values in columns.items():
+        s = pd.Series(values).reset_index(drop=True)
+        if s.isna().any():
+            raise InputError(
+                f"sensitive column {name!r} has {int(s.isna().sum())} missing values",
+                hint="drop those rows or fill them with an explicit 'unknown' value",
+            )
+        if name in bins:
+            if not pd.api.types.is_numeric_dtype(s):
+                raise InputError(f"bins given for {name!r}, but the column is not numeric")
+            codes = np.searchsorted(np.asarray(bins[name], float), s.to_numpy(float), "right")
+            lab = np.asarray(band_labels(bins[name]), dtype=object)[codes]
+        else:
+            lab = np.asarray([_value_label(v) for v in s], dtype=object)
+        parts.append((name, lab))
+    if len(parts) == 1:
+        return parts[0][1].astype(str)
+    out = np.asarray([f"{n}=" for n, _ in parts[:1]], dtype=object)[0] + parts[0][1]
+    for n, lab in parts[1:]:
+        out = out + f", {n}=" + lab
+    return out.astype(str)

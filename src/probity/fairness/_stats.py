@@ -14,6 +14,8 @@ makes group A's success count hypergeometric, so permutation replicates are draw
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from probity.stats import benjamini_hochberg, holm
@@ -121,3 +123,53 @@ CORRECTIONS = {
     "benjamini-hochberg": benjamini_hochberg,
     "none": lambda p: np.asarray(p, float),
 }
+
+
+@functools.lru_cache(maxsize=256)
+def _range_critical(n_groups: int, confidence: float) -> float:
+    """Tukey's critical value for all pairwise differences of ``n_groups`` estimates:
+    the studentized-range quantile over sqrt(2) (1.96 for two groups)."""
+    from scipy.stats import studentized_range
+
+    return float(studentized_range.ppf(confidence, n_groups, np.inf) / np.sqrt(2.0))
+
+
+def simultaneous_pairs(
+    x: np.ndarray, n: np.ndarray, confidence: float, *, log: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Simultaneous intervals for every pairwise difference of the proportions ``x / n``
+    (``i < j``), and the interval of the largest absolute difference they imply.
+
+    Why not the percentile bootstrap of ``max - min``: the bootstrap of a maximum is biased
+    upwards, so with no true gap that interval excluded 0 in every dataset (and a max-t
+    bootstrap covered about 0.93). Here each proportion is Agresti-Caffo adjusted
+    (``(x + 1) / (n + 2)``, which keeps rates of 0 or 1 and small groups honest) and the
+    pairs share the Tukey-Kramer critical value (studentized range / sqrt 2), so all
+    ``d_ij +- c * se_ij`` hold at once with the stated confidence (simulated coverage
+    0.947-0.97 from 2 to 8 groups, 30 to 900 rows each; see bench/fairness_verdicts.py).
+    If they all hold, the gap ``max |d_ij|`` lies in
+    ``[max_ij dist(0, I_ij), max_ij max(|l_ij|, |u_ij|)]``: coverage at least as high, also
+    with tied groups or no gap. ``log=True`` does the same for log proportions (delta
+    method), giving intervals of log ratios (for ratio metrics such as four-fifths).
+
+    Returns ``(ia, ib, low, high, gap_interval)``; closed form, no resampling.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    g = len(x)
+    ia, ib = np.triu_indices(g, 1)
+    if g < 2:
+        return ia, ib, np.empty(0), np.empty(0), np.array([np.nan, np.nan])
+    p = (x + 1.0) / (n + 2.0)
+    if log:
+        est = np.log(p)
+        var = (1.0 - p) / (p * (n + 2.0))
+    else:
+        est = p
+        var = p * (1.0 - p) / (n + 2.0)
+    d = est[ia] - est[ib]
+    half = _range_critical(g, float(confidence)) * np.sqrt(var[ia] + var[ib])
+    low, high = d - half, d + half
+    dist0 = np.maximum(0.0, np.maximum(low, -high))
+    far = np.maximum(np.abs(low), np.abs(high))
+    return ia, ib, low, high, np.array([float(np.max(dist0)), float(np.max(far))])

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from probity.errors import InputError, ModelError
+from probity.errors import InputError
 from probity.fairness._groups import GroupIndex, aggregate, build_groups, parse_bins
 from probity.fairness._metrics import (
     DEFAULT_METRICS,
@@ -20,26 +19,23 @@ from probity.fairness._metrics import (
     numerators,
     rates,
 )
+from probity.fairness._scores import group_score_stats
 from probity.fairness._stats import (
     CORRECTIONS,
     bootstrap_counts,
     percentile_interval,
     permutation_test,
+    simultaneous_pairs,
     two_proportion_z,
 )
+from probity.fairness.inputs import binarize, decisions, load_frame
+from probity.stats import json_ready
+
+#: Multiple-testing families: each metric x grouping on its own, or the whole audit.
+FAMILIES = ("metric", "audit")
 
 
-def _clean(value: Any) -> Any:
-    """JSON-ready: NaN -> None, tuples -> lists, numpy scalars -> Python."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+_clean = json_ready  # JSON-ready: NaN/inf -> None, numpy -> Python, tuples -> lists
 
 
 @dataclass(frozen=True)
@@ -52,11 +48,21 @@ class GroupStats:
     counts: dict[str, int]  # tn, fp, fn, tp (favourable = positive)
     metrics: dict[str, float]
     ci: dict[str, tuple[float, float]]
+    auc: float | None = None  # with scores: ROC AUC within the group
+    calibration_error: float | None = None  # with scores: mean(score) - mean(label)
+    ece: float | None = None  # with scores: expected calibration error, 10 equal-width bins
 
 
 @dataclass(frozen=True)
 class Gap:
-    """Largest minus smallest group value of a metric within a grouping."""
+    """Largest minus smallest group value of a metric within a grouping.
+
+    ``ci_low``/``ci_high`` come from simultaneous (max-t bootstrap) intervals of all pairwise
+    differences, so they cover the true gap at the stated confidence also when groups are tied
+    or there is no gap at all. Groups with fewer than ``min_group_size`` rows in the metric's
+    denominator are listed in ``excluded`` and left out of the gap (their rates are too noisy
+    to compare; the tolerance check is then at best ``inconclusive``).
+    """
 
     grouping: str
     metric: str
@@ -66,7 +72,25 @@ class Gap:
     max_group: str
     min_group: str
     p_value: float  # of the max-vs-min pairwise comparison
-    p_adjusted: float  # corrected across every comparison of the audit
+    p_adjusted: float  # corrected within the audit's family (see AuditResult.family)
+    excluded: tuple[str, ...] = ()  # groups below the minimum group size
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Smallest over largest group value of a metric (e.g. the selection-rate ratio of the
+    four-fifths rule), with a simultaneous interval from the max-t bootstrap of pairwise log
+    ratios. ``four_fifths``: ``pass`` when the interval's lower end is >= 0.8, ``fail`` when
+    its upper end is below 0.8, otherwise ``inconclusive``."""
+
+    grouping: str
+    metric: str
+    ratio: float
+    ci_low: float
+    ci_high: float
+    min_group: str
+    max_group: str
+    four_fifths: str
 
 
 @dataclass(frozen=True)
@@ -89,10 +113,11 @@ class Comparison:
 class ToleranceCheck:
     """Whether a metric's gap is within ``tolerance``, judged on its interval.
 
-    ``pass``: the whole interval is within tolerance (upper bound <= tolerance).
-    ``fail``: the point estimate exceeds tolerance.
-    ``inconclusive``: the point estimate is within tolerance but the interval is not, so the
-    data cannot show the model meets it (more data, or a fairer model, is needed).
+    ``pass``: the whole gap interval is within tolerance (upper bound <= tolerance).
+    ``fail``: the evidence shows a violation: the interval's lower bound exceeds tolerance
+    (with no true violation this happens at most ``1 - confidence`` of the time).
+    ``inconclusive``: neither, or a group is below the minimum group size; the data cannot
+    show either way (more data, or a fairer model, is needed). ``reason`` says which.
     """
 
     grouping: str
@@ -102,6 +127,8 @@ class ToleranceCheck:
     ci_high: float
     status: str
     passed: bool
+    ci_low: float = float("nan")
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,7 @@ class GroupingResult:
     columns: tuple[str, ...]
     groups: tuple[GroupStats, ...]
     gaps: tuple[Gap, ...]
+    ratios: tuple[Ratio, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +161,8 @@ class AuditResult:
     alpha: float
     seed: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    family: str = "metric"  # Holm/BH family: "metric" (each metric x grouping) or "audit"
+    min_group_size: int = 30
 
     def grouping(self, name: str) -> GroupingResult:
         """The grouping called ``name`` (``"sex"``, ``"sex x age"``)."""
@@ -143,12 +173,20 @@ class AuditResult:
 
     def gap(self, metric: str, grouping: str | None = None) -> Gap:
         """The gap of ``metric`` in ``grouping`` (default: the first grouping)."""
+        return self._find("gaps", metric, grouping)
+
+    def ratio(self, metric: str = "selection_rate", grouping: str | None = None) -> Ratio:
+        """The smallest-over-largest ratio of ``metric`` in ``grouping`` (default: first)."""
+        return self._find("ratios", metric, grouping)
+
+    def _find(self, what: str, metric: str, grouping: str | None) -> Any:
         metric = metric_name(metric)
         g = self.grouping(grouping) if grouping else self.groupings[0]
-        for gap in g.gaps:
-            if gap.metric == metric:
-                return gap
-        raise InputError(f"metric {metric!r} was not audited; audited: {list(self.metrics)}")
+        items = getattr(g, what)
+        for item in items:
+            if item.metric == metric:
+                return item
+        raise InputError(f"no {what} of {metric!r}; have {[i.metric for i in items]}")
 
     def to_dict(self) -> dict[str, Any]:
         return _clean(asdict(self))
@@ -163,8 +201,14 @@ class FairnessAudit:
     - ``test``: ``"z"`` (pooled two-proportion z-test) or ``"permutation"``
       (``n_perm`` Monte-Carlo label permutations, exact hypergeometric draws).
     - ``correction``: ``"holm"`` (family-wise), ``"bh"`` (false-discovery rate) or ``"none"``,
-      applied across every pairwise comparison of every metric in every grouping.
-    - ``tolerance`` / ``tolerance_metric``: check that the gap's upper bound is <= tolerance.
+      applied within ``family``: ``"metric"`` (default: the pairs of one metric in one
+      grouping, so a question about one metric keeps its power) or ``"audit"`` (every pair of
+      every metric in every grouping: stricter, for a claim about the whole audit).
+    - ``tolerance`` / ``tolerance_metric``: ``pass`` if the gap interval's upper bound is
+      <= tolerance, ``fail`` if its lower bound is above (see :class:`ToleranceCheck`).
+    - ``min_group_size``: groups with fewer rows in a metric's denominator are reported but
+      left out of its gap, with a note; a check with such a group is at best inconclusive.
+    - ``ratio_metrics``: metrics whose smallest-over-largest ratio is reported (four-fifths).
     - ``stratified``: bootstrap within groups (group sizes fixed) instead of over all rows.
     """
 
@@ -180,6 +224,9 @@ class FairnessAudit:
     intersections: bool = True
     stratified: bool = False
     seed: int = 0
+    family: str = "metric"
+    min_group_size: int = 30
+    ratio_metrics: tuple[str, ...] = ("selection_rate",)
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -198,6 +245,10 @@ class FairnessAudit:
             raise InputError(
                 f"unknown correction {self.correction!r}", hint="use 'holm', 'bh' or 'none'"
             )
+        if self.family not in FAMILIES:
+            raise InputError(f"unknown family {self.family!r}", hint="use 'metric' or 'audit'")
+        if self.min_group_size < 1:
+            raise InputError(f"min_group_size must be >= 1, got {self.min_group_size}")
         if self.tolerance is not None and not 0 <= self.tolerance <= 1:
             raise InputError(f"tolerance must be in [0, 1], got {self.tolerance}")
 
@@ -211,12 +262,14 @@ class FairnessAudit:
         bins: Mapping[str, Sequence[float]] | Sequence[str] | None = None,
         *,
         favourable: Any = 1,
+        scores: Any = None,
     ) -> AuditResult:
         """Audit binary labels and decisions grouped by the ``sensitive`` columns.
 
         ``y_true`` / ``y_pred`` hold two values each; ``favourable`` names the good one (it
         becomes the positive class). ``sensitive`` maps column names to values (a DataFrame
-        works); ``bins`` cuts numeric columns at the given edges.
+        works); ``bins`` cuts numeric columns at the given edges. ``scores`` (optional, the
+        probability of the favourable outcome) adds per-group AUC and calibration.
         """
         y = binarize(y_true, favourable, "label")
         yhat = binarize(y_pred, favourable, "prediction", require_both=False)
@@ -231,7 +284,12 @@ class FairnessAudit:
             parse_bins(bins),
             intersections=self.intersections,
         )
-        return self._run_codes(y, yhat, index, favourable=str(favourable))
+        sc = None
+        if scores is not None:
+            sc = np.asarray(scores, dtype=np.float64)
+            if len(sc) != len(y) or np.isnan(sc).any():
+                raise InputError("scores must have one non-missing number per row")
+        return self._run_codes(y, yhat, index, favourable=str(favourable), scores=sc)
 
     def run_table(
         self,
@@ -271,20 +329,27 @@ class FairnessAudit:
             {c: df[c].reset_index(drop=True) for c in sensitive},
             bins,
             favourable=favourable,
+            scores=df[score].to_numpy(float) if score is not None else None,
         )
 
     # -- the engine ----------------------------------------------------------------------------
 
     def _run_codes(
-        self, y: np.ndarray, yhat: np.ndarray, index: GroupIndex, *, favourable: str
+        self,
+        y: np.ndarray,
+        yhat: np.ndarray,
+        index: GroupIndex,
+        *,
+        favourable: str,
+        scores: np.ndarray | None = None,
     ) -> AuditResult:
         rng = np.random.default_rng(self.seed)
         fine = confusion_counts(index.fine_codes, y, yhat, index.n_fine)
-        overall_counts = fine.sum(0)
-        overall = {m: float(rates(overall_counts, m)) for m in self.metrics}
+        overall = {m: float(rates(fine.sum(0), m)) for m in self.metrics}
         notes: list[str] = []
         per_grouping = [aggregate(fine, g) for g in index.groupings]
-        # bootstrap: the metric of every group in every replicate, and each gap per replicate
+        # bootstrap: the metric of every group in every replicate, all groupings from the same
+        # resampled fine cells
         boot_vals: list[dict[str, list[np.ndarray]]] = [
             {m: [] for m in self.metrics} for _ in index.groupings
         ]
@@ -296,36 +361,24 @@ class FairnessAudit:
                         boot_vals[gi][m].append(rates(agg, m))
         results: list[GroupingResult] = []
         comparisons: list[dict[str, Any]] = []
-        gap_rows: list[dict[str, Any]] = []
         for gi, g in enumerate(index.groupings):
             counts = per_grouping[gi]
             values = {m: rates(counts, m) for m in self.metrics}
-            cis: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            gap_ci: dict[str, tuple[float, float]] = {}
-            for m in self.metrics:
-                if self.n_boot:
-                    samples = np.concatenate(boot_vals[gi][m], axis=0)  # (B, G)
-                    cis[m] = percentile_interval(samples, self.confidence, axis=0)
-                    with np.errstate(invalid="ignore"):
-                        defined = ~np.isnan(values[m])
-                        sub = samples[:, defined]
-                        gaps = (
-                            (np.nanmax(sub, 1) - np.nanmin(sub, 1))
-                            if sub.shape[1]
-                            else np.full(len(samples), np.nan)
-                        )
-                    lo, hi = percentile_interval(gaps, self.confidence)
-                    gap_ci[m] = (float(lo), float(hi))
-                else:
-                    nan = np.full(len(g.labels), np.nan)
-                    cis[m] = (nan, nan)
-                    gap_ci[m] = (math.nan, math.nan)
-                undefined = [g.labels[i] for i in np.flatnonzero(np.isnan(values[m]))]
-                if undefined:
-                    notes.append(
-                        f"{g.name}: {m} undefined (no denominator rows) for "
-                        f"{', '.join(undefined[:5])}{' ...' if len(undefined) > 5 else ''}"
-                    )
+            samples = {
+                m: np.concatenate(boot_vals[gi][m], axis=0) if self.n_boot else None
+                for m in self.metrics
+            }
+            cis = {
+                m: percentile_interval(samples[m], self.confidence, axis=0)
+                if self.n_boot
+                else (np.full(len(g.labels), np.nan),) * 2
+                for m in self.metrics
+            }
+            score_stats = (
+                group_score_stats(g.fine_to_group[index.fine_codes], y, scores, len(g.labels))
+                if scores is not None
+                else None
+            )
             groups = tuple(
                 GroupStats(
                     group=g.labels[i],
@@ -336,116 +389,68 @@ class FairnessAudit:
                     ),
                     metrics={m: float(values[m][i]) for m in self.metrics},
                     ci={m: (float(cis[m][0][i]), float(cis[m][1][i])) for m in self.metrics},
+                    **({k: float(v[i]) for k, v in score_stats.items()} if score_stats else {}),
                 )
                 for i in range(len(g.labels))
             )
-            # pairwise tests
-            ia, ib = np.triu_indices(len(g.labels), 1)
+            gaps, ratios = [], []
+            small: dict[str, int] = {}
             for m in self.metrics:
+                undefined = [g.labels[i] for i in np.flatnonzero(np.isnan(values[m]))]
+                if undefined:
+                    notes.append(
+                        f"{g.name}: {m} undefined (no denominator rows) for "
+                        f"{', '.join(undefined[:5])}{' ...' if len(undefined) > 5 else ''}"
+                    )
                 x, n = numerators(counts, m)
+                for i in np.flatnonzero((n > 0) & (n < self.min_group_size)):
+                    small[g.labels[i]] = min(small.get(g.labels[i], n[i]), int(n[i]))
+                usable = np.flatnonzero((n >= self.min_group_size) & ~np.isnan(values[m]))
+                gap = self._gap(g, m, values[m], (x, n), usable)
+                gaps.append(gap)
+                if m in self.ratio_metrics:
+                    ratios.append(self._ratio(g, m, values[m], (x, n), usable))
+                ia, ib = np.triu_indices(len(g.labels), 1)
                 if self.test == "z":
                     p = two_proportion_z(x[ia], n[ia], x[ib], n[ib])
                 else:
                     p = permutation_test(x[ia], n[ia], x[ib], n[ib], rng, self.n_perm)
                 v = values[m]
-                for k in range(len(ia)):
-                    comparisons.append(
-                        dict(
-                            grouping=g.name,
-                            metric=m,
-                            a=int(ia[k]),
-                            b=int(ib[k]),
-                            labels=g.labels,
-                            va=float(v[ia[k]]),
-                            vb=float(v[ib[k]]),
-                            p=float(p[k]),
-                        )
-                    )
-                if np.all(np.isnan(v)):
-                    gap_rows.append(
-                        dict(
-                            grouping=g.name,
-                            metric=m,
-                            gap=math.nan,
-                            hi=-1,
-                            lo=-1,
-                            gi=gi,
-                            ci=gap_ci[m],
-                            labels=g.labels,
-                        )
-                    )
-                    continue
-                hi, lo = int(np.nanargmax(v)), int(np.nanargmin(v))
-                gap_rows.append(
+                comparisons += [
                     dict(
                         grouping=g.name,
                         metric=m,
-                        gap=float(v[hi] - v[lo]),
-                        hi=hi,
-                        lo=lo,
-                        gi=gi,
-                        ci=gap_ci[m],
+                        a=int(ia[k]),
+                        b=int(ib[k]),
                         labels=g.labels,
+                        va=float(v[ia[k]]),
+                        vb=float(v[ib[k]]),
+                        p=float(p[k]),
                     )
+                    for k in range(len(ia))
+                ]
+            if small:
+                shown = ", ".join(f"{k} ({v} rows)" for k, v in list(small.items())[:5])
+                notes.append(
+                    f"{g.name}: below the minimum group size of {self.min_group_size} rows in a "
+                    f"metric's denominator, left out of gaps and verdicts: {shown}"
+                    f"{' ...' if len(small) > 5 else ''}"
                 )
-            results.append(GroupingResult(name=g.name, columns=g.columns, groups=groups, gaps=()))
-        # multiple-testing correction across every comparison made
-        raw = np.array([c["p"] for c in comparisons], dtype=float)
-        adjusted = CORRECTIONS[self.correction.lower()](raw) if len(raw) else raw
-        lookup = {
-            (c["grouping"], c["metric"], c["a"], c["b"]): (c["p"], float(adjusted[i]))
-            for i, c in enumerate(comparisons)
-        }
-        comp_objs = tuple(
-            Comparison(
-                grouping=c["grouping"],
-                metric=c["metric"],
-                group_a=c["labels"][c["a"]],
-                group_b=c["labels"][c["b"]],
-                value_a=c["va"],
-                value_b=c["vb"],
-                difference=c["va"] - c["vb"],
-                p_value=c["p"],
-                p_adjusted=float(adjusted[i]),
-                significant=bool(adjusted[i] <= self.alpha),
-            )
-            for i, c in enumerate(comparisons)
-        )
-        gaps_by_grouping: dict[int, list[Gap]] = {}
-        for r in gap_rows:
-            if r["hi"] < 0:
-                p_raw = p_adj = math.nan
-                max_g = min_g = ""
-            else:
-                a, b = sorted((r["hi"], r["lo"]))
-                p_raw, p_adj = lookup.get((r["grouping"], r["metric"], a, b), (1.0, 1.0))
-                max_g, min_g = r["labels"][r["hi"]], r["labels"][r["lo"]]
-            gaps_by_grouping.setdefault(r["gi"], []).append(
-                Gap(
-                    grouping=r["grouping"],
-                    metric=r["metric"],
-                    gap=r["gap"],
-                    ci_low=r["ci"][0],
-                    ci_high=r["ci"][1],
-                    max_group=max_g,
-                    min_group=min_g,
-                    p_value=p_raw,
-                    p_adjusted=p_adj,
+            results.append(
+                GroupingResult(
+                    name=g.name,
+                    columns=g.columns,
+                    groups=groups,
+                    gaps=tuple(gaps),
+                    ratios=tuple(ratios),
                 )
             )
-        results = [
-            GroupingResult(
-                name=g.name,
-                columns=g.columns,
-                groups=g.groups,
-                gaps=tuple(gaps_by_grouping.get(i, [])),
-            )
-            for i, g in enumerate(results)
-        ]
+        comp_objs = self._correct(comparisons)
+        results = [self._with_gap_p(r, comp_objs) for r in results]
         checks: list[ToleranceCheck] = []
         if self.tolerance is not None:
-            for g in results:
-                gap = next(x for x in g.gaps if x.metric == self.tolerance_metric)
+            for r in results:
+                gap = next(x for x in r.gaps if x.metric == self.tolerance_metric)
                 checks.append(tolerance_check(gap, self.tolerance))
         passed = None if not checks else all(c.passed for c in checks)
         return AuditResult(
@@ -464,183 +469,150 @@ class FairnessAudit:
             alpha=self.alpha,
             seed=self.seed,
             notes=tuple(notes),
+            family=self.family,
+            min_group_size=self.min_group_size,
         )
+
+    def _gap(
+        self,
+        g: Any,
+        metric: str,
+        values: np.ndarray,
+        counts: tuple[np.ndarray, np.ndarray],
+        usable: np.ndarray,
+    ) -> Gap:
+        """Largest-minus-smallest among ``usable`` groups, its simultaneous interval."""
+        keep = set(usable.tolist())
+        excluded = tuple(
+            g.labels[i] for i in range(len(g.labels)) if i not in keep and not np.isnan(values[i])
+        )
+        if len(usable) < 2:
+            return Gap(g.name, metric, math.nan, math.nan, math.nan, "", "", math.nan,
+                       math.nan, excluded)  # fmt: skip
+        v = values[usable]
+        hi, lo = usable[int(np.argmax(v))], usable[int(np.argmin(v))]
+        x, n = counts
+        ci = simultaneous_pairs(x[usable], n[usable], self.confidence)[4]
+        gap = Gap(
+            grouping=g.name,
+            metric=metric,
+            gap=float(values[hi] - values[lo]),
+            ci_low=float(ci[0]),
+            ci_high=float(ci[1]),
+            max_group=g.labels[hi],
+            min_group=g.labels[lo],
+            p_value=math.nan,
+            p_adjusted=math.nan,
+            excluded=excluded,
+        )
+        return gap
+
+    def _ratio(
+        self,
+        g: Any,
+        metric: str,
+        values: np.ndarray,
+        counts: tuple[np.ndarray, np.ndarray],
+        usable: np.ndarray,
+    ) -> Ratio:
+        """Smallest over largest, with an interval from simultaneous log-ratio intervals."""
+        if len(usable) < 2:
+            return Ratio(g.name, metric, math.nan, math.nan, math.nan, "", "", "inconclusive")
+        v = values[usable]
+        hi, lo = usable[int(np.argmax(v))], usable[int(np.argmin(v))]
+        ratio = float(values[lo] / values[hi]) if values[hi] > 0 else math.nan
+        x, n = counts
+        gap_lo, gap_hi = simultaneous_pairs(x[usable], n[usable], self.confidence, log=True)[4]
+        ci_low, ci_high = float(np.exp(-gap_hi)), float(np.exp(-gap_lo))
+        if ci_low >= FOUR_FIFTHS:
+            verdict = "pass"
+        elif ci_high < FOUR_FIFTHS:
+            verdict = "fail"
+        else:
+            verdict = "inconclusive"
+        return Ratio(
+            grouping=g.name,
+            metric=metric,
+            ratio=ratio,
+            ci_low=ci_low,
+            ci_high=ci_high,
+            min_group=g.labels[lo],
+            max_group=g.labels[hi],
+            four_fifths=verdict,
+        )
+
+    def _correct(self, comparisons: list[dict[str, Any]]) -> tuple[Comparison, ...]:
+        """Adjust p-values within each family (one metric in one grouping, or the audit)."""
+        raw = np.array([c["p"] for c in comparisons], dtype=float)
+        adjusted = np.full(len(raw), np.nan)
+        correct = CORRECTIONS[self.correction.lower()]
+        keys = [
+            (c["grouping"], c["metric"]) if self.family == "metric" else () for c in comparisons
+        ]
+        for key in dict.fromkeys(keys):
+            idx = np.array([i for i, k in enumerate(keys) if k == key], dtype=np.int64)
+            adjusted[idx] = correct(raw[idx])
+        return tuple(
+            Comparison(
+                grouping=c["grouping"],
+                metric=c["metric"],
+                group_a=c["labels"][c["a"]],
+                group_b=c["labels"][c["b"]],
+                value_a=c["va"],
+                value_b=c["vb"],
+                difference=c["va"] - c["vb"],
+                p_value=c["p"],
+                p_adjusted=float(adjusted[i]),
+                significant=bool(adjusted[i] <= self.alpha),
+            )
+            for i, c in enumerate(comparisons)
+        )
+
+    @staticmethod
+    def _with_gap_p(r: GroupingResult, comps: tuple[Comparison, ...]) -> GroupingResult:
+        """Each gap carries the (adjusted) p-value of its largest-vs-smallest comparison."""
+        by_pair = {(c.grouping, c.metric, frozenset((c.group_a, c.group_b))): c for c in comps}
+        gaps = []
+        for gap in r.gaps:
+            c = by_pair.get((gap.grouping, gap.metric, frozenset((gap.max_group, gap.min_group))))
+            if c is not None:
+                gap = replace(gap, p_value=c.p_value, p_adjusted=c.p_adjusted)
+            elif gap.max_group and gap.max_group == gap.min_group:
+                gap = replace(gap, p_value=1.0, p_adjusted=1.0)
+            gaps.append(gap)
+        return replace(r, gaps=tuple(gaps))
+
+
+#: The four-fifths (80%) rule of thumb for selection-rate ratios (US EEOC guidelines).
+FOUR_FIFTHS = 0.8
 
 
 def tolerance_check(gap: Gap, tolerance: float) -> ToleranceCheck:
-    """Judge ``gap`` against ``tolerance`` using its interval's upper bound (see class)."""
-    upper = gap.ci_high if not math.isnan(gap.ci_high) else gap.gap
+    """Judge ``gap`` against ``tolerance`` on its simultaneous interval (see the class)."""
     if math.isnan(gap.gap):
+        status, reason = "inconclusive", "fewer than two groups large enough to compare"
+    elif math.isnan(gap.ci_low):
+        status, reason = "inconclusive", "no interval"
+    elif gap.ci_low > tolerance:
+        status, reason = "fail", "the gap's interval lies above the tolerance"
+    elif gap.excluded:
         status = "inconclusive"
-    elif upper <= tolerance:
-        status = "pass"
-    elif gap.gap > tolerance:
-        status = "fail"
+        reason = f"groups below the minimum group size: {', '.join(gap.excluded[:5])}"
+    elif gap.ci_high <= tolerance:
+        status, reason = "pass", "the gap's interval lies within the tolerance"
     else:
-        status = "inconclusive"
+        status, reason = "inconclusive", "the gap's interval straddles the tolerance"
     return ToleranceCheck(
         grouping=gap.grouping,
         metric=gap.metric,
         tolerance=tolerance,
         gap=gap.gap,
-        ci_high=upper,
+        ci_high=gap.ci_high,
         status=status,
         passed=status == "pass",
+        ci_low=gap.ci_low,
+        reason=reason,
     )
-
-
-# -- inputs -------------------------------------------------------------------------------------
-
-
-def _matches(values: np.ndarray, favourable: Any) -> np.ndarray:
-    """Boolean mask of ``values == favourable``, comparing numbers as numbers ('1' == 1.0)."""
-    if values.dtype.kind in "biuf":
-        try:
-            return values == float(favourable)
-        except (TypeError, ValueError):
-            return np.zeros(len(values), dtype=bool)
-    return (
-        np.asarray([str(v) for v in values]) == str(favourable)
-        if values.dtype.kind == "O"
-        else values.astype(str) == str(favourable)
-    )
-
-
-def binarize(values: Any, favourable: Any, what: str, *, require_both: bool = True) -> np.ndarray:
-    """Map a two-valued column to 0/1 (1 = ``favourable``) with clear errors."""
-    import pandas as pd
-
-    s = pd.Series(values)
-    if len(s) == 0:
-        raise InputError(f"the {what} column is empty")
-    if s.isna().any():
-        raise InputError(
-            f"the {what} column has {int(s.isna().sum())} missing values (NaN)",
-            hint="drop or fill those rows before auditing",
-        )
-    uniques = pd.unique(s)
-    if len(uniques) > 2:
-        shown = ", ".join(repr(u) for u in list(uniques)[:6])
-        raise InputError(
-            f"the {what} column is not binary: {len(uniques)} distinct values "
-            f"({shown}{', ...' if len(uniques) > 6 else ''})",
-            hint="audits need two outcomes; map the column to two values first",
-        )
-    mask = _matches(s.to_numpy(), favourable)
-    if require_both and not mask.any():
-        raise InputError(
-            f"favourable value {favourable!r} does not occur in the {what} column",
-            hint=f"its values are {[u.item() if hasattr(u, 'item') else u for u in uniques]}",
-        )
-    return mask.astype(np.int64)
-
-
-def load_frame(data: Any):
-    """A DataFrame from a DataFrame or a path (CSV, TSV, Parquet, JSONL)."""
-    import pandas as pd
-
-    if isinstance(data, pd.DataFrame):
-        return data
-    if isinstance(data, str | Path):
-        from probity.io import read_table
-
-        return read_table(data)
-    raise InputError(f"expected a DataFrame or a table path, got {type(data).__name__}")
-
-
-def load_model(model: Any) -> Any:
-    """A fitted estimator from an object or a joblib path (trusted files only: joblib is
-    pickle)."""
-    if isinstance(model, str | Path):
-        p = Path(model)
-        if not p.is_file():
-            raise InputError(f"model file not found: {str(p)!r}")
-        import joblib
-
-        try:
-            model = joblib.load(p)
-        except Exception as exc:  # joblib/pickle raise many types for foreign files
-            raise ModelError(f"cannot load model {str(p)!r}: {exc}") from exc
-    if not hasattr(model, "predict"):
-        raise ModelError(f"the model ({type(model).__name__}) has no predict method")
-    return model
-
-
-def decisions(
-    df: Any,
-    *,
-    label: str,
-    favourable: Any,
-    pred: str | None,
-    score: str | None,
-    threshold: float,
-    model: Any,
-) -> np.ndarray:
-    """The decision column (original label values or 0/1 for scores) from exactly one source."""
-    given = [x for x in (pred, score, model) if x is not None]
-    if len(given) != 1:
-        raise InputError(
-            "give exactly one decision source: a prediction column, a score "
-            "column with a threshold, or a model"
-        )
-    if label not in df.columns:
-        raise InputError(
-            f"label column {label!r} not in the table",
-            hint=f"available columns: {list(df.columns)}",
-        )
-    for col in (pred, score):
-        if col is not None and col not in df.columns:
-            raise InputError(
-                f"column {col!r} not in the table", hint=f"available columns: {list(df.columns)}"
-            )
-    fav_mask_label = _matches(df[label].to_numpy(), favourable)
-    other = df[label][~fav_mask_label]
-    other_value = other.iloc[0] if len(other) else None
-    if pred is not None:
-        return df[pred].to_numpy()
-    if score is not None:
-        s = df[score]
-        if s.isna().any():
-            raise InputError(f"the score column {score!r} has {int(s.isna().sum())} NaNs")
-        if not np.issubdtype(s.dtype, np.number):
-            raise InputError(f"the score column {score!r} is not numeric")
-        fav = _favourable_value(df[label], favourable)
-        return np.where(s.to_numpy(float) >= threshold, fav, _other(fav, other_value))
-    est = load_model(model)
-    names = getattr(est, "feature_names_in_", None)
-    if names is not None:
-        missing = [c for c in names if c not in df.columns]
-        if missing:
-            raise InputError(f"the model needs column(s) {missing} that the table lacks")
-        X = df[list(names)]
-    else:
-        X = df.drop(columns=[label])
-    if X.isna().any().any():
-        raise InputError(
-            "the model's feature columns contain NaNs", hint="fill or drop them before auditing"
-        )
-    try:
-        if hasattr(est, "predict_proba") and threshold != 0.5:
-            classes = list(getattr(est, "classes_", []))
-            fav = _favourable_value(df[label], favourable)
-            proba = est.predict_proba(X)[:, classes.index(fav)]
-            return np.where(proba >= threshold, fav, _other(fav, other_value))
-        return np.asarray(est.predict(X))
-    except (ValueError, KeyError, IndexError) as exc:
-        raise ModelError(f"the model failed to predict on this table: {exc}") from exc
-
-
-def _favourable_value(col: Any, favourable: Any) -> Any:
-    mask = _matches(col.to_numpy(), favourable)
-    if not mask.any():
-        raise InputError(f"favourable value {favourable!r} does not occur in column {col.name!r}")
-    return col[mask].iloc[0]
-
-
-def _other(fav: Any, other_value: Any) -> Any:
-    if other_value is not None:
-        return other_value
-    return "__not_favourable__" if isinstance(fav, str) else (0 if fav != 0 else 1)
 
 
 def audit(
@@ -665,6 +637,8 @@ def audit(
     seed: int = 0,
     intersections: bool = True,
     stratified: bool = False,
+    family: str = "metric",
+    min_group_size: int = 30,
 ) -> AuditResult:
     """Audit a table's decisions by ``sensitive`` columns; see :class:`FairnessAudit`.
 
@@ -686,6 +660,8 @@ def audit(
         intersections=intersections,
         stratified=stratified,
         seed=seed,
+        family=family,
+        min_group_size=min_group_size,
     )
     return cfg.run_table(
         data,
@@ -725,6 +701,7 @@ __all__ = [
     "Gap",
     "GroupStats",
     "GroupingResult",
+    "Ratio",
     "ToleranceCheck",
     "audit",
     "group_metrics",

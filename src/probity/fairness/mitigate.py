@@ -31,8 +31,11 @@ from typing import Any
 import numpy as np
 
 from probity.errors import InputError
+from probity.fairness._groups import row_labels
 from probity.fairness._metrics import metric_name, rates
-from probity.fairness.audit import AuditResult, FairnessAudit, _clean, binarize
+from probity.fairness._stats import _range_critical
+from probity.fairness.audit import AuditResult, FairnessAudit, _clean, tolerance_check
+from probity.fairness.inputs import binarize
 
 _MOMENTS = {
     "false_rejection_rate": "TruePositiveRateParity",
@@ -43,6 +46,7 @@ _MOMENTS = {
     "true_negative_rate": "FalsePositiveRateParity",
     "selection_rate": "DemographicParity",
     "error_rate": "ErrorRateParity",
+    "equalized_odds": "EqualizedOdds",
 }
 _TO_CONSTRAINTS = {
     "false_rejection_rate": "true_positive_rate_parity",
@@ -52,7 +56,11 @@ _TO_CONSTRAINTS = {
     "false_positive_rate": "false_positive_rate_parity",
     "true_negative_rate": "true_negative_rate_parity",
     "selection_rate": "demographic_parity",
+    "equalized_odds": "equalized_odds",
 }
+#: Equalized odds constrains both error rates: false rejection (FNR) and false acceptance (FPR).
+EQUALIZED_ODDS = "equalized_odds"
+_EO_RATES = ("false_rejection_rate", "false_acceptance_rate")
 METHODS = ("reduction", "threshold")
 
 
@@ -69,6 +77,8 @@ class FairClassifier:
         model: Any,
         seed: int,
         sensitive_columns: list[str],
+        bins: dict[str, list[float]] | None = None,
+        groups: list[str] | None = None,
     ) -> None:
         self.method = method
         self.columns = columns
@@ -76,21 +86,57 @@ class FairClassifier:
         self.model = model
         self.seed = seed
         self.sensitive_columns = sensitive_columns
+        self.bins = dict(bins or {})
+        self.groups = list(groups or [])  # the group labels the model was fitted on
         self.classes_ = np.array([0, 1])
 
     def _x(self, X: Any) -> np.ndarray:
         return _design(X, self.columns, self.scaler)[0]
 
+    def group_labels(self, sensitive_features: Any) -> np.ndarray:
+        """The user's sensitive values as the group labels the model was fitted on.
+
+        Accepts a DataFrame (its ``sensitive_columns``, crossed), or for one sensitive column
+        a Series, array or list of its values, in the user's own labels (``'A'``, ``3``...).
+        Unknown groups are an error: fairlearn would silently reject them all.
+        """
+        import pandas as pd
+
+        if sensitive_features is None:
+            raise InputError("the threshold method needs the sensitive features to predict")
+        if isinstance(sensitive_features, pd.DataFrame):
+            missing = [c for c in self.sensitive_columns if c not in sensitive_features.columns]
+            if missing:
+                raise InputError(
+                    f"sensitive_features lacks column(s) {missing}",
+                    hint=f"the model was fitted on {self.sensitive_columns}",
+                )
+            cols = {c: sensitive_features[c] for c in self.sensitive_columns}
+        else:
+            if len(self.sensitive_columns) != 1:
+                raise InputError(
+                    f"the model was fitted on {len(self.sensitive_columns)} sensitive columns",
+                    hint=f"pass a DataFrame with columns {self.sensitive_columns}",
+                )
+            cols = {self.sensitive_columns[0]: np.asarray(sensitive_features, dtype=object)}
+        labels = row_labels(cols, self.bins)
+        if self.groups:
+            unknown = sorted(set(np.unique(labels)) - set(self.groups))
+            if unknown:
+                raise InputError(
+                    f"group(s) {', '.join(repr(u) for u in unknown[:5])} were not in the "
+                    "training data",
+                    hint=f"the model knows {', '.join(repr(g) for g in self.groups[:10])}",
+                )
+        return labels
+
     def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
         """0/1 decisions; ``sensitive_features`` is required by the threshold method."""
         x = self._x(X)
         if self.method == "threshold":
-            if sensitive_features is None:
-                raise InputError("the threshold method needs the sensitive features to predict")
+            g = self.group_labels(sensitive_features)
             return np.asarray(
-                self.model.predict(
-                    x, sensitive_features=_sens(sensitive_features), random_state=self.seed
-                )
+                self.model.predict(x, sensitive_features=g, random_state=self.seed)
             ).astype(np.int64)
         return np.asarray(self.model.predict(x, random_state=self.seed)).astype(np.int64)
 
@@ -98,11 +144,8 @@ class FairClassifier:
         """``(n, 2)`` probabilities of the unfavourable / favourable decision."""
         x = self._x(X)
         if self.method == "threshold":
-            if sensitive_features is None:
-                raise InputError("the threshold method needs the sensitive features to predict")
-            return np.asarray(
-                self.model._pmf_predict(x, sensitive_features=_sens(sensitive_features))
-            )
+            g = self.group_labels(sensitive_features)
+            return np.asarray(self.model._pmf_predict(x, sensitive_features=g))
         return np.asarray(self.model._pmf_predict(x))
 
 
@@ -140,17 +183,6 @@ class MitigationResult:
         return d
 
 
-def _sens(s: Any) -> Any:
-    """Sensitive features as one label per row (columns crossed)."""
-    import pandas as pd
-
-    if isinstance(s, pd.DataFrame):
-        if s.shape[1] == 1:
-            return s.iloc[:, 0].astype(str).to_numpy()
-        return s.astype(str).agg(" & ".join, axis=1).to_numpy()
-    return np.asarray(s).astype(str)
-
-
 def _design(X: Any, columns: list[str] | None, scaler: Any) -> tuple[np.ndarray, list[str], Any]:
     """Numeric design matrix: one-hot for non-numeric columns, standardised."""
     import pandas as pd
@@ -175,6 +207,29 @@ def _default_estimator() -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=1000)
+
+
+#: Each group needs this many rows of each label: fairlearn cannot fit a group without both
+#: outcomes, and the validation and held-out splits need some of each.
+MIN_ROWS_PER_LABEL = 10
+
+
+def _check_group_sizes(labels: np.ndarray, y: np.ndarray) -> None:
+    """An InputError naming the user's group when a group x label cell is too small."""
+    names, codes = np.unique(labels, return_inverse=True)
+    cells = np.bincount(codes.ravel() * 2 + y, minlength=2 * len(names)).reshape(-1, 2)
+    small = np.flatnonzero(cells.min(1) < MIN_ROWS_PER_LABEL)
+    if len(small):
+        shown = "; ".join(
+            f"{str(names[i])!r}: {int(cells[i].sum())} rows ({int(cells[i, 1])} favourable, "
+            f"{int(cells[i, 0])} not)"
+            for i in small[:5]
+        )
+        raise InputError(
+            f"group(s) too small to mitigate: {shown}; each group needs at least "
+            f"{MIN_ROWS_PER_LABEL} rows of each label",
+            hint="merge small groups, drop them, or collect more data",
+        )
 
 
 def _pair_gap(y: np.ndarray, yhat: np.ndarray, groups: np.ndarray, metric: str) -> float:
@@ -222,7 +277,9 @@ def mitigate(
 
     from probity.fairness._groups import build_groups, parse_bins
 
-    metric = metric_name(metric)
+    eo = metric.strip().lower().replace("-", "_") in (EQUALIZED_ODDS, "equalised_odds", "eo")
+    metric = EQUALIZED_ODDS if eo else metric_name(metric)
+    rate_metrics = _EO_RATES if eo else (metric,)
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}", hint="use 'reduction' or 'threshold'")
     table = _MOMENTS if method == "reduction" else _TO_CONSTRAINTS
@@ -249,6 +306,11 @@ def mitigate(
     parsed_bins = parse_bins(bins)
     index = build_groups({c: sdf[c].to_numpy() for c in sdf.columns}, parsed_bins)
     groups = index.fine_codes  # the finest (intersectional) groups are the constrained ones
+    # fairlearn is fitted on the groups in the user's own values, so the saved model is given
+    # the same labels at prediction time (FairClassifier.group_labels); internal codes would
+    # not match them and fairlearn would silently reject every applicant
+    glabels = row_labels({c: sdf[c] for c in sdf.columns}, parsed_bins)
+    _check_group_sizes(glabels, yb)
     strat = groups * 2 + yb
     if np.bincount(strat).min() < 4:
         strat = None  # some group x label cell is too small to stratify on
@@ -269,32 +331,33 @@ def mitigate(
         random_state=seed + 1,
         stratify=None if strat is None else strat[tr],
     )
-    g_tr = groups[tr]
+    g_tr = glabels[tr]
     if method == "reduction":
         candidates = [tolerance / 4 * 2.0**-k for k in range(max_tries)]
     else:
         candidates = [tolerance / 2 * 2.0**-k for k in range(max_tries - 1)] + [0.0]
+        if eo:
+            candidates = [0.0]  # fairlearn's tol applies to single-rate constraints only
     # How wide will the held-out interval be? With m_a, m_b denominator rows (e.g. applicants
     # who repay) in the two smallest groups of the test split and the baseline rate p, the
     # gap's half-width is about z * sqrt(p (1 - p) (1/m_a + 1/m_b)). A bound is accepted when
     # its validation gap is within half of what that leaves of the tolerance (the other half
     # absorbs the validation noise); never looser than tolerance / 2, never tighter than / 8.
-    from scipy.stats import norm
-
     from probity.fairness._metrics import confusion_counts, numerators
 
     base_counts = confusion_counts(
         groups[tr], yb[tr], np.asarray(base.predict(x_tr)).astype(np.int64), int(groups.max()) + 1
     )
-    _, den = numerators(base_counts, metric)
-    m_test = np.sort(den[den > 0] * test_size / (1 - test_size))[:2]
-    p_rate = float(np.nan_to_num(rates(base_counts.sum(0), metric)))
-    z = float(norm.ppf(0.5 + confidence / 2))
-    halfwidth = (
-        z * float(np.sqrt(p_rate * (1 - p_rate) * np.sum(1 / m_test)))
-        if len(m_test) == 2
-        else float("nan")
-    )
+    # the certification's critical value: Tukey's for all pairs of the constrained groups
+    z = _range_critical(max(2, len(np.unique(groups))), float(confidence))
+    widths = []
+    for rm in rate_metrics:
+        _, den = numerators(base_counts, rm)
+        m_test = np.sort(den[den > 0] * test_size / (1 - test_size))[:2]
+        p_rate = float(np.nan_to_num(rates(base_counts.sum(0), rm)))
+        if len(m_test) == 2:
+            widths.append(z * float(np.sqrt(p_rate * (1 - p_rate) * np.sum(1 / m_test))))
+    halfwidth = max(widths) if widths else float("nan")
     val_target = (
         tolerance / 2
         if np.isnan(halfwidth)
@@ -318,7 +381,7 @@ def mitigate(
             seed,
         )
         pred = _predict(method, m, x_tr[val_i], g_tr[val_i], seed)
-        gap = _pair_gap(yb[tr][val_i], pred, g_tr[val_i], metric)
+        gap = max(_pair_gap(yb[tr][val_i], pred, g_tr[val_i], rm) for rm in rate_metrics)
         err = float(np.mean(pred != yb[tr][val_i]))
         tried.append({"bound": b, "val_gap": gap, "val_error": err})
         if gap <= val_target:
@@ -330,25 +393,37 @@ def mitigate(
     say(f"refitting on the whole training split with bound {chosen:.5f}")
     full_base = clone(est).fit(x_tr, yb[tr]) if method == "threshold" else None
     model = _fit(method, metric, est, full_base, chosen, x_tr, yb[tr], g_tr, max_iter, seed)
-    yhat_fair = _predict(method, model, x_te, groups[te], seed)
+    yhat_fair = _predict(method, model, x_te, glabels[te], seed)
 
     say("certifying on the held-out split")
     cfg = FairnessAudit(
-        metrics=(metric, "error_rate"),
+        metrics=(*rate_metrics, "error_rate"),
         n_boot=n_boot,
         confidence=confidence,
         tolerance=tolerance,
-        tolerance_metric=metric,
+        tolerance_metric=rate_metrics[0],
         seed=seed,
     )
     sens_te = {c: sdf[c].to_numpy()[te] for c in sdf.columns}
     before = cfg.run(yb[te], yhat_base, sens_te, parsed_bins)
     after = cfg.run(yb[te], yhat_fair, sens_te, parsed_bins)
     target = after.groupings[-1].name
-    gap_after = after.gap(metric, target)
-    check = next(c for c in after.checks if c.grouping == target)
+    # the certified gap is the worst of the constrained rates (both for equalized odds)
+    checks = [tolerance_check(after.gap(rm, target), tolerance) for rm in rate_metrics]
+    check = max(checks, key=lambda c: (c.status == "fail", c.status != "pass", c.ci_high))
+    gap_after = after.gap(check.metric, target)
+    gap_before = max(before.gap(rm, target).gap for rm in rate_metrics)
     err_b, err_a = before.overall["error_rate"], after.overall["error_rate"]
-    clf = FairClassifier(method, cols, scaler, model, seed, list(sdf.columns))
+    clf = FairClassifier(
+        method,
+        cols,
+        scaler,
+        model,
+        seed,
+        [str(c) for c in sdf.columns],
+        bins=parsed_bins,
+        groups=sorted(set(glabels.tolist())),
+    )
     return MitigationResult(
         method=method,
         metric=metric,
@@ -360,7 +435,7 @@ def mitigate(
         n_train=len(tr),
         n_test=len(te),
         seed=seed,
-        gap_before=before.gap(metric, target).gap,
+        gap_before=gap_before,
         gap_after=gap_after.gap,
         gap_after_ci_high=gap_after.ci_high,
         error_before=err_b,
@@ -398,7 +473,7 @@ def _fit(
             predict_method="predict_proba" if hasattr(prefit, "predict_proba") else "auto",
             tol=bound if bound > 0 else None,
         )
-        return to.fit(x, y, sensitive_features=g.astype(str))
+        return to.fit(x, y, sensitive_features=g)
     import fairlearn.reductions as red
 
     moment = getattr(red, _MOMENTS[metric])(difference_bound=bound)
@@ -406,12 +481,12 @@ def _fit(
     eg = red.ExponentiatedGradient(
         clone(est), constraints=moment, eps=max(bound, 1e-4), max_iter=max_iter
     )
-    return eg.fit(x, y, sensitive_features=g.astype(str))
+    return eg.fit(x, y, sensitive_features=g)
 
 
 def _predict(method: str, model: Any, x: np.ndarray, g: np.ndarray, seed: int) -> np.ndarray:
     if method == "threshold":
-        return np.asarray(
-            model.predict(x, sensitive_features=g.astype(str), random_state=seed)
-        ).astype(np.int64)
+        return np.asarray(model.predict(x, sensitive_features=g, random_state=seed)).astype(
+            np.int64
+        )
     return np.asarray(model.predict(x, random_state=seed)).astype(np.int64)

@@ -15,6 +15,8 @@ from probity.report import Report, Section, new_figure
 
 def metric_label(name: str) -> str:
     """``false_rejection_rate`` -> ``false-rejection rate (FNR)``."""
+    if name not in METRICS:  # a constraint such as equalized_odds
+        return name.replace("_", " ")
     spec = METRICS[name]
     words = name.replace("_rate", " rate").replace("_", "-")
     return f"{words} ({spec.also})" if spec.also not in words else words
@@ -78,6 +80,10 @@ def add_audit(
         "confidence": result.confidence,
         "test": "two-proportion z" if result.test == "z" else "permutation",
         "correction": result.correction,
+        "correction family": "each metric x grouping"
+        if result.family == "metric"
+        else "the whole audit",
+        "minimum group size": result.min_group_size,
     }
     for m, v in result.overall.items():
         facts[f"overall {metric_label(m)}"] = v
@@ -85,9 +91,10 @@ def add_audit(
     if result.checks:
         verdict = "PASS" if result.passed else "NOT PASSED"
         sec.text(
-            f"Tolerance check: {verdict}. A grouping passes only when the upper end of the "
-            "gap's interval is within the tolerance; 'inconclusive' means the point gap "
-            "is within tolerance but the data cannot rule out a larger one."
+            f"Tolerance check: {verdict}. A grouping passes when the whole gap interval "
+            "(simultaneous over all pairs of groups) is within the tolerance and fails when "
+            "it lies above; 'inconclusive' means the data cannot tell, or a group is below "
+            "the minimum group size."
         )
         sec.table(
             [
@@ -96,8 +103,10 @@ def add_audit(
                     "metric": metric_label(c.metric),
                     "tolerance": c.tolerance,
                     "gap": c.gap,
+                    "lower bound": c.ci_low,
                     "upper bound": c.ci_high,
                     "status": c.status,
+                    "why": c.reason,
                 }
                 for c in result.checks
             ]
@@ -122,6 +131,8 @@ def add_audit(
             for m in result.metrics:
                 row[m] = s.metrics[m]
                 row[f"{m} CI"] = f"{s.ci[m][0]:.4f} to {s.ci[m][1]:.4f}"
+            if s.auc is not None:
+                row.update(AUC=s.auc, calibration=s.calibration_error, ECE=s.ece)
             rows.append(row)
         sec.table(
             rows, caption=f"Groups by {g.name}" + (" (first 60)" if len(g.groups) > 60 else "")
@@ -142,10 +153,28 @@ def add_audit(
             for g in result.groupings
             for gap in g.gaps
         ],
-        caption=f"Largest-minus-smallest gaps; p-values of the highest-vs-lowest "
-        f"comparison, adjusted ({result.correction}) across "
-        f"{len(result.comparisons)} comparisons",
+        caption=f"Largest-minus-smallest gaps with simultaneous intervals; p-values of the "
+        f"highest-vs-lowest comparison, adjusted ({result.correction}) within "
+        + ("each metric x grouping" if result.family == "metric" else "the whole audit"),
     )
+    ratios = [r for g in result.groupings for r in g.ratios]
+    if ratios:
+        sec.table(
+            [
+                {
+                    "grouping": r.grouping,
+                    "metric": metric_label(r.metric),
+                    "ratio (lowest / highest)": r.ratio,
+                    "CI low": r.ci_low,
+                    "CI high": r.ci_high,
+                    "lowest": r.min_group,
+                    "highest": r.max_group,
+                    "four-fifths rule": r.four_fifths,
+                }
+                for r in ratios
+            ],
+            caption="Ratios (four-fifths rule: pass when the interval is at or above 0.8)",
+        )
     for note in result.notes:
         sec.text(f"Note: {note}")
     return sec
@@ -156,8 +185,9 @@ def before_after_figure(res: MitigationResult) -> Any:
     fig, ax = new_figure(7.5, 3.6)
     before = res.baseline.groupings[-1]
     after = res.mitigated.groupings[-1]
-    _bars(ax, before, res.metric, offset=-0.2, width=0.4, label="before", color="#c0504d")
-    _bars(ax, after, res.metric, offset=0.2, width=0.4, label="after", color="#4f81bd")
+    metric = res.metric if res.metric in res.mitigated.metrics else res.mitigated.metrics[0]
+    _bars(ax, before, metric, offset=-0.2, width=0.4, label="before", color="#c0504d")
+    _bars(ax, after, metric, offset=0.2, width=0.4, label="after", color="#4f81bd")
     labels = [g.group for g in before.groups]
     ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 4 else 0, fontsize=8)
     ax.set_ylabel(metric_label(res.metric))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -18,6 +18,20 @@ DEFAULT_QUESTION = (
     "Which one would you prefer to buy? Answer with 'Option 1' or 'Option 2' and one "
     "sentence on why.\nAnswer:"
 )
+LIKERT_QUESTION = (
+    "{persona_sentence} Two products are described below.\n\n"
+    "Option 1: {first}\n\nOption 2: {second}\n\n"
+    "On a scale from 1 to 5, where 1 means you strongly prefer Option 1, 3 means no "
+    "preference and 5 means you strongly prefer Option 2, what is your preference? Answer "
+    "with the number, then one sentence on why.\nAnswer:"
+)
+OPEN_QUESTION = (
+    "{persona_sentence} Two products are described below.\n\n"
+    "Option 1: {first}\n\nOption 2: {second}\n\n"
+    "In two sentences, what do you honestly think of {product}?\nAnswer:"
+)
+#: The default question per answer type (``answer`` in the study file).
+QUESTIONS = {"choice": DEFAULT_QUESTION, "likert": LIKERT_QUESTION, "open": OPEN_QUESTION}
 
 
 class Product(ProbityModel):
@@ -41,13 +55,15 @@ class StudyConfig(ProbityModel):
     personas_csv: str | None = None
     persona: str = "a {age}-year-old {gender} who works as {occupation}"
     persona_sentence: str = DEFAULT_PERSONA
-    question: str = DEFAULT_QUESTION
+    question: str = ""  # default: QUESTIONS[answer]
+    answer: Literal["choice", "likert", "open"] = "choice"
     products: tuple[Product, Product]
     samples: int = Field(10, ge=1, le=10000)
     seed: int = 0
     policy: str = "focus-group"
     max_new_tokens: int = Field(48, ge=1, le=4096)
     temperature: float = Field(1.0, ge=0)
+    chat: bool = False  # send the prompt as a user message to a chat endpoint
 
     @field_validator("factors")
     @classmethod
@@ -106,11 +122,13 @@ def render_persona(cfg: StudyConfig, persona: dict[str, str]) -> str:
 def render_prompt(
     cfg: StudyConfig, persona: dict[str, str], first: Product, second: Product
 ) -> str:
-    """The full prompt with ``first`` shown as Option 1."""
-    return cfg.question.format(
+    """The full prompt with ``first`` shown as Option 1 (``{product}``: the first product of
+    the study, the one open answers are asked about)."""
+    return (cfg.question or QUESTIONS[cfg.answer]).format(
         persona_sentence=render_persona(cfg, persona),
         first=f"{first.name}. {first.description}",
         second=f"{second.name}. {second.description}",
+        product=cfg.products[0].name,
     )
 
 

@@ -51,3 +51,13 @@ def parse_choice(answer: str, first_name: str = "", second_name: str = "") -> st
 
 def _mentions(text: str, name: str) -> bool:
     return bool(name) and re.search(rf"\b{re.escape(name)}\b", text, re.I) is not None
+
+
+_RATING = re.compile(r"(?<![\d.])([1-5])(?!\d|\.\d|\s*%)")
+
+
+def parse_likert(answer: str) -> int | None:
+    """The first rating 1-5 in the answer (``"4 - I like..."``, ``"I'd say 2."``), or None
+    when there is none (counted as unparseable, never guessed)."""
+    m = _RATING.search(answer or "")
+    return int(m.group(1)) if m else None

@@ -14,9 +14,10 @@ def _share_chart(res: FocusGroupResult, factor: str):
     rows = res.by_factor[factor]
     fig, ax = new_figure(6.5, 0.5 + 0.45 * len(rows))
     y = np.arange(len(rows))
-    share = np.array([r["share"] for r in rows], dtype=float)
-    lo = np.array([r["ci_low"] for r in rows], dtype=float)
-    hi = np.array([r["ci_high"] for r in rows], dtype=float)
+    key = "share" if res.answer == "choice" else "mean"
+    share = np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
+    lo = np.array([np.nan if r["ci_low"] is None else r["ci_low"] for r in rows], dtype=float)
+    hi = np.array([np.nan if r["ci_high"] is None else r["ci_high"] for r in rows], dtype=float)
     ax.barh(y, np.nan_to_num(share), color="#5b8fd1")
     ax.errorbar(
         np.nan_to_num(share),
@@ -26,10 +27,17 @@ def _share_chart(res: FocusGroupResult, factor: str):
         ecolor="black",
         capsize=3,
     )
-    ax.axvline(0.5, color="grey", ls="--", lw=1)
+    lim, mid = {"choice": ((0, 1), 0.5), "likert": ((1, 5), 3.0), "open": ((-1, 1), 0.0)}[
+        res.answer
+    ]
+    ax.axvline(mid, color="grey", ls="--", lw=1)
     ax.set_yticks(y, [f"{r['level']} (n={r['n']})" for r in rows])
-    ax.set_xlim(0, 1)
-    ax.set_xlabel(f"share preferring {res.products[0]} (95% Wilson interval)")
+    ax.set_xlim(*lim)
+    ax.set_xlabel(
+        f"share preferring {res.products[0]} (95% Wilson interval)"
+        if res.answer == "choice"
+        else f"{res.overall['measure']} (95% t interval)"
+    )
     ax.set_title(factor)
     return fig
 
@@ -42,11 +50,19 @@ def write_report(res: FocusGroupResult, path: str | Path) -> Path:
         f"policy {res.policy}",
     )
     s = rep.section("Summary")
+    o = res.overall
+    headline = (
+        {f"overall share preferring {res.products[0]}": o["share"]}
+        if res.answer == "choice"
+        else {f"overall {o['measure']}": o["mean"]}
+    )
     s.facts(
         {
             **res.counts,
-            f"overall share preferring {res.products[0]}": res.overall["share"],
-            "95% interval": f"{res.overall['ci_low']:.3f} to {res.overall['ci_high']:.3f}",
+            **headline,
+            "95% interval": "n/a"
+            if o["ci_low"] is None
+            else f"{o['ci_low']:.3f} to {o['ci_high']:.3f}",
         }
     )
     s.text(
@@ -55,29 +71,41 @@ def write_report(res: FocusGroupResult, path: str | Path) -> Path:
         "measures how much the order alone moved answers."
     )
     pos = res.position
-    rep.section("Position effect").facts(
-        {
-            "share choosing the option shown first": pos["share"],
-            "95% interval": f"{pos['ci_low']:.3f} to {pos['ci_high']:.3f}",
-            "binomial test p-value (vs 0.5)": pos["p_value"]
-            if pos["p_value"] is not None
-            else "n/a",
-        }
-    )
+    if res.answer == "choice":
+        rep.section("Position effect").facts(
+            {
+                "share choosing the option shown first": pos["share"],
+                "95% interval": "n/a"
+                if pos["ci_low"] is None
+                else f"{pos['ci_low']:.3f} to {pos['ci_high']:.3f}",
+                "binomial test p-value (vs 0.5)": pos["p_value"]
+                if pos["p_value"] is not None
+                else "n/a",
+            }
+        )
+    elif pos:
+        rep.section("Position effect").facts(
+            {k: ("n/a" if v is None else v) for k, v in pos.items() if k != "note"}
+        )
     for factor, rows in res.by_factor.items():
         sec = rep.section(f"By {factor}")
         a = res.association[factor]
-        sec.facts(
-            {
-                "chi-square": a["chi2"] if a["chi2"] is not None else "n/a",
-                "p-value": a["p_value"] if a["p_value"] is not None else "n/a",
-                "Cramér's V": a["cramers_v"] if a["cramers_v"] is not None else "n/a",
-                "note": a["note"] or "—",
-            }
-        )
+        sec.facts({k: ("n/a" if v is None else v) for k, v in a.items() if k != "note"})
+        if a.get("note"):
+            sec.text(a["note"])
         if any(r["n"] for r in rows):
-            sec.figure(_share_chart(res, factor), caption=f"Preference share by {factor}")
-        sec.table(rows, ["level", "n", "count", "share", "ci_low", "ci_high"])
+            sec.figure(_share_chart(res, factor), caption=f"Answers by {factor}")
+        cols = (
+            ["level", "n", "count", "share", "ci_low", "ci_high"]
+            if res.answer == "choice"
+            else ["level", "n", "mean", "sd", "ci_low", "ci_high"]
+        )
+        sec.table(rows, cols)
+    terms = res.joint_model.get("terms") or []
+    if terms:
+        rep.section("Joint model (all factors at once)").table(
+            terms, caption=res.joint_model.get("model", "logistic regression")
+        )
     for name, rows in res.interactions.items():
         if rows:
             rep.section(f"Interaction {name}").table(rows)

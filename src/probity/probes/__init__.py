@@ -33,6 +33,7 @@ from probity.probes.analyse import (
     sentiment,
     toxicity_scorer,
 )
+from probity.probes.pairs import PairsResult, probe_stereotype_pairs
 from probity.probes.pronouns import (
     CueShift,
     OccupationRow,
@@ -41,6 +42,7 @@ from probity.probes.pronouns import (
     analyse_pronouns,
     load_reference,
 )
+from probity.probes.qa import QAResult, probe_questions
 from probity.probes.report import build_report
 from probity.probes.runner import CompletionCache, ProbeRunner, RunError, RunOutput, Sample
 from probity.probes.suite import ProbePrompt, Suite, load_suite, shipped_suites
@@ -77,7 +79,7 @@ def probe_pronouns(
     *,
     suite: str = "pronouns",
     occupations: Sequence[str] | None = None,
-    reference: Mapping[str, float] | float | str | None = None,
+    reference: Mapping[str, float] | float | str | None = "parity",
     reference_column: str | None = None,
     reference_source: str | None = None,
     correction: str = "holm",
@@ -86,12 +88,16 @@ def probe_pronouns(
     **run_options: Any,
 ) -> PronounResult:
     """Run the occupation pronoun probe. ``reference`` is a rate (0.5 for parity), a mapping
-    occupation -> rate in [0, 1], ``"parity"`` or a table path (see :func:`load_reference`).
+    occupation -> rate in [0, 1], ``"parity"`` (the default: every occupation is tested
+    against she = he) or a table path (see :func:`load_reference`); ``None`` or ``"none"``
+    reports shares without a test.
     ``run_options`` go to :class:`ProbeRunner` (``samples``, ``seed``, ``cache``, ...)."""
     s = load_suite(suite, kind="pronouns")
     prompts = s.prompts(occupations=list(occupations) if occupations else None)
     source = reference_source
-    if isinstance(reference, str):
+    if isinstance(reference, str) and reference.strip().lower() == "none":
+        reference = None
+    elif isinstance(reference, str):
         reference, loaded = load_reference(reference, reference_column)
         source = source or loaded
     elif reference is not None:
@@ -182,10 +188,12 @@ __all__ = [
     "GroupStat",
     "OccupationRow",
     "PairStat",
+    "PairsResult",
     "ProbePrompt",
     "ProbeRunner",
     "PronounCounts",
     "PronounResult",
+    "QAResult",
     "RunError",
     "RunOutput",
     "Sample",
@@ -203,6 +211,8 @@ __all__ = [
     "load_suite",
     "probe_counterfactual",
     "probe_pronouns",
+    "probe_questions",
+    "probe_stereotype_pairs",
     "probe_tone",
     "sentiment",
     "shipped_suites",

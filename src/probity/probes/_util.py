@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import fields, is_dataclass
 from typing import Any
+
+from probity.stats import json_ready
 
 
 def clean(value: Any) -> Any:
@@ -15,11 +16,7 @@ def clean(value: Any) -> Any:
         return {str(k): clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    return json_ready(value)
 
 
 def f(x: Any) -> float:

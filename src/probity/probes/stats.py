@@ -146,3 +146,19 @@ def adjust(p: np.ndarray, method: str) -> np.ndarray:
     from probity.errors import InputError
 
     raise InputError(f"unknown correction {method!r}", hint="use holm, bh or none")
+
+
+def with_adjusted(items: list, correction: str, alpha: float) -> list:
+    """Copies of result rows (dataclasses with ``p_value``) with ``p_adjusted`` and
+    ``significant`` filled in, the family being ``items`` (``None`` where p is undefined)."""
+    from dataclasses import replace
+
+    adj = adjust(np.asarray([x.p_value for x in items], dtype=np.float64), correction)
+    return [
+        replace(
+            x,
+            p_adjusted=None if np.isnan(q) else float(q),
+            significant=None if np.isnan(q) else bool(q < alpha),
+        )
+        for x, q in zip(items, adj, strict=True)
+    ]

@@ -14,6 +14,7 @@ benchmark::
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -45,7 +46,16 @@ class ScriptedServer:
     HTTP 500; prompts containing ``fail_marker`` always get 500, ``slow_marker`` sleep
     ``slow_seconds`` first, ``refuse_marker`` get a refusal, ``short_marker`` get one choice
     fewer than asked; ``max_choices`` caps the choices of every answer (a server that ignores
-    ``n``). Sampling is seeded by the request's ``seed`` and the prompt.
+    ``n``). Sampling honours ``seed`` as vLLM and OpenAI do: the same prompt and seed give the
+    same answers, other seeds (or none) independent draws.
+
+    Focus groups: when a prompt names both ``preferred`` and ``other`` (two products shown as
+    options), the answer is "Option k. ..." choosing ``preferred`` with the probability of the
+    first matching ``preference_rules`` substring (``default_preference`` otherwise),
+    whichever position it was shown in. ``chat_only`` answers ``/completions`` with 404, like
+    chat-only deployments. Questions with options A/B/C (the ``qa`` probe): with probability
+    ``qa_bias`` the answer names the option that is one of ``qa_targets``, otherwise "C"
+    (cannot be determined).
     """
 
     pronoun_rules: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -61,6 +71,13 @@ class ScriptedServer:
     short_marker: str = "@@SHORT@@"
     slow_seconds: float = 2.0
     max_choices: int | None = None
+    preferred: str = ""
+    other: str = ""
+    preference_rules: Mapping[str, float] = field(default_factory=dict)
+    default_preference: float = 0.5
+    chat_only: bool = False
+    qa_targets: tuple[str, ...] = ()
+    qa_bias: float = 0.0
     requests: int = 0
     _httpd: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -85,6 +102,8 @@ class ScriptedServer:
                 except ValueError:
                     return self._send(400, {"error": {"message": "invalid JSON"}})
                 chat = self.path.endswith("/chat/completions")
+                if server.chat_only and not chat:
+                    return self._send(404, {"error": {"message": "chat completions only"}})
                 if not (chat or self.path.endswith("/completions")):
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 try:
@@ -141,8 +160,13 @@ class ScriptedServer:
             n = max(0, n - 1)
         if self.max_choices is not None:
             n = min(n, self.max_choices)
-        seed = xxhash.xxh64_intdigest(f"{body.get('seed')}|{prompt}".encode())
-        rng = np.random.default_rng(seed)
+        # like vLLM/OpenAI: a seeded request is reproducible (the same prompt and seed give the
+        # same choices, the first choice not depending on n) and the n choices are independent
+        # draws; an unseeded request is a fresh random draw
+        if body.get("seed") is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng(xxhash.xxh64_intdigest(f"{body['seed']}|{prompt}".encode()))
         texts = [self._text(prompt, rng) for _ in range(n)]
         if chat:
             choices = [
@@ -168,6 +192,30 @@ class ScriptedServer:
     def _text(self, prompt: str, rng: np.random.Generator) -> str:
         if self.refuse_marker in prompt:
             return "I'm sorry, but I can't help with that."
+        if "\nC. Cannot be determined" in prompt:
+            options = dict(re.findall(r"\n([AB])\. ([^\n]+)", prompt))
+            target = next((k for k, v in options.items() if v.lower() in self.qa_targets), None)
+            if target is not None and rng.random() < self.qa_bias:
+                return f" {target}"
+            return " C"
+        if self.preferred and self.preferred in prompt and self.other in prompt:
+            share = next(
+                (r for k, r in self.preference_rules.items() if k in prompt),
+                self.default_preference,
+            )
+            wants = rng.random() < share
+            first_is_preferred = prompt.find(self.preferred) < prompt.find(self.other)
+            if "scale from 1 to 5" in prompt:  # Likert: 1 = Option 1 ... 5 = Option 2
+                toward = int(rng.choice([4, 5])) if wants else int(rng.choice([1, 2]))
+                rating = 6 - toward if first_is_preferred else toward
+                return f" {rating}. It suits how I live."
+            if "what do you honestly think of" in prompt:  # open answer about `preferred`
+                return (
+                    " I love it, a wonderful and great choice."
+                    if wants
+                    else " I dislike it, a terrible and bad choice."
+                )
+            return f" Option {1 if wants == first_is_preferred else 2}. It suits how I live."
         rates = next(
             (r for k, r in self.pronoun_rules.items() if k in prompt), self.default_pronouns
         )

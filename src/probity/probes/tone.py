@@ -18,7 +18,7 @@ changed (1 = same words).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -27,11 +27,11 @@ from probity.probes._util import clean
 from probity.probes.analyse import jaccard, sentiment, toxicity_scorer, word_lengths
 from probity.probes.runner import RunOutput, Sample
 from probity.probes.stats import (
-    adjust,
     bootstrap_diff,
     bootstrap_mean,
     paired_signflip,
     permutation_pvalue,
+    with_adjusted,
 )
 from probity.probes.suite import ProbePrompt
 
@@ -87,6 +87,7 @@ class ToneResult:
     gaps: list[Gap]
     cuts: list[GroupStat]
     cut_gaps: list[Gap]
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return clean(self)
@@ -144,18 +145,45 @@ def score_texts(
     return scores, source
 
 
-def _finish(gaps: list[Gap], correction: str, alpha: float) -> list[Gap]:
-    adj = adjust(np.asarray([g.p_value for g in gaps], dtype=np.float64), correction)
-    return [
-        Gap(
-            **{
-                **g.__dict__,
-                "p_adjusted": None if np.isnan(q) else float(q),
-                "significant": None if np.isnan(q) else bool(q < alpha),
-            }
+#: Most permutations used to refine a p-value that the default resolution cannot resolve.
+MAX_REFINE_B = 100_000
+
+
+def _refine(
+    gaps: list[Gap], redo: list[Any], correction: str, alpha: float, B: int, family: str
+) -> tuple[list[Gap], list[str]]:
+    """Make significance reachable for a large family.
+
+    A permutation p-value is at least ``1 / (B + 1)``, so after Holm over ``m`` comparisons
+    the smallest adjusted p is ``m / (B + 1)``: with 208 cut gaps and 2,000 permutations it
+    is 0.104 and nothing can be significant at 0.05. Comparisons whose p-value is below
+    ``alpha`` (no other can become significant) are re-tested with fresh permutations, enough
+    that ``m / (B' + 1) <= alpha / 4``; a note says when even ``MAX_REFINE_B`` is too few.
+    """
+    m = sum(not np.isnan(g.p_value) for g in gaps)
+    notes: list[str] = []
+    if correction == "none" or m == 0 or m / (B + 1) <= alpha / 4:
+        return gaps, notes
+    need = int(np.ceil(4 * m / alpha))
+    b2 = min(need, MAX_REFINE_B)
+    out = list(gaps)
+    for i, g in enumerate(gaps):
+        if not np.isnan(g.p_value) and g.p_value < alpha:
+            out[i] = replace(g, p_value=permutation_pvalue(*redo[i][0], B=b2, **redo[i][1]))
+    notes.append(
+        f"{family}: {m} comparisons; permutation p-values below {alpha} re-tested with "
+        f"{b2:,} permutations so that the corrected ones can reach significance"
+    )
+    if need > MAX_REFINE_B:
+        notes.append(
+            f"{family}: even {MAX_REFINE_B:,} permutations cannot make a {correction}-corrected "
+            f"p-value below {alpha / 4:g} over {m} comparisons; read them as descriptive"
         )
-        for g, q in zip(gaps, adj, strict=True)
-    ]
+    return out, notes
+
+
+def _finish(gaps: list[Gap], correction: str, alpha: float) -> list[Gap]:
+    return with_adjusted(gaps, correction, alpha)
 
 
 def analyse_tone(
@@ -187,6 +215,7 @@ def analyse_tone(
     }
     occs = sorted({o for o in occ if o})
     groups, gaps, cuts, cut_gaps = [], [], [], []
+    redo: dict[int, list[Any]] = {0: [], 1: []}  # how to re-test each gap (see _refine)
     k = 0
     for metric, vals in scores.items():
         for c in cats:
@@ -205,14 +234,12 @@ def analyse_tone(
                     if g == ref or not rmask.any():
                         continue
                     d, dlo, dhi = bootstrap_diff(vals[gmask], vals[rmask], B=B, seed=seed + k)
-                    p = permutation_pvalue(
-                        vals[gmask],
-                        vals[rmask],
-                        strata_x=tpl[gmask],
-                        strata_y=tpl[rmask],
-                        B=B,
-                        seed=seed + k,
+                    p_args = (
+                        (vals[gmask], vals[rmask]),
+                        {"strata_x": tpl[gmask], "strata_y": tpl[rmask], "seed": seed + k + 7919},
                     )
+                    p = permutation_pvalue(*p_args[0], B=B, **{**p_args[1], "seed": seed + k})
+                    redo[0 if o is None else 1].append(p_args)
                     gap = Gap(
                         c,
                         g,
@@ -229,6 +256,8 @@ def analyse_tone(
                         None,
                     )
                     (gaps if o is None else cut_gaps).append(gap)
+    gaps, notes = _refine(gaps, redo[0], correction, alpha, B, "gaps")
+    cut_gaps, cut_notes = _refine(cut_gaps, redo[1], correction, alpha, B, "cut gaps")
     return ToneResult(
         suite,
         run.model,
@@ -241,6 +270,7 @@ def analyse_tone(
         _finish(gaps, correction, alpha),
         cuts,
         _finish(cut_gaps, correction, alpha),
+        notes + cut_notes,
     )
 
 
@@ -301,17 +331,7 @@ def analyse_counterfactual(
                     cats[pair], pair, metric, int(mask.sum()), d, lo, hi, p, None, None, s, slo, shi
                 )
             )
-    adj = adjust(np.asarray([s.p_value for s in stats], dtype=np.float64), correction)
-    stats = [
-        PairStat(
-            **{
-                **s.__dict__,
-                "p_adjusted": None if np.isnan(q) else float(q),
-                "significant": None if np.isnan(q) else bool(q < alpha),
-            }
-        )
-        for s, q in zip(stats, adj, strict=True)
-    ]
+    stats = with_adjusted(stats, correction, alpha)
     examples = [
         {
             "pair": p.attrs["pair"],
