@@ -32,7 +32,15 @@ from typing import Any
 from probity.curate.job import GLOBAL_STAGES, JobConfig, StageConfig, resolve_inputs
 from probity.curate.stages import Record, build_map_stage, global_decisions
 from probity.errors import InputError
-from probity.io import Manifest, Reject, RejectSink, atomic_write, iter_jsonl, write_jsonl
+from probity.io import (
+    Manifest,
+    Reject,
+    RejectSink,
+    atomic_write,
+    dumps,
+    iter_jsonl,
+    write_jsonl,
+)
 
 ID = "_id"
 EXAMPLES = 3
@@ -121,10 +129,35 @@ class CurationReport:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def text_problem(rec: dict[str, Any], text_field: str) -> str:
+    """Why ``rec`` has no usable text (``""`` when it has): missing field, null, or not a string."""
+    if text_field not in rec:
+        return f"no text field {text_field!r} (fields: {sorted(rec)[:10]})"
+    text = rec[text_field]
+    if text is None:
+        return f"text field {text_field!r} is null"
+    if not isinstance(text, str):
+        return f"field {text_field!r} is {type(text).__name__}, not text"
+    return ""
+
+
+def _raw(rec: dict[str, Any]) -> str:
+    return dumps(rec)[:2000]
+
+
 def read_records(
-    files: Sequence[Path], text_field: str, id_field: str | None, rejects: RejectSink
+    files: Sequence[Path],
+    text_field: str,
+    id_field: str | None,
+    rejects: RejectSink,
+    *,
+    line_ids: bool = False,
+    reject_empty: bool = False,
 ) -> Iterator[Record]:
-    """Stream records with a stable ``_id``; unreadable ones go to ``rejects`` with the reason."""
+    """Stream records with a stable ``_id``; unreadable ones go to ``rejects`` with the reason
+    and the raw record. A record without ``id_field`` gets ``<file>:<line>`` (``line_ids``: the
+    line number alone); a repeated id rejects that line only, and so does blank text when
+    ``reject_empty``."""
     seen: set[str] = set()
     for path in files:
         suffixes = "".join(path.suffixes).lower()
@@ -142,18 +175,18 @@ def read_records(
         else:
             rows = iter_jsonl(path, rejects=rejects)
         for n, rec in rows:
-            text = rec.get(text_field)
-            if not isinstance(text, str):
-                why = (
-                    f"no text field {text_field!r}"
-                    if text is None
-                    else f"field {text_field!r} is {type(text).__name__}, not text"
-                )
-                rejects.add(Reject(str(path), n, why))
+            why = text_problem(rec, text_field)
+            if not why and reject_empty and not rec[text_field].strip():
+                why = "empty text"
+            if why:
+                rejects.add(Reject(str(path), n, why, _raw(rec)))
                 continue
-            rid = str(rec[id_field]) if id_field and id_field in rec else f"{path.name}:{n}"
+            if id_field and id_field in rec:
+                rid = str(rec[id_field])
+            else:
+                rid = str(n) if line_ids else f"{path.name}:{n}"
             if rid in seen:
-                rejects.add(Reject(str(path), n, f"duplicate id {rid!r}"))
+                rejects.add(Reject(str(path), n, f"duplicate id {rid!r}", _raw(rec)))
                 continue
             seen.add(rid)
             yield {**rec, ID: rid}

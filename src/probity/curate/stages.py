@@ -17,7 +17,6 @@ components on the driver (:func:`near_dedup`), with the same decisions as
 from __future__ import annotations
 
 import importlib
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,8 +41,9 @@ class MapStage:
 
 
 class Normalize(MapStage):
-    """NFKC-normalise and collapse whitespace (case kept unless ``casefold: true``); records
-    left empty are dropped (reason ``empty``)."""
+    """NFKC-normalise, remove invisible characters (zero-width, bidi controls, soft hyphens,
+    NUL), fold look-alike letters inside mixed-script words and collapse whitespace (case kept
+    unless ``casefold: true``); records left empty are dropped (reason ``empty``)."""
 
     name = "normalize"
 
@@ -51,11 +51,7 @@ class Normalize(MapStage):
         casefold = bool(self.options.get("casefold", False))
         out: list[Outcome] = []
         for r in records:
-            text = (
-                _normalize_text(r[self.text_field], casefold=casefold)
-                if casefold
-                else " ".join(unicodedata.normalize("NFKC", r[self.text_field]).split())
-            )
+            text = _normalize_text(r[self.text_field], casefold=casefold, confusables=True)
             if not text:
                 out.append((None, "empty"))
             elif text != r[self.text_field]:
