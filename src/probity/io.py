@@ -185,6 +185,18 @@ def iter_jsonl(
             yield lineno, obj
 
 
+def text_problem(rec: dict[str, Any], text_field: str) -> str:
+    """Why ``rec`` has no usable text (``""`` when it has): missing field, null, or not a string."""
+    if text_field not in rec:
+        return f"no text field {text_field!r}: fields are {sorted(rec)[:10]}"
+    text = rec[text_field]
+    if text is None:
+        return f"text field {text_field!r} is null"
+    if not isinstance(text, str):
+        return f"field {text_field!r} is {type(text).__name__}, not text"
+    return ""
+
+
 def _has_lone_surrogate(obj: Any) -> bool:
     """True when a string in ``obj`` (keys included) holds a lone UTF-16 surrogate, which a
     JSON ``\\ud800`` escape decodes to and which UTF-8 cannot encode."""

@@ -59,8 +59,8 @@ def dedup(
     with its reason and representative; unreadable lines and lines without the text field are
     listed as rejected."""
     from probity.cli._output import track
-    from probity.errors import InputError
     from probity.curate.pipeline import ID, read_records
+    from probity.errors import InputError
     from probity.io import RejectSink, write_json_atomic, write_jsonl
     from probity.overlap import dedup_records
 

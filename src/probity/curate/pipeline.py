@@ -39,6 +39,7 @@ from probity.io import (
     atomic_write,
     dumps,
     iter_jsonl,
+    text_problem,
     write_jsonl,
 )
 
@@ -127,18 +128,6 @@ class CurationReport:
 
 
 # --- reading ---------------------------------------------------------------------------------
-
-
-def text_problem(rec: dict[str, Any], text_field: str) -> str:
-    """Why ``rec`` has no usable text (``""`` when it has): missing field, null, or not a string."""
-    if text_field not in rec:
-        return f"no text field {text_field!r} (fields: {sorted(rec)[:10]})"
-    text = rec[text_field]
-    if text is None:
-        return f"text field {text_field!r} is null"
-    if not isinstance(text, str):
-        return f"field {text_field!r} is {type(text).__name__}, not text"
-    return ""
 
 
 def _raw(rec: dict[str, Any]) -> str:
