@@ -9,7 +9,32 @@ from pathlib import Path
 
 from probity.cli import main
 
-WORDS = ["river", "stone", "light", "green", "quiet", "bright", "city", "garden", "morning", "evening", "rain", "sun", "letter", "window", "story", "teacher", "doctor", "pilot", "engineer", "baker", "walks", "reads", "writes", "learns"]
+WORDS = [
+    "river",
+    "stone",
+    "light",
+    "green",
+    "quiet",
+    "bright",
+    "city",
+    "garden",
+    "morning",
+    "evening",
+    "rain",
+    "sun",
+    "letter",
+    "window",
+    "story",
+    "teacher",
+    "doctor",
+    "pilot",
+    "engineer",
+    "baker",
+    "walks",
+    "reads",
+    "writes",
+    "learns",
+]
 
 
 def _text(rng: random.Random, n: int = 40) -> str:
@@ -148,8 +173,8 @@ def test_oversized_record_dropped_with_reason_and_big_record_scrubbed_fast(tmp_p
     kept = {r["id"]: r["text"] for r in _kept(tmp_path)}
     assert set(kept) == {"big", "ok"}
     assert "@example.com" not in kept["big"] and kept["big"].count("[EMAIL_ADDRESS]") == 900
-    dropped = _lines(tmp_path / "out" / "dropped.jsonl")
-    assert dropped[0]["id"] == "huge" and dropped[0]["reason"].startswith("too_large")
+    rej = _lines(tmp_path / "out" / "rejects.jsonl")
+    assert len(rej) == 1 and rej[0]["reason"].startswith("too_large") and '"huge"' in rej[0]["raw"]
 
 
 def test_protected_quote_with_dates_is_dropped_with_documented_stage_order(tmp_path, capsys):
@@ -188,3 +213,28 @@ def test_protected_quote_with_dates_is_dropped_with_documented_stage_order(tmp_p
     assert [r["id"] for r in _kept(tmp_path)] == ["fresh"]
     dropped = _lines(tmp_path / "out" / "dropped.jsonl")
     assert dropped[0]["reason"].startswith("protected:") and "book-1" in dropped[0]["reason"]
+
+
+def test_stage_order_protect_first_and_as_written():
+    from probity.curate.job import JobConfig
+
+    stages = [
+        "normalize",
+        {"name": "scrub_pii"},
+        "dedup_exact",
+        "scrub_pii",
+        {"name": "filter_toxicity"},
+        {"name": "drop_protected", "index": "b"},
+    ]
+    base = {"inputs": ["x"], "stages": stages, "output": {"path": "o"}}
+    names = [s.name for s in JobConfig(**base).stages]
+    assert names == [
+        "normalize",
+        "scrub_pii",
+        "dedup_exact",
+        "drop_protected",
+        "scrub_pii",
+        "filter_toxicity",
+    ]
+    kept = JobConfig(**base, options={"stage_order": "as_written"})
+    assert [s.name for s in kept.stages][-1] == "drop_protected"

@@ -130,6 +130,13 @@ class CurationReport:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _too_large(text: str, max_bytes: int) -> bool:
+    # a character is 1-4 UTF-8 bytes: only encode when the length alone cannot decide
+    if len(text) * 4 <= max_bytes:
+        return False
+    return len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes
+
+
 def _raw(rec: dict[str, Any]) -> str:
     return dumps(rec)[:2000]
 
@@ -142,11 +149,12 @@ def read_records(
     *,
     line_ids: bool = False,
     reject_empty: bool = False,
+    max_bytes: int | None = None,
 ) -> Iterator[Record]:
     """Stream records with a stable ``_id``; unreadable ones go to ``rejects`` with the reason
     and the raw record. A record without ``id_field`` gets ``<file>:<line>`` (``line_ids``: the
     line number alone); a repeated id rejects that line only, and so does blank text when
-    ``reject_empty``."""
+    ``reject_empty`` and text over ``max_bytes`` UTF-8 bytes (reason ``too_large``)."""
     seen: set[str] = set()
     for path in files:
         suffixes = "".join(path.suffixes).lower()
@@ -167,6 +175,10 @@ def read_records(
             why = text_problem(rec, text_field)
             if not why and reject_empty and not rec[text_field].strip():
                 why = "empty text"
+            if not why and max_bytes is not None and _too_large(rec[text_field], max_bytes):
+                size = len(rec[text_field].encode("utf-8", "surrogatepass"))
+                why = f"too_large: text is {size} bytes, over max_record_bytes {max_bytes}"
+                rec = {**rec, text_field: rec[text_field][:200] + "..."}
             if why:
                 rejects.add(Reject(str(path), n, why, _raw(rec)))
                 continue
@@ -443,7 +455,13 @@ def run_job(
                 fn = _ChunkFn(specs, cfg.text_field, cfg.options.sidecar_text)
                 if previous_parts is None:
                     source = _chunks(
-                        read_records(files, cfg.text_field, cfg.id_field, rejects),
+                        read_records(
+                            files,
+                            cfg.text_field,
+                            cfg.id_field,
+                            rejects,
+                            max_bytes=cfg.options.max_record_bytes,
+                        ),
                         cfg.options.chunk_size,
                     )
                 else:
@@ -479,7 +497,15 @@ def run_job(
                 stage_stats.append(stat)
                 unit = f"s{si}-global"
                 if previous_parts is None:  # a global stage first: read everything
-                    recs = list(read_records(files, cfg.text_field, cfg.id_field, rejects))
+                    recs = list(
+                        read_records(
+                            files,
+                            cfg.text_field,
+                            cfg.id_field,
+                            rejects,
+                            max_bytes=cfg.options.max_record_bytes,
+                        )
+                    )
                     records_read = len(recs)
                 else:
                     recs = [r for p in previous_parts for r in _read_part(p)]

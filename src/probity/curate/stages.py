@@ -25,6 +25,10 @@ from probity.text import normalize as _normalize_text
 
 Record = dict[str, Any]
 Outcome = tuple[Record | None, str]
+#: scrub_pii scans long texts in windows of this many characters ...
+SCAN_CHUNK = 16_384
+#: ... overlapping by this many, the longest entity guaranteed to be seen whole
+SCAN_OVERLAP = 256
 
 
 class MapStage:
@@ -92,14 +96,28 @@ class ScrubPII(MapStage):
         self.ctx = ScanContext(direction="input", policy="curate")
 
     def process(self, records: Sequence[Record]) -> list[Outcome]:
-        findings = self.scanner.scan_many([r[self.text_field] for r in records], self.ctx)
+        # Long texts are scanned in windows of SCAN_CHUNK characters overlapping by
+        # SCAN_OVERLAP, so a record's cost is linear in its length whatever the scanner's
+        # behaviour on one huge string; an entity shorter than the overlap is always seen whole
+        # in some window (duplicates from two windows are merged by _replace_spans).
+        pieces: list[str] = []
+        owners: list[tuple[int, int]] = []  # (record index, offset of the piece)
+        for i, r in enumerate(records):
+            text = r[self.text_field]
+            for a in range(0, max(len(text), 1), SCAN_CHUNK):
+                pieces.append(text[a : a + SCAN_CHUNK + SCAN_OVERLAP])
+                owners.append((i, a))
+        per_record: list[list[tuple[int, int, str]]] = [[] for _ in records]
+        for (i, off), fs in zip(owners, self.scanner.scan_many(pieces, self.ctx), strict=True):
+            per_record[i].extend(
+                (s.start + off, s.end + off, f.category) for f in fs for s in f.spans
+            )
         out: list[Outcome] = []
-        for r, fs in zip(records, findings, strict=True):
-            spans = [(s.start, s.end, f.category) for f in fs for s in f.spans]
+        for r, spans in zip(records, per_record, strict=True):
             if not spans:
                 out.append((r, ""))
             elif self.action == "drop":
-                kinds = sorted({f.category for f in fs})
+                kinds = sorted({kind for _, _, kind in spans})
                 out.append((None, "pii:" + ",".join(kinds)))
             else:
                 out.append(
