@@ -182,12 +182,16 @@ class DropProtected(MapStage):
 
     def process(self, records: Sequence[Record]) -> list[Outcome]:
         out: list[Outcome] = []
-        for r in records:
-            text = r[self.text_field]
+        texts = [r[self.text_field] for r in records]
+        todo = [t for t in texts if t.strip()]
+        reports = iter(
+            self.index.check_many(todo, min_tokens=self.min_tokens, threshold=self.threshold)
+        )
+        for r, text in zip(records, texts, strict=True):
             if not text.strip():
                 out.append((r, ""))
                 continue
-            rep = self.index.check(text, min_tokens=self.min_tokens, threshold=self.threshold)
+            rep = next(reports)
             if not rep.found:
                 out.append((r, ""))
                 continue

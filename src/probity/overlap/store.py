@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -406,16 +406,60 @@ class OverlapIndex:
         ``min_tokens`` (at least the index's ``ngram``), ``threshold`` (near-duplicate
         Jaccard), ``code_threshold`` and ``code_min_tokens`` override the index's settings for
         this query."""
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("the text to check is empty")
+        return self.check_many(
+            [text],
+            min_tokens=min_tokens,
+            threshold=threshold,
+            code_threshold=code_threshold,
+            code_min_tokens=code_min_tokens,
+        )[0]
+
+    def check_many(
+        self,
+        texts: Sequence[str],
+        *,
+        min_tokens: int | None = None,
+        threshold: float | None = None,
+        code_threshold: float | None = None,
+        code_min_tokens: int | None = None,
+    ) -> list[OverlapReport]:
+        """:meth:`check` for many texts: the MinHash signatures are computed in one batch (the
+        curation stage ``drop_protected`` checks a chunk at a time)."""
+        for text in texts:
+            if not isinstance(text, str) or not text.strip():
+                raise InputError("the text to check is empty")
+        sigs = self._hasher.signatures(list(texts)) if self.lsh is not None and texts else None
+        return [
+            self._check_one(
+                text,
+                None if sigs is None else sigs[i],
+                min_tokens=min_tokens,
+                threshold=threshold,
+                code_threshold=code_threshold,
+                code_min_tokens=code_min_tokens,
+            )
+            for i, text in enumerate(texts)
+        ]
+
+    def _check_one(
+        self,
+        text: str,
+        sig: np.ndarray | None,
+        *,
+        min_tokens: int | None,
+        threshold: float | None,
+        code_threshold: float | None,
+        code_min_tokens: int | None,
+    ) -> OverlapReport:
         verbatim = tuple(self.spans.query(text, min_tokens=min_tokens))
         near: list[NearDuplicate] = []
         clones: tuple[CodeMatch, ...] = ()
         thr = float(threshold if threshold is not None else self.params["threshold"])
-        if self.lsh is not None:
-            sig = self._hasher.signature(text)
-            q = self._hasher.shingles(text)
+        if self.lsh is not None and sig is not None:
+            q = None  # the query's shingles, only when there is a candidate
             for row, est in self.lsh.query_scored(sig):
+                if q is None:
+                    q = self._hasher.shingles(text)
                 jac = exact_jaccard(q, self._hasher.shingles(self.texts[row]))
                 if jac >= thr:
                     near.append(NearDuplicate(self.ids[row], jac, est))
