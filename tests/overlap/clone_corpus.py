@@ -34,6 +34,21 @@ MODULES = [
     "pprint",
     "dataclasses",
     "zipfile",
+    "shutil",
+    "tempfile",
+    "traceback",
+    "optparse",
+    "glob",
+    "fnmatch",
+    "tokenize",
+    "locale",
+    "mailbox",
+    "imaplib",
+    "uuid",
+    "subprocess",
+    "inspect",
+    "ast",
+    "string",
 ]
 
 
@@ -80,9 +95,9 @@ class _Renamer(ast.NodeTransformer):
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
         node.name = self._new(node.name)
-        if node.body and isinstance(node.body[0], ast.Expr):
-            if isinstance(getattr(node.body[0], "value", None), ast.Constant):
-                node.body = node.body[1:] or [ast.Pass()]
+        first = node.body[0] if node.body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            node.body = node.body[1:] or [ast.Pass()]
         self.generic_visit(node)
         return node
 
@@ -115,31 +130,28 @@ def swapped(src: str, seed: int) -> str:
     return ast.unparse(tree) + "\n"
 
 
-def embedded(src: str, host: str, seed: int) -> str:
-    """Renamed function pasted between the halves of an unrelated real function."""
-    lines = host.splitlines()
-    cut = len(lines) // 2
-    return (
-        "\n".join(lines[:cut])
-        + "\n\n"
-        + renamed(src, seed)
-        + "\n\n"
-        + "\n".join(lines[cut:])
-        + "\n"
-    )
+def embedded(src: str, host: list[str], seed: int) -> str:
+    """Renamed function pasted between two unrelated real functions (as a helper copied into
+    another module)."""
+    return host[0] + "\n\n" + renamed(src, seed) + "\n\n" + host[1]
 
 
-def clone_sets(n_protected: int = 30, n_negative: int = 30, seed: int = 5):
-    """(protected [(id, src)], {set name: [(expected id or None, query)]})."""
+def clone_sets(n_protected: int = 30, n_negative: int = 60, seed: int = 5):
+    """(protected [(id, src)], {set name: [(function id, query)]}); the ``negative`` set's
+    functions are not protected: any clone reported for them is a false positive."""
     funcs = _functions()
     rng = random.Random(seed)
     rng.shuffle(funcs)
-    prot = funcs[:n_protected]
-    neg = funcs[n_protected : n_protected + n_negative]
+    # protected and negative functions come from different modules: functions of one module
+    # are often real clones of each other (heapq._siftup / _siftup_max, shutil._get_uid /
+    # _get_gid), and finding those is right, not a false positive
+    prot_mods = set(MODULES[::2])
+    prot = [f for f in funcs if f[0].rsplit(".", 1)[0] in prot_mods][:n_protected]
+    neg = [f for f in funcs if f[0].rsplit(".", 1)[0] not in prot_mods][:n_negative]
     sets = {
         "renamed": [(f, renamed(s, i)) for i, (f, s) in enumerate(prot)],
         "swapped": [(f, swapped(s, i)) for i, (f, s) in enumerate(prot)],
         "embedded": [(f, embedded(s, neg[i % len(neg)][1], i)) for i, (f, s) in enumerate(prot)],
-        "negative": [(None, renamed(s, i)) for i, (f, s) in enumerate(neg)],
+        "negative": [(f, renamed(s, i)) for i, (f, s) in enumerate(neg)],
     }
     return prot, sets

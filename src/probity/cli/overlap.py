@@ -88,7 +88,20 @@ def build(
     ] = None,
     language: Annotated[
         str | None,
-        typer.Option("--language", help="pygments lexer for --kind code (default python)."),
+        typer.Option(
+            "--language",
+            help="--kind code: python, javascript, typescript, java, c, cpp, go or rust are "
+            "parsed into syntax trees (tree-sitter); any other pygments lexer name is "
+            "tokenised; 'auto' picks by each file's extension (default python).",
+        ),
+    ] = None,
+    tokens: Annotated[
+        str | None,
+        typer.Option(
+            "--tokens",
+            help="--kind code: 'syntax' (syntax-tree node sequences, default) or 'lexical' "
+            "(pygments tokens).",
+        ),
     ] = None,
     k: Annotated[
         int | None,
@@ -139,6 +152,7 @@ def build(
             ngram=ngram,
             threshold=threshold,
             language=language,
+            tokens=tokens,
             k=k,
             w=window,
             code_min_similarity=code_threshold,

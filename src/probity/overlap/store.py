@@ -42,7 +42,7 @@ from probity.io import (
     write_text_atomic,
 )
 
-from .code import CodeIndex, CodeMatch
+from .code import DEFAULT_K, DEFAULT_W, CodeIndex, CodeMatch
 from .lsh import LSHIndex
 from .minhash import MinHasher, exact_jaccard
 from .spans import DEFAULT_NGRAM, SpanIndex, SpanMatch
@@ -145,7 +145,7 @@ class OverlapIndex:
 
     ``kind="text"``: a verbatim :class:`SpanIndex` (``ngram`` tokens) and a MinHash
     :class:`LSHIndex` (``threshold`` Jaccard for near-duplicates). ``kind="code"``: a
-    :class:`CodeIndex` (``k``, ``w``, ``language``) plus the same verbatim span index.
+    :class:`CodeIndex` (``k``, ``w``, ``language``, ``tokens``: ``syntax`` trees or ``lexical``) plus the same verbatim span index.
     Build with :meth:`build`, open with :meth:`open`, query with :meth:`check`.
     """
 
@@ -184,9 +184,10 @@ class OverlapIndex:
             "num_perm": 128,
             "shingle": 5,
             "seed": 1,
-            "k": 12,
-            "w": 8,
+            "k": DEFAULT_K,
+            "w": DEFAULT_W,
             "language": "python",
+            "tokens": "syntax",
             "code_min_similarity": 0.5,
             "code_min_span_tokens": 50,
         }
@@ -273,7 +274,9 @@ class OverlapIndex:
                 lsh.insert(np.arange(len(ids)), hasher.signatures(texts))
                 lsh.save(tmp / "lsh.npz")
             else:
-                code = CodeIndex.build(pairs, int(p["k"]), int(p["w"]), p["language"])
+                code = CodeIndex.build(
+                    pairs, int(p["k"]), int(p["w"]), p["language"], p.get("tokens", "lexical")
+                )
                 code.save(tmp)
             write_jsonl(tmp / "docs.jsonl", ({"id": i, "text": t} for i, t in pairs))
             files = {f.name: f.stat().st_size for f in sorted(tmp.iterdir())}
@@ -357,7 +360,14 @@ class OverlapIndex:
         spans = SpanIndex.load(path, int(p["ngram"]), ids)
         lsh = LSHIndex.load(path / "lsh.npz") if kind == "text" else None
         code = (
-            CodeIndex.load(path, ids, k=int(p["k"]), w=int(p["w"]), language=p["language"])
+            CodeIndex.load(
+                path,
+                ids,
+                k=int(p["k"]),
+                w=int(p["w"]),
+                language=p["language"],
+                tokens=p.get("tokens", "lexical"),  # indexes built before syntax tokens
+            )
             if kind == "code"
             else None
         )
