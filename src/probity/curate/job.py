@@ -69,6 +69,9 @@ class Options(ProbityModel):
     #: ``scrub_pii`` of the same map run, so redaction cannot break verbatim runs of protected
     #: text; ``as_written`` keeps the listed order
     stage_order: Literal["protect_first", "as_written"] = "protect_first"
+    #: ``sharded`` (default): dedup_near runs as tasks over shards on disk, the driver holds
+    #: no records; ``driver``: the survivors are gathered on the driver (small corpora)
+    near_dedup: Literal["sharded", "driver"] = "sharded"
 
 
 class JobConfig(ProbityModel):

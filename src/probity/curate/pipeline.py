@@ -413,6 +413,62 @@ class _ChunkFn:
         return process_chunk(self.specs, self.text_field, chunk, self.sidecar_text)
 
 
+def _input_parts(
+    files: Sequence[Path],
+    cfg: JobConfig,
+    rejects: RejectSink,
+    work: Path,
+    unit: str,
+    manifest: Manifest,
+) -> tuple[list[Path], int]:
+    """Stream the input records into chunk files (bounded memory); resumable as one unit."""
+    done = f"{unit}-input"
+    recs = read_records(
+        files, cfg.text_field, cfg.id_field, rejects, max_bytes=cfg.options.max_record_bytes
+    )
+    if manifest.is_done(done):
+        for _ in recs:  # re-read for the rejects (they are not kept in the manifest)
+            pass
+        info = manifest.get(done)
+        return [work / f"{done}-{j}.jsonl" for j in range(info["parts"])], info["records"]
+    count = parts = 0
+    for j, chunk in enumerate(_chunks(recs, cfg.options.chunk_size)):
+        write_jsonl(work / f"{done}-{j}.jsonl", chunk)
+        count += len(chunk)
+        parts = j + 1
+    manifest.mark_done(done, {"parts": parts, "records": count})
+    return [work / f"{done}-{j}.jsonl" for j in range(parts)], count
+
+
+def _sharded_near(
+    options: dict[str, Any], parts: list[Path], work: Path, unit: str, cfg: JobConfig, ex: Any
+) -> dict[str, Any]:
+    from probity.curate.near_sharded import sharded_near_dedup
+    from probity.curate.stages import RECALL_WEIGHT
+
+    opts = dict(options)
+    kw = dict(
+        threshold=float(opts.pop("threshold", 0.8)),
+        ngram=int(opts.pop("ngram", 5)),
+        num_perm=int(opts.pop("num_perm", 128)),
+        seed=int(opts.pop("seed", 1)),
+        recall_weight=float(opts.pop("recall_weight", RECALL_WEIGHT)),
+    )
+    reducers = opts.pop("reducers", None)
+    if opts:
+        raise InputError(f"unknown option(s) for dedup_near: {sorted(opts)}")
+    return sharded_near_dedup(
+        parts,
+        work,
+        unit,
+        text_field=cfg.text_field,
+        map_chunks=ex.map_chunks,
+        sidecar_text=cfg.options.sidecar_text,
+        reducers=None if reducers is None else int(reducers),
+        **kw,
+    )
+
+
 def _read_part(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -496,6 +552,22 @@ def run_job(
                 stat = StageStats(st_cfg.name)
                 stage_stats.append(stat)
                 unit = f"s{si}-global"
+                if st_cfg.name == "dedup_near" and cfg.options.near_dedup == "sharded":
+                    if previous_parts is None:  # stream the input into parts on disk first
+                        previous_parts, records_read = _input_parts(
+                            files, cfg, rejects, work, unit, manifest
+                        )
+                    if not manifest.is_done(unit):
+                        t0 = time.perf_counter()
+                        info = _sharded_near(st_cfg.options, previous_parts, work, unit, cfg, ex)
+                        info["seconds"] = time.perf_counter() - t0
+                        manifest.mark_done(unit, info)
+                    info = manifest.get(unit)
+                    stat.merge(info)
+                    previous_parts = [work / f"{unit}-{j}.jsonl" for j in range(info["parts"])]
+                    if progress:
+                        progress(st_cfg.name, stat.records_in)
+                    continue
                 if previous_parts is None:  # a global stage first: read everything
                     recs = list(
                         read_records(
