@@ -31,7 +31,17 @@ from pydantic import Field, field_validator, model_validator
 from probity.config import ProbityModel, load_config
 from probity.errors import InputError
 
-MAP_STAGES = ("normalize", "scrub_pii", "filter_toxicity", "drop_protected", "user")
+MAP_STAGES = (
+    "normalize",
+    "fix_text",
+    "filter_url",
+    "filter_language",
+    "filter_quality",
+    "scrub_pii",
+    "filter_toxicity",
+    "drop_protected",
+    "user",
+)
 GLOBAL_STAGES = ("dedup_exact", "dedup_near", "cap_repeats")
 STAGES = MAP_STAGES + GLOBAL_STAGES
 

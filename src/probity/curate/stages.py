@@ -253,8 +253,12 @@ MAP_STAGE_CLASSES: dict[str, type[MapStage]] = {
 def build_map_stage(name: str, text_field: str, options: dict[str, Any]) -> MapStage:
     """Build stage ``name``; an option the stage (or its scanner) does not take is an
     ``InputError`` naming the stage."""
+    from .quality import FilterLanguage, FilterQuality, FilterUrl, FixText
+
+    classes = {**MAP_STAGE_CLASSES}
+    classes.update({c.name: c for c in (FilterQuality, FilterLanguage, FixText, FilterUrl)})
     try:
-        return MAP_STAGE_CLASSES[name](text_field, **dict(options))
+        return classes[name](text_field, **dict(options))
     except TypeError as exc:
         raise InputError(f"bad option(s) for stage {name} {sorted(options)}: {exc}") from exc
 
