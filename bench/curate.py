@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 DEDUP = "  - normalize\n  - dedup_exact\n  - {name: dedup_near, threshold: 0.8}\n"
+NEAR = "  - normalize\n  - {name: dedup_near, threshold: 0.8}\n"
 FULL = (
     "  - normalize\n  - {name: scrub_pii, action: redact}\n  - dedup_exact\n"
     "  - {name: dedup_near, threshold: 0.8}\n"
@@ -236,6 +237,12 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=200_000)
     ap.add_argument("--ray-docs", type=int, default=20_000)
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument(
+        "--ray-memory",
+        type=int,
+        nargs="*",
+        help="only the sharded near-dedup on Ray: driver peak RSS at these corpus sizes",
+    )
     ap.add_argument("--quick", action="store_true", help="5,000 documents, 2,000 on Ray")
     args = ap.parse_args()
     if args.quick:
@@ -253,6 +260,16 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="probity-bench-curate-"))
     rows: list[tuple[str, float, float, float]] = []
     nan = float("nan")
+    if args.ray_memory:
+        try:
+            make_corpus(tmp / "corpus.jsonl.gz", max(args.ray_memory))
+            rows = ray_memory(tmp, sorted(args.ray_memory))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"{'case':58} {'ours':>12} {'peer':>12} {'ratio':>8}")
+        for case, o, p, r in rows:
+            print(f"{case:58} {_fmt(o)} {_fmt(p)} {r:8.3g}")
+        return
     try:
         cluster_of, nbytes = make_corpus(tmp / "corpus.jsonl.gz", args.docs)
         n = args.docs
@@ -304,6 +321,67 @@ def main() -> None:
     print(f"{'case':58} {'ours':>12} {'peer':>12} {'ratio':>8}")
     for case, o, p, r in rows:
         print(f"{case:58} {_fmt(o)} {_fmt(p)} {r:8.3g}")
+
+
+_DRIVER = """
+import hashlib, json, resource, sys
+sys.path.insert(0, {src!r})
+from probity.curate import load_job, run_job
+cfg, base = load_job({job!r})
+rep = run_job(cfg, base)
+out = base / cfg.output.path
+digest = hashlib.sha256()
+for p in sorted(out.glob("part-*")) + [out / "dropped.jsonl"]:
+    digest.update(p.read_bytes())
+print(json.dumps({{"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "sha": digest.hexdigest(), "out": rep.records_out, "read": rep.records_read}}))
+"""
+
+
+def driver_peak(tmp: Path, corpus: str, out: str, executor: str) -> dict[str, Any]:
+    """Run the near-dedup job in a fresh driver process; its peak RSS and output digest."""
+    import json
+    import subprocess
+
+    p = tmp / f"{out}.yaml"
+    p.write_text(
+        f"inputs: [{corpus}]\nid_field: id\nstages:\n{NEAR}"
+        f"output: {{path: {out}, format: jsonl, shard_size: 2000}}\n"
+        f"options: {{chunk_size: 2000, executor: {executor}, workers: 2}}\n"
+    )
+    code = _DRIVER.format(src=str(ROOT / "src"), job=str(p))
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=3600
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def ray_memory(tmp: Path, sizes: list[int]) -> list[tuple[str, float, float, float]]:
+    """Sharded dedup_near on Ray (2 CPUs): driver peak RSS at three corpus sizes, and the
+    output compared with the local executor's."""
+    rows = []
+    for m in sizes:
+        head_corpus(tmp / "corpus.jsonl.gz", tmp / f"head{m}.jsonl.gz", m)
+        ray = driver_peak(tmp, f"head{m}.jsonl.gz", f"ray{m}", "ray")
+        loc = driver_peak(tmp, f"head{m}.jsonl.gz", f"loc{m}", "local")
+        survivors_mb = sum(p.stat().st_size for p in (tmp / f"ray{m}").glob("part-*")) / 1e6
+        rows.append(
+            (
+                f"ray near-dedup {m} docs: driver peak RSS MB (local)",
+                ray["rss_mb"],
+                loc["rss_mb"],
+                float("nan"),
+            )
+        )
+        rows.append(
+            (
+                f"ray near-dedup {m} docs: survivors MB / identical to local",
+                survivors_mb,
+                float(ray["sha"] == loc["sha"]),
+                float("nan"),
+            )
+        )
+    return rows
 
 
 def _fmt(x: float) -> str:
