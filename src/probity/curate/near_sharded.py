@@ -137,6 +137,7 @@ class PairReducer:
 
     def __call__(self, payload: list[Any]) -> dict[str, Any]:
         from probity.overlap import exact_jaccard
+        from probity.overlap.lsh import bucket_pairs
 
         r = int(payload[0])
         work = Path(self.work)
@@ -161,14 +162,10 @@ class PairReducer:
             starts = np.nonzero(new)[0]
             sizes = np.diff(np.concatenate([starts, [len(key)]]))
             for s0, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-                members = gpos[s0 : s0 + size]  # ascending: the same rule as candidate_pairs
-                if size <= self.max_group:
-                    ii, jj = np.triu_indices(size, 1)
-                    pi.append(members[ii])
-                    pj.append(members[jj])
-                else:
-                    pi.append(np.concatenate([np.full(size - 1, members[0]), members[1:-1]]))
-                    pj.append(np.concatenate([members[1:], members[2:]]))
+                # members ascending: the same rule as candidate_pairs
+                a, b = bucket_pairs(gpos[s0 : s0 + size], self.max_group)
+                pi.append(a)
+                pj.append(b)
         out_i, out_j, out_x = [], [], []
         if pi:
             n = int(offsets[-1]) + 1

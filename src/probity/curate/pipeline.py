@@ -413,6 +413,12 @@ class _ChunkFn:
         return process_chunk(self.specs, self.text_field, chunk, self.sidecar_text)
 
 
+def _job_records(files: Sequence[Path], cfg: JobConfig, rejects: RejectSink) -> Iterator[Record]:
+    return read_records(
+        files, cfg.text_field, cfg.id_field, rejects, max_bytes=cfg.options.max_record_bytes
+    )
+
+
 def _input_parts(
     files: Sequence[Path],
     cfg: JobConfig,
@@ -423,9 +429,7 @@ def _input_parts(
 ) -> tuple[list[Path], int]:
     """Stream the input records into chunk files (bounded memory); resumable as one unit."""
     done = f"{unit}-input"
-    recs = read_records(
-        files, cfg.text_field, cfg.id_field, rejects, max_bytes=cfg.options.max_record_bytes
-    )
+    recs = _job_records(files, cfg, rejects)
     if manifest.is_done(done):
         for _ in recs:  # re-read for the rejects (they are not kept in the manifest)
             pass
@@ -444,16 +448,9 @@ def _sharded_near(
     options: dict[str, Any], parts: list[Path], work: Path, unit: str, cfg: JobConfig, ex: Any
 ) -> dict[str, Any]:
     from probity.curate.near_sharded import sharded_near_dedup
-    from probity.curate.stages import RECALL_WEIGHT
+    from probity.curate.stages import near_options
 
-    opts = dict(options)
-    kw = dict(
-        threshold=float(opts.pop("threshold", 0.8)),
-        ngram=int(opts.pop("ngram", 5)),
-        num_perm=int(opts.pop("num_perm", 128)),
-        seed=int(opts.pop("seed", 1)),
-        recall_weight=float(opts.pop("recall_weight", RECALL_WEIGHT)),
-    )
+    kw, opts = near_options(options)
     reducers = opts.pop("reducers", None)
     if opts:
         raise InputError(f"unknown option(s) for dedup_near: {sorted(opts)}")
@@ -511,13 +508,7 @@ def run_job(
                 fn = _ChunkFn(specs, cfg.text_field, cfg.options.sidecar_text)
                 if previous_parts is None:
                     source = _chunks(
-                        read_records(
-                            files,
-                            cfg.text_field,
-                            cfg.id_field,
-                            rejects,
-                            max_bytes=cfg.options.max_record_bytes,
-                        ),
+                        _job_records(files, cfg, rejects),
                         cfg.options.chunk_size,
                     )
                 else:
@@ -569,15 +560,7 @@ def run_job(
                         progress(st_cfg.name, stat.records_in)
                     continue
                 if previous_parts is None:  # a global stage first: read everything
-                    recs = list(
-                        read_records(
-                            files,
-                            cfg.text_field,
-                            cfg.id_field,
-                            rejects,
-                            max_bytes=cfg.options.max_record_bytes,
-                        )
-                    )
+                    recs = list(_job_records(files, cfg, rejects))
                     records_read = len(recs)
                 else:
                     recs = [r for p in previous_parts for r in _read_part(p)]

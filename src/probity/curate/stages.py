@@ -479,6 +479,19 @@ def near_dedup(
     ]
 
 
+def near_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``dedup_near``'s options with their defaults, and the options left over."""
+    opts = dict(options)
+    kw = dict(
+        threshold=float(opts.pop("threshold", 0.8)),
+        ngram=int(opts.pop("ngram", 5)),
+        num_perm=int(opts.pop("num_perm", 128)),
+        seed=int(opts.pop("seed", 1)),
+        recall_weight=float(opts.pop("recall_weight", RECALL_WEIGHT)),
+    )
+    return kw, opts
+
+
 def global_decisions(
     name: str,
     ids: Sequence[str],
@@ -500,13 +513,7 @@ def global_decisions(
     if name == "dedup_exact":
         kw: dict[str, Any] = dict(exact=True, near=None, max_repeats=None)
     elif name == "dedup_near":
-        near_kw = dict(
-            threshold=float(opts.pop("threshold", 0.8)),
-            ngram=int(opts.pop("ngram", 5)),
-            num_perm=int(opts.pop("num_perm", 128)),
-            seed=int(opts.pop("seed", 1)),
-            recall_weight=float(opts.pop("recall_weight", RECALL_WEIGHT)),
-        )
+        near_kw, opts = near_options(opts)
         if opts:
             raise InputError(f"unknown option(s) for {name}: {sorted(opts)}")
         return near_dedup(ids, texts, map_chunks=map_chunks, chunk_size=chunk_size, **near_kw)
