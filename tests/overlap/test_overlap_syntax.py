@@ -136,3 +136,20 @@ def test_spans_stay_inside_the_query_text():
     (m,) = idx.query(q)
     for a, b, _ in m.spans:
         assert 0 <= a < b <= len(q)
+
+
+def test_boilerplate_shared_by_many_files_is_not_evidence():
+    header = (
+        "import os\nimport sys\nimport json\n\n"
+        "def main(argv=None):\n    args = parse(argv or sys.argv[1:])\n"
+        "    config = json.load(open(os.path.join(args.root, 'config.json')))\n"
+        "    logging.basicConfig(level=config.get('level', 'INFO'), format=config['fmt'])\n"
+        "    return run(args, config)\n\n"
+    )
+    from clone_corpus import clone_sets
+
+    bodies = [src for _, src in clone_sets()[0][:12]]  # 12 different real functions
+    idx = CodeIndex.build([(f"f{i}.py", header + b) for i, b in enumerate(bodies)])
+    query = header + "def fresh(a):\n    return sorted(set(a), key=len)\n"
+    assert idx.query(query) == []  # only the shared scaffolding matches
+    assert idx.query(header + bodies[3])[0].doc == "f3.py"  # a real copy still is found

@@ -205,6 +205,10 @@ class CodeIndex:
         #: ``None`` (or ``"auto"``): by each file's extension, else guessed from the text
         self.language = None if language == "auto" else language
         self.tokens = tokens
+        #: fingerprints in more than this share of the files (and more than
+        #: ``boilerplate_min_files`` of them) are boilerplate and ignored by queries
+        self.boilerplate = 0.1
+        self.boilerplate_min_files = 5
         #: matched k-grams closer than this many tokens join one span (a copy keeps one
         #: fingerprint in every window of ``w``, so ``w`` tolerates small edits)
         self.merge_gap = self.w
@@ -309,10 +313,26 @@ class CodeIndex:
         # unique (row, query fingerprint) pairs -> matched fingerprints per row
         pair = np.unique(rows * len(uq) + which)
         prow, pfp = pair // len(uq), pair % len(uq)
+        # Boilerplate exclusion: a fingerprint found in more than `boilerplate` of the indexed
+        # files (licence headers, generated imports, common scaffolding) is not evidence of
+        # copying any one of them, so it neither scores nor forms spans.
+        df = np.bincount(pfp, minlength=len(uq))
+        limit = max(self.boilerplate_min_files, self.boilerplate * len(self.ids))
+        common = df > limit
+        # containments are measured without the boilerplate fingerprints on either side
+        src_total = np.asarray(self.fp_counts, dtype=np.int64)
+        qry_total = len(uq)
+        if common.any():
+            keep = ~common[pfp]
+            src_total = src_total - np.bincount(prow[~keep], minlength=len(self.ids))
+            qry_total -= int(common.sum())
+            prow, pfp = prow[keep], pfp[keep]
+            if len(prow) == 0:
+                return []
         per_row = np.bincount(prow, minlength=len(self.ids))
         cand = np.nonzero(per_row)[0]
-        src_cont = per_row[cand] / np.maximum(self.fp_counts[cand], 1)
-        qry_cont = per_row[cand] / len(uq)
+        src_cont = per_row[cand] / np.maximum(src_total[cand], 1)
+        qry_cont = per_row[cand] / max(qry_total, 1)
         sim = np.maximum(src_cont, qry_cont)
         # span check only for files sharing a few fingerprints (a span of min_span_tokens
         # tokens carries about 2 * min_span_tokens / (w + 1) of them)
