@@ -83,3 +83,30 @@ def test_cli_exposes_k_window_threshold(tmp_path, capsys, material):
     assert not _hits(
         tmp_path, capsys, q, ["--code-threshold", "1.01", "--code-min-tokens", "100000"]
     )
+
+
+def test_side_by_side_html_marks_both_sides(tmp_path, capsys, material):
+    prot, sets = material
+    _build(tmp_path, prot)
+    fid, q = sets["embedded"][2]
+    (tmp_path / "q.py").write_text(q, encoding="utf-8")
+    page = tmp_path / "view.html"
+    assert (
+        main(
+            [
+                "overlap",
+                "check",
+                "--index",
+                "code",
+                "--file",
+                str(tmp_path / "q.py"),
+                "--html",
+                str(page),
+            ]
+        )
+        == 0
+    )
+    html = page.read_text(encoding="utf-8")
+    assert f"<h2>{fid}.py</h2>" in html
+    left, right = html.split("<h2>checked text</h2>")[1].split(f"<h2>{fid}.py</h2>")
+    assert left.count("<mark") >= 1 and right.count("<mark") >= 1

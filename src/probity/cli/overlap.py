@@ -237,6 +237,14 @@ def check(
             "(default: the index's, 50).",
         ),
     ] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also write a side-by-side HTML view: the text and each source, matched "
+            "regions highlighted.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Report verbatim spans, near-duplicate documents (exact Jaccard) and code clones that TEXT
@@ -250,13 +258,18 @@ def check(
             "no index given", hint="pass --index NAME (see `probity overlap index build`)"
         )
     value = text_argument(text, file)
-    report = OverlapIndex.open(index).check(
+    idx = OverlapIndex.open(index)
+    report = idx.check(
         value,
         min_tokens=min_tokens,
         threshold=threshold,
         code_threshold=code_threshold,
         code_min_tokens=code_min_tokens,
     )
+    if html_out is not None:
+        from probity.overlap.sidebyside import write_side_by_side
+
+        write_side_by_side(report, idx, value, html_out)
     if json_out:
         print_json(report)
         return
