@@ -238,6 +238,11 @@ def main() -> None:
     ap.add_argument("--ray-docs", type=int, default=20_000)
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument(
+        "--near-rate",
+        type=int,
+        help="only normalize + dedup_near on this many documents: sharded vs driver path",
+    )
+    ap.add_argument(
         "--ray-memory",
         type=int,
         nargs="*",
@@ -260,10 +265,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="probity-bench-curate-"))
     rows: list[tuple[str, float, float, float]] = []
     nan = float("nan")
-    if args.ray_memory:
+    if args.ray_memory or args.near_rate:
         try:
-            make_corpus(tmp / "corpus.jsonl.gz", max(args.ray_memory))
-            rows = ray_memory(tmp, sorted(args.ray_memory))
+            if args.near_rate:
+                rows = near_rate(tmp, args.near_rate)
+            else:
+                make_corpus(tmp / "corpus.jsonl.gz", max(args.ray_memory))
+                rows = ray_memory(tmp, sorted(args.ray_memory))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         print(f"{'case':58} {'ours':>12} {'peer':>12} {'ratio':>8}")
@@ -382,6 +390,42 @@ def ray_memory(tmp: Path, sizes: list[int]) -> list[tuple[str, float, float, flo
             )
         )
     return rows
+
+
+def near_rate(tmp: Path, n: int) -> list[tuple[str, float, float, float]]:
+    """normalize + dedup_near, one worker in-process: sharded vs the driver path, CPU rate."""
+    from probity.curate import load_job, run_job
+
+    _, nbytes = make_corpus(tmp / "corpus.jsonl.gz", n)
+    rate, outs = {}, {}
+    for mode in ("sharded", "driver"):
+        p = tmp / f"{mode}.yaml"
+        p.write_text(
+            f"inputs: [corpus.jsonl.gz]\nid_field: id\nstages:\n{NEAR}"
+            f"output: {{path: {mode}, format: jsonl, shard_size: 1000000}}\n"
+            f"options: {{chunk_size: 5000, workers: 1, near_dedup: {mode}}}\n"
+        )
+        cfg, base = load_job(p)
+        t = cpu_seconds()
+        run_job(cfg, base)
+        rate[mode] = n / (cpu_seconds() - t)
+        outs[mode] = (tmp / mode / "part-00000.jsonl").read_bytes()
+    same = float(outs["sharded"] == outs["driver"])
+    return [
+        (
+            f"near-dedup {n} docs: docs per CPU-second (driver path)",
+            rate["sharded"],
+            rate["driver"],
+            rate["sharded"] / rate["driver"],
+        ),
+        (
+            f"near-dedup: MB per CPU-second ({nbytes / 1e6:.1f} MB)",
+            rate["sharded"] * nbytes / n / 1e6,
+            rate["driver"] * nbytes / n / 1e6,
+            float("nan"),
+        ),
+        ("near-dedup: sharded output identical to the driver path", same, 1.0, same),
+    ]
 
 
 def _fmt(x: float) -> str:
