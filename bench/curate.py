@@ -355,7 +355,7 @@ def driver_peak(tmp: Path, corpus: str, out: str, executor: str) -> dict[str, An
     p.write_text(
         f"inputs: [{corpus}]\nid_field: id\nstages:\n{NEAR}"
         f"output: {{path: {out}, format: jsonl, shard_size: 2000}}\n"
-        f"options: {{chunk_size: 2000, executor: {executor}, workers: 2}}\n"
+        f"options: {{chunk_size: 500, executor: {executor}, workers: 2}}\n"
     )
     code = _DRIVER.format(src=str(ROOT / "src"), job=str(p))
     res = subprocess.run(
