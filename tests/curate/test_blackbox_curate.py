@@ -7,34 +7,9 @@ import random
 import time
 from pathlib import Path
 
-from probity.cli import main
+from test_curate_pipeline import WORDS  # the same word list as the pipeline tests
 
-WORDS = [
-    "river",
-    "stone",
-    "light",
-    "green",
-    "quiet",
-    "bright",
-    "city",
-    "garden",
-    "morning",
-    "evening",
-    "rain",
-    "sun",
-    "letter",
-    "window",
-    "story",
-    "teacher",
-    "doctor",
-    "pilot",
-    "engineer",
-    "baker",
-    "walks",
-    "reads",
-    "writes",
-    "learns",
-]
+from probity.cli import main
 
 
 def _text(rng: random.Random, n: int = 40) -> str:

@@ -112,20 +112,28 @@ def test_sentence_quotes_found_under_evasion_with_defaults(prose_index, capsys, 
     assert found / len(quotes) >= 0.95, f"{evasion}: {found}/{len(quotes)}"
 
 
-def test_long_quote_with_one_word_changed_found(prose_index, capsys):
-    rng = random.Random(4)
-    found = total = 0
-    for did, text in prose_index[:30]:
+def one_word_changed(docs, seed: int = 4) -> list[tuple[str, str]]:
+    """A 40-word passage of each long document with its 21st word replaced."""
+    rng = random.Random(seed)
+    out = []
+    for did, text in docs:
         w = text.split()
         if len(w) < 200:
             continue
         i = rng.randrange(0, len(w) - 40)
         q = w[i : i + 40]
         q[20] = "banana"
-        total += 1
-        rep = _check(capsys, " ".join(q))
+        out.append((did, " ".join(q)))
+    return out
+
+
+def test_long_quote_with_one_word_changed_found(prose_index, capsys):
+    quotes = one_word_changed(prose_index[:30])
+    found = 0
+    for did, q in quotes:
+        rep = _check(capsys, q)
         found += any(did in v.get("docs", [v["doc"]]) for v in rep["verbatim"])
-    assert total >= 20 and found / total >= 0.95
+    assert len(quotes) >= 20 and found / len(quotes) >= 0.95
 
 
 def test_min_tokens_below_index_n_is_a_clear_error(prose_index, capsys):
