@@ -238,6 +238,11 @@ def main() -> None:
     ap.add_argument("--ray-docs", type=int, default=20_000)
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument(
+        "--quality",
+        type=int,
+        help="only the quality filters vs datatrove's, on the manual's pages this many times",
+    )
+    ap.add_argument(
         "--near-rate",
         type=int,
         help="only normalize + dedup_near on this many documents: sharded vs driver path",
@@ -265,9 +270,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="probity-bench-curate-"))
     rows: list[tuple[str, float, float, float]] = []
     nan = float("nan")
-    if args.ray_memory or args.near_rate:
+    if args.ray_memory or args.near_rate or args.quality:
         try:
-            if args.near_rate:
+            if args.quality:
+                rows = quality_rows(args.quality)
+            elif args.near_rate:
                 rows = near_rate(tmp, args.near_rate)
             else:
                 make_corpus(tmp / "corpus.jsonl.gz", max(args.ray_memory))
@@ -425,6 +432,48 @@ def near_rate(tmp: Path, n: int) -> list[tuple[str, float, float, float]]:
             float("nan"),
         ),
         ("near-dedup: sharded output identical to the driver path", same, 1.0, same),
+    ]
+
+
+def quality_rows(copies: int) -> list[tuple[str, float, float, float]]:
+    """filter_quality (Gopher + C4 + FineWeb) vs datatrove's three filters, the same documents:
+    the Python reference manual's pages (real prose, code and tables), ``copies`` times."""
+    from pydoc_data.topics import topics
+
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+    )
+
+    from probity.curate.quality import FilterQuality
+
+    texts = [t for _, t in sorted(topics.items())] * copies
+    recs = [{"_id": str(i), "text": t} for i, t in enumerate(texts)]
+    stage = FilterQuality("text")
+    t = cpu_seconds()
+    ours = [r is not None for r, _ in stage.process(recs)]
+    c_o = cpu_seconds() - t
+    filters = [GopherQualityFilter(), C4QualityFilter(), FineWebQualityFilter()]
+    t = cpu_seconds()
+    peer = []
+    for i, text in enumerate(texts):
+        doc = Document(text=text, id=str(i))
+        ok = True
+        for f in filters:
+            res = f.filter(doc)
+            if not (res[0] if isinstance(res, tuple) else res):
+                ok = False
+                break
+        peer.append(ok)
+    c_p = cpu_seconds() - t
+    n = len(texts)
+    agree = sum(a == b for a, b in zip(ours, peer, strict=True)) / n
+    return [
+        (f"quality filters, {n} manual pages: docs per CPU-second", n / c_o, n / c_p, c_p / c_o),
+        ("quality filters: share kept", sum(ours) / n, sum(peer) / n, float("nan")),
+        ("quality filters: same decision as datatrove", agree, 1.0, float("nan")),
     ]
 
 
