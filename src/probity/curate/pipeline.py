@@ -321,10 +321,9 @@ class LocalExecutor:
 
 
 class RayExecutor:
-    """Chunks as Ray Data items processed with ``map_batches`` (one chunk per task), collected
-    in chunk order: the map stages' chunks and ``dedup_near``'s signature and Jaccard chunks.
-    Chunks are submitted in windows of ``4 x`` the cluster's CPUs (at least 8), so the driver
-    holds a bounded number of chunks in flight. ``address`` joins an existing cluster;
+    """Chunks as Ray tasks (one chunk per task), collected in chunk order: the map stages'
+    chunks and ``dedup_near``'s steps. At most ``4 x`` the cluster's CPUs (at least 8) chunks
+    are in flight, so the driver holds a bounded number of them. ``address`` joins an existing cluster;
     otherwise Ray starts locally with ``workers`` CPUs (and is shut down at the end; a Ray
     session started by the caller is left running)."""
 
@@ -344,40 +343,40 @@ class RayExecutor:
             self.ray.init(**kw)
         cpus = int(self.ray.cluster_resources().get("CPU", workers))
         self.window = max(8, 4 * cpus)
+        self._task: Any = None
 
     def map_chunks(
         self,
         fn: Callable[[list[Any]], dict[str, Any]],
         chunks: Iterator[tuple[int, list[Any]]],
     ) -> Iterator[tuple[int, dict[str, Any]]]:
-        items: list[dict[str, Any]] = []
+        # One Ray task per chunk, at most `window` in flight, answers taken in chunk order.
+        # (Plain tasks rather than one Ray Data dataset per window: a dataset's execution
+        # state and statistics stay on the driver, which grew with the number of windows.)
+        from collections import deque
+
+        ray = self.ray
+        if self._task is None:
+            self._task = ray.remote(_ray_chunk)
+        fn_ref = ray.put(fn)
+        pending: deque[tuple[int, Any]] = deque()
         for j, chunk in chunks:
-            items.append({"j": j, "payload": json.dumps(chunk)})
-            if len(items) >= self.window:
-                yield from self._run(fn, items)
-                items = []
-        if items:
-            yield from self._run(fn, items)
-
-    def _run(
-        self, fn: Callable[[list[Any]], dict[str, Any]], items: list[dict[str, Any]]
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
-        import ray.data
-
-        def run(batch: dict[str, Any]) -> dict[str, Any]:
-            outs = [json.dumps(fn(json.loads(p))) for p in batch["payload"]]
-            return {"j": batch["j"], "out": outs}
-
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True
-        ds = ray.data.from_items(items, override_num_blocks=len(items))
-        rows = ds.map_batches(run, batch_size=1, batch_format="numpy").take_all()
-        for row in sorted(rows, key=lambda r: int(r["j"])):
-            yield int(row["j"]), json.loads(str(row["out"]))
+            pending.append((j, self._task.remote(fn_ref, json.dumps(chunk))))
+            if len(pending) >= self.window:
+                k, ref = pending.popleft()
+                yield k, json.loads(ray.get(ref))
+        while pending:
+            k, ref = pending.popleft()
+            yield k, json.loads(ray.get(ref))
 
     def close(self) -> None:
         if self._started:
             self.ray.shutdown()
+
+
+def _ray_chunk(fn: Callable[[list[Any]], dict[str, Any]], payload: str) -> str:
+    """A Ray task: one chunk (JSON in, JSON out, so results are plain data on any node)."""
+    return json.dumps(fn(json.loads(payload)))
 
 
 def make_executor(name: str, workers: int, address: str | None = None) -> Any:
