@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 DEDUP = "  - normalize\n  - dedup_exact\n  - {name: dedup_near, threshold: 0.8}\n"
+NEAR = "  - normalize\n  - {name: dedup_near, threshold: 0.8}\n"
 FULL = (
     "  - normalize\n  - {name: scrub_pii, action: redact}\n  - dedup_exact\n"
     "  - {name: dedup_near, threshold: 0.8}\n"
@@ -236,6 +237,22 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=200_000)
     ap.add_argument("--ray-docs", type=int, default=20_000)
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument(
+        "--quality",
+        type=int,
+        help="only the quality filters vs datatrove's, on the manual's pages this many times",
+    )
+    ap.add_argument(
+        "--near-rate",
+        type=int,
+        help="only normalize + dedup_near on this many documents: sharded vs driver path",
+    )
+    ap.add_argument(
+        "--ray-memory",
+        type=int,
+        nargs="*",
+        help="only the sharded near-dedup on Ray: driver peak RSS at these corpus sizes",
+    )
     ap.add_argument("--quick", action="store_true", help="5,000 documents, 2,000 on Ray")
     args = ap.parse_args()
     if args.quick:
@@ -253,6 +270,21 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="probity-bench-curate-"))
     rows: list[tuple[str, float, float, float]] = []
     nan = float("nan")
+    if args.ray_memory or args.near_rate or args.quality:
+        try:
+            if args.quality:
+                rows = quality_rows(args.quality)
+            elif args.near_rate:
+                rows = near_rate(tmp, args.near_rate)
+            else:
+                make_corpus(tmp / "corpus.jsonl.gz", max(args.ray_memory))
+                rows = ray_memory(tmp, sorted(args.ray_memory))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"{'case':58} {'ours':>12} {'peer':>12} {'ratio':>8}")
+        for case, o, p, r in rows:
+            print(f"{case:58} {_fmt(o)} {_fmt(p)} {r:8.3g}")
+        return
     try:
         cluster_of, nbytes = make_corpus(tmp / "corpus.jsonl.gz", args.docs)
         n = args.docs
@@ -304,6 +336,145 @@ def main() -> None:
     print(f"{'case':58} {'ours':>12} {'peer':>12} {'ratio':>8}")
     for case, o, p, r in rows:
         print(f"{case:58} {_fmt(o)} {_fmt(p)} {r:8.3g}")
+
+
+_DRIVER = """
+import hashlib, json, resource, sys
+sys.path.insert(0, {src!r})
+from probity.curate import load_job, run_job
+cfg, base = load_job({job!r})
+rep = run_job(cfg, base)
+out = base / cfg.output.path
+digest = hashlib.sha256()
+for p in sorted(out.glob("part-*")) + [out / "dropped.jsonl"]:
+    digest.update(p.read_bytes())
+print(json.dumps({{"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "sha": digest.hexdigest(), "out": rep.records_out, "read": rep.records_read}}))
+"""
+
+
+def driver_peak(tmp: Path, corpus: str, out: str, executor: str) -> dict[str, Any]:
+    """Run the near-dedup job in a fresh driver process; its peak RSS and output digest."""
+    import json
+    import subprocess
+
+    p = tmp / f"{out}.yaml"
+    p.write_text(
+        f"inputs: [{corpus}]\nid_field: id\nstages:\n{NEAR}"
+        f"output: {{path: {out}, format: jsonl, shard_size: 2000}}\n"
+        f"options: {{chunk_size: 500, executor: {executor}, workers: 2}}\n"
+    )
+    code = _DRIVER.format(src=str(ROOT / "src"), job=str(p))
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=3600
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def ray_memory(tmp: Path, sizes: list[int]) -> list[tuple[str, float, float, float]]:
+    """Sharded dedup_near on Ray (2 CPUs): driver peak RSS at three corpus sizes, and the
+    output compared with the local executor's."""
+    rows = []
+    for m in sizes:
+        head_corpus(tmp / "corpus.jsonl.gz", tmp / f"head{m}.jsonl.gz", m)
+        ray = driver_peak(tmp, f"head{m}.jsonl.gz", f"ray{m}", "ray")
+        loc = driver_peak(tmp, f"head{m}.jsonl.gz", f"loc{m}", "local")
+        survivors_mb = sum(p.stat().st_size for p in (tmp / f"ray{m}").glob("part-*")) / 1e6
+        rows.append(
+            (
+                f"ray near-dedup {m} docs: driver peak RSS MB (local)",
+                ray["rss_mb"],
+                loc["rss_mb"],
+                float("nan"),
+            )
+        )
+        rows.append(
+            (
+                f"ray near-dedup {m} docs: survivors MB / identical to local",
+                survivors_mb,
+                float(ray["sha"] == loc["sha"]),
+                float("nan"),
+            )
+        )
+    return rows
+
+
+def near_rate(tmp: Path, n: int) -> list[tuple[str, float, float, float]]:
+    """normalize + dedup_near, one worker in-process: sharded vs the driver path, CPU rate."""
+    from probity.curate import load_job, run_job
+
+    _, nbytes = make_corpus(tmp / "corpus.jsonl.gz", n)
+    rate, outs = {}, {}
+    for mode in ("sharded", "driver"):
+        p = tmp / f"{mode}.yaml"
+        p.write_text(
+            f"inputs: [corpus.jsonl.gz]\nid_field: id\nstages:\n{NEAR}"
+            f"output: {{path: {mode}, format: jsonl, shard_size: 1000000}}\n"
+            f"options: {{chunk_size: 5000, workers: 1, near_dedup: {mode}}}\n"
+        )
+        cfg, base = load_job(p)
+        t = cpu_seconds()
+        run_job(cfg, base)
+        rate[mode] = n / (cpu_seconds() - t)
+        outs[mode] = (tmp / mode / "part-00000.jsonl").read_bytes()
+    same = float(outs["sharded"] == outs["driver"])
+    return [
+        (
+            f"near-dedup {n} docs: docs per CPU-second (driver path)",
+            rate["sharded"],
+            rate["driver"],
+            rate["sharded"] / rate["driver"],
+        ),
+        (
+            f"near-dedup: MB per CPU-second ({nbytes / 1e6:.1f} MB)",
+            rate["sharded"] * nbytes / n / 1e6,
+            rate["driver"] * nbytes / n / 1e6,
+            float("nan"),
+        ),
+        ("near-dedup: sharded output identical to the driver path", same, 1.0, same),
+    ]
+
+
+def quality_rows(copies: int) -> list[tuple[str, float, float, float]]:
+    """filter_quality (Gopher + C4 + FineWeb) vs datatrove's three filters, the same documents:
+    the Python reference manual's pages (real prose, code and tables), ``copies`` times."""
+    from pydoc_data.topics import topics
+
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+    )
+
+    from probity.curate.quality import FilterQuality
+
+    texts = [t for _, t in sorted(topics.items())] * copies
+    recs = [{"_id": str(i), "text": t} for i, t in enumerate(texts)]
+    stage = FilterQuality("text")
+    t = cpu_seconds()
+    ours = [r is not None for r, _ in stage.process(recs)]
+    c_o = cpu_seconds() - t
+    filters = [GopherQualityFilter(), C4QualityFilter(), FineWebQualityFilter()]
+    t = cpu_seconds()
+    peer = []
+    for i, text in enumerate(texts):
+        doc = Document(text=text, id=str(i))
+        ok = True
+        for f in filters:
+            res = f.filter(doc)
+            if not (res[0] if isinstance(res, tuple) else res):
+                ok = False
+                break
+        peer.append(ok)
+    c_p = cpu_seconds() - t
+    n = len(texts)
+    agree = sum(a == b for a, b in zip(ours, peer, strict=True)) / n
+    return [
+        (f"quality filters, {n} manual pages: docs per CPU-second", n / c_o, n / c_p, c_p / c_o),
+        ("quality filters: share kept", sum(ours) / n, sum(peer) / n, float("nan")),
+        ("quality filters: same decision as datatrove", agree, 1.0, float("nan")),
+    ]
 
 
 def _fmt(x: float) -> str:

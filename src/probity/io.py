@@ -162,16 +162,22 @@ def iter_jsonl(
             if not line.strip():
                 continue
             try:
-                text = line.decode("utf-8")
+                # a UTF-8 byte-order mark (Windows editors write one) is not part of the record
+                text = line.decode("utf-8-sig" if lineno == 1 else "utf-8")
                 obj = json.loads(text)
                 if not isinstance(obj, dict):
                     raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-            except (UnicodeDecodeError, ValueError) as exc:
-                reason = (
-                    "invalid UTF-8"
-                    if isinstance(exc, UnicodeDecodeError)
-                    else f"invalid JSON: {exc}"
-                )
+                if ("\\ud" in text or "\\uD" in text) and _has_lone_surrogate(obj):
+                    raise UnicodeError("lone surrogate")
+            except (UnicodeError, ValueError) as exc:
+                if isinstance(exc, UnicodeDecodeError):
+                    reason = "invalid UTF-8"
+                elif isinstance(exc, UnicodeError):
+                    reason = (
+                        "lone surrogate: a JSON \\ud800-\\udfff escape that is not valid Unicode"
+                    )
+                else:
+                    reason = f"invalid JSON: {exc}"
                 if rejects is None:
                     raise InputError(f"{src}:{lineno}: {reason}") from exc
                 rejects.add(Reject(src, lineno, reason, line[:2000].decode("utf-8", "replace")))
@@ -179,12 +185,40 @@ def iter_jsonl(
             yield lineno, obj
 
 
+def text_problem(rec: dict[str, Any], text_field: str) -> str:
+    """Why ``rec`` has no usable text (``""`` when it has): missing field, null, or not a string."""
+    if text_field not in rec:
+        return f"no text field {text_field!r}: fields are {sorted(rec)[:10]}"
+    text = rec[text_field]
+    if text is None:
+        return f"text field {text_field!r} is null"
+    if not isinstance(text, str):
+        return f"field {text_field!r} is {type(text).__name__}, not text"
+    return ""
+
+
+def _has_lone_surrogate(obj: Any) -> bool:
+    """True when a string in ``obj`` (keys included) holds a lone UTF-16 surrogate, which a
+    JSON ``\\ud800`` escape decodes to and which UTF-8 cannot encode."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def write_jsonl(path: str | os.PathLike[str], records: Iterable[Any]) -> int:
-    """Write records as JSONL atomically; returns the number written."""
+    """Write records as JSONL atomically; returns the number written.
+
+    A record holding a lone surrogate (e.g. a reject's raw line) is written with ASCII escapes,
+    so it round-trips instead of failing the whole file."""
     n = 0
     with atomic_write(path) as fh:
         for rec in records:
-            fh.write(dumps(rec))
+            try:  # the text layer encodes the whole string before writing any of it
+                fh.write(dumps(rec))
+            except UnicodeEncodeError:
+                fh.write(json.dumps(rec, ensure_ascii=True, default=_default))
             fh.write("\n")
             n += 1
     return n

@@ -25,24 +25,96 @@ _WORD = r"\w+(?:['’]\w+)*"
 _WORD_RE = re.compile(_WORD)
 _WORD_OR_PUNCT_RE = re.compile(_WORD + r"|[^\w\s]")
 _SPACE_RE = re.compile(r"\s+")
-# ASCII characters that are not word characters, mapped to a space (fast path of words())
-_ASCII_NONWORD = str.maketrans({i: " " for i in range(128) if not (chr(i).isalnum() or i == 95)})
+#: ASCII control characters that are neither whitespace nor visible (NUL, BEL, ESC, DEL ...).
+ASCII_CONTROLS = "".join(chr(i) for i in [*range(0, 9), *range(14, 28), 127])
+#: Characters that render as nothing: ASCII controls, soft hyphen, zero-width space/joiners,
+#: word joiner and invisible operators, bidi embeddings/overrides/isolates, BOM, variation
+#: selectors, tag characters. Removed before tokenising, so ``pay\u200bload`` is one word.
+_INVISIBLE_RE = re.compile(
+    "[" + re.escape(ASCII_CONTROLS) + "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff"
+    "\uffa0\U000e0000-\U000e007f]"
+)
+# ASCII characters that are not word characters, mapped to a space (fast path of words());
+# invisible controls are deleted, as _INVISIBLE_RE does on the general path
+_ASCII_NONWORD = str.maketrans(
+    {
+        i: (None if chr(i) in ASCII_CONTROLS else " ")
+        for i in range(128)
+        if not (chr(i).isalnum() or i == 95)
+    }
+)
+
+# Latin look-alikes from Cyrillic, Greek and other scripts, folded after NFKC and case-folding
+# (so upper-case look-alikes arrive here in lower case). Hand-written rather than Unicode's
+# confusables.txt because that table maps to multi-character "skeletons" across all scripts;
+# tokens need a one-to-one character map that str.translate applies in C, the same way on the
+# index and the query side. Genuine Cyrillic/Greek words still match themselves (both sides are
+# folded); two different words that fold alike become one token, a small loss of precision.
+_CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j",
+        "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y",
+        "х": "x", "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g",
+        "ү": "y", "ҽ": "e", "ԍ": "g", "ь": "b",
+        # Greek
+        "α": "a", "β": "b", "γ": "y", "ε": "e", "ζ": "z", "η": "n", "ι": "i", "κ": "k",
+        "μ": "u", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c",
+        "ϳ": "j",
+        # Armenian, Latin-extended and IPA look-alikes
+        "օ": "o", "ս": "u", "ց": "g", "ı": "i", "ȷ": "j", "ɑ": "a", "ɩ": "i", "ʏ": "y",
+    }
+)  # fmt: skip
 
 U64 = np.uint64
 _MASK = (1 << 64) - 1
 
 
-def normalize(text: str, *, casefold: bool = True) -> str:
-    """NFKC-normalise, optionally case-fold, and collapse runs of whitespace to one space."""
-    out = unicodedata.normalize("NFKC", text)
+def strip_invisible(text: str) -> str:
+    """``text`` without characters that render as nothing (zero-width, bidi controls, soft
+    hyphens, NUL and other controls)."""
+    return _INVISIBLE_RE.sub("", text)
+
+
+def fold_confusables(token: str) -> str:
+    """Fold Latin look-alike letters from other scripts (Cyrillic ``а``, Greek ``ο`` ...) to
+    Latin; expects NFKC + case-folded input."""
+    return token.translate(_CONFUSABLES)
+
+
+def _mixed_script_fold(match: re.Match[str]) -> str:
+    w = match.group()
+    # fold only words that mix ASCII letters with look-alikes: genuine Cyrillic/Greek words
+    # (no ASCII letters) are kept as written
+    if w.isascii() or not any("a" <= c.lower() <= "z" for c in w):
+        return w
+    return "".join(
+        fold_confusables(c.lower()) if c.lower() != fold_confusables(c.lower()) else c for c in w
+    )
+
+
+def normalize(text: str, *, casefold: bool = True, confusables: bool = False) -> str:
+    """NFKC-normalise, remove invisible characters (zero-width, bidi controls, soft hyphens,
+    NUL), optionally case-fold, and collapse runs of whitespace to one space.
+
+    ``confusables=True`` also folds look-alike letters inside words that mix them with ASCII
+    letters (``pаypal`` with a Cyrillic ``а`` becomes ``paypal``); words written wholly in
+    another script are left alone.
+    """
+    out = strip_invisible(unicodedata.normalize("NFKC", text))
+    if confusables and not out.isascii():
+        out = _WORD_RE.sub(_mixed_script_fold, out)
     if casefold:
         out = out.casefold()
     return _SPACE_RE.sub(" ", out).strip()
 
 
 def normalize_token(token: str) -> str:
-    """Normalise one token (NFKC + case-fold); used for every token Probity compares."""
-    return unicodedata.normalize("NFKC", token).casefold()
+    """Normalise one token (NFKC + case-fold + look-alike folding); used for every token
+    Probity compares."""
+    out = unicodedata.normalize("NFKC", token).casefold()
+    return out if out.isascii() else fold_confusables(out)
 
 
 @dataclass(frozen=True)
@@ -63,22 +135,35 @@ def tokenize(text: str, *, punctuation: bool = False) -> Tokens:
     With ``punctuation=True`` each punctuation character is a token too.
     """
     rx = _WORD_OR_PUNCT_RE if punctuation else _WORD_RE
+    origin = None
+    if _INVISIBLE_RE.search(text):
+        # tokenise the text without invisible characters, then map offsets back to ``text``
+        keep = np.ones(len(text) + 1, dtype=bool)
+        for m in _INVISIBLE_RE.finditer(text):
+            keep[m.start()] = False
+        origin = np.flatnonzero(keep)  # cleaned position -> original position (+ the end)
+        text = _INVISIBLE_RE.sub("", text)
     if text.isascii():
         # Fast path, same result: on ASCII, NFKC is the identity and case-folding is lower().
         found = list(rx.finditer(text.lower()))
-        return Tokens(
+        toks = Tokens(
             [m.group() for m in found],
             np.fromiter((m.start() for m in found), dtype=np.int64, count=len(found)),
             np.fromiter((m.end() for m in found), dtype=np.int64, count=len(found)),
         )
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in rx.finditer(text):
-        words.append(normalize_token(m.group()))
-        starts.append(m.start())
-        ends.append(m.end())
-    return Tokens(words, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
+    else:
+        words_: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        for m in rx.finditer(text):
+            words_.append(normalize_token(m.group()))
+            starts.append(m.start())
+            ends.append(m.end())
+        toks = Tokens(words_, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
+    if origin is None:
+        return toks
+    # an end maps to one past the original position of the token's last character
+    return Tokens(toks.words, origin[toks.starts], origin[toks.ends - 1] + 1)
 
 
 def words(text: str) -> list[str]:
@@ -86,8 +171,8 @@ def words(text: str) -> list[str]:
     if text.isascii():  # same result, faster: NFKC is the identity on ASCII
         if "'" not in text:  # no apostrophes: tokens are the runs of [a-z0-9_]
             return text.lower().translate(_ASCII_NONWORD).split()
-        return _WORD_RE.findall(text.lower())
-    return [normalize_token(w) for w in _WORD_RE.findall(text)]
+        return _WORD_RE.findall(strip_invisible(text).lower())
+    return [normalize_token(w) for w in _WORD_RE.findall(strip_invisible(text))]
 
 
 # --- hashing -------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def test_drop_protected_drops_a_60_word_copy(tmp_path):
     from probity.overlap import OverlapIndex
 
     book = _book()
-    OverlapIndex.build("books", [("book-1", book)])
+    OverlapIndex.build("books", [("book-1", book)], ngram=50)
     copy = " ".join(book.split()[100:160])  # 60 words, above the index's 50-token spans
     recs = [{"id": f"c{i}", "text": t} for i, t in enumerate(CLEAN)]
     recs.append({"id": "leak", "text": f"{CLEAN[0]} {copy} {CLEAN[1]}"})

@@ -42,3 +42,14 @@ def test_protected_scanner_bad_options():
     OverlapIndex.build("p3", [("a", "some words " * 30)], ngram=8)
     with pytest.raises(InputError):
         create_scanner("protected", index="p3", action="explode")
+
+
+def test_protected_scanner_min_tokens_below_index_n_fails_at_load(corpus):
+    OverlapIndex.build("bk12", [(f"d{i}", t) for i, t in enumerate(corpus[:5])])  # n = 12
+    with pytest.raises(InputError, match="below the index's n-gram length 12"):
+        create_scanner("protected", index="bk12", min_tokens=8)
+    sc = create_scanner("protected", index="bk12", min_tokens=12)
+    copied = " ".join(corpus[2].split()[10:40])
+    found = sc.scan_many(["", "nothing here at all", "Quote: " + copied])
+    assert found[0] == [] and found[1] == []
+    assert found[2][0].details["document"] == "d2"

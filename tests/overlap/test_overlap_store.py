@@ -29,14 +29,16 @@ def test_build_open_check_text(corpus, rng):
     assert d["verbatim"][0]["doc"] == "doc9" and d["verbatim_chars"] > 100
 
 
-def test_add_is_incremental_and_rejects_duplicate_ids(corpus):
+def test_add_is_incremental_skips_existing_ids_and_rejects_repeats(corpus):
     idx = OverlapIndex.build("inc", _records(corpus[:30]), ngram=12)
     assert idx.add(_records(corpus)[30:]) == 30
     again = OverlapIndex.open("inc")
     assert len(again.ids) == 60
     assert again.check(corpus[45]).near_duplicates[0].doc == "doc45"
-    with pytest.raises(InputError):
-        again.add([("doc3", "x y z")])
+    assert again.add([("doc3", "x y z")]) == 0  # existing id: skipped, text unchanged
+    assert again.text_of("doc3") == corpus[3]
+    with pytest.raises(InputError):  # a repeat within the new records is an error
+        again.add([("new", "x y z"), ("new", "a b c")])
     with pytest.raises(InputError):
         OverlapIndex.build("inc", _records(corpus[:3]))  # exists, no overwrite
 

@@ -59,25 +59,22 @@ def dedup(
     with its reason and representative; unreadable lines and lines without the text field are
     listed as rejected."""
     from probity.cli._output import track
+    from probity.curate.pipeline import ID, read_records
     from probity.errors import InputError
-    from probity.io import Reject, RejectSink, iter_jsonl, write_json_atomic, write_jsonl
+    from probity.io import RejectSink, write_json_atomic, write_jsonl
     from probity.overlap import dedup_records
 
     if input.resolve() == output.resolve():
         raise InputError("--output must differ from --input")
     rejects = RejectSink()
     records = []
-    for lineno, obj in track(
-        iter_jsonl(input, rejects=rejects), "reading records", enabled=not json_out
+    for obj in track(
+        read_records([input], field, id_field, rejects, line_ids=True, reject_empty=True),
+        "reading records",
+        enabled=not json_out,
     ):
-        if field not in obj or not isinstance(obj[field], str):
-            rejects.add(
-                Reject(str(input), lineno, f"no text field {field!r} (fields: {sorted(obj)[:10]})")
-            )
-            continue
-        records.append(
-            {"_id": str(obj.get(id_field, lineno)), "_text": str(obj[field]), "_rec": obj}
-        )
+        rid = obj.pop(ID)
+        records.append({"_id": rid, "_text": obj[field], "_rec": obj})
     with console.status("deduplicating", spinner="dots") if not json_out else _Null():
         result = dedup_records(
             records,

@@ -36,11 +36,26 @@ IdOpt = Annotated[
 ]
 
 
-def _records(path: Path, field: str, id_field: str):
+def _records(path: Path, field: str, id_field: str, rejects):
     from probity.cli._output import track
     from probity.overlap import iter_records
 
-    return list(track(iter_records(path, field, id_field), "reading documents"))
+    return list(track(iter_records(path, field, id_field, rejects=rejects), "reading documents"))
+
+
+def _report(st, rejects, json_out: bool, **extra: int) -> None:
+    """Print the index stats with the rejected input records (and ``extra`` counts)."""
+    rejected = [r.to_dict() for r in rejects.rejects]
+    if json_out:
+        print_json({**extra, **st.to_dict(), "rejected": rejected})
+        return
+    for key, value in extra.items():
+        console.print(f"{key.replace('_', ' ')}: {value}")
+    _show_stats(st, False)
+    for r in rejected[:5]:
+        console.print(f"rejected line {r['line']}: {r['reason']}", markup=False)
+    if len(rejected) > 5:
+        console.print(f"... and {len(rejected) - 5} more rejected lines")
 
 
 @index_app.command("build")
@@ -61,7 +76,8 @@ def build(
         int | None,
         typer.Option(
             "--ngram",
-            help="Verbatim span length in tokens (default 50 for text, 30 for code; >= 2).",
+            help="Verbatim span length in tokens (default 12 for text: a quoted sentence; 30 "
+            "for code; >= 2).",
         ),
     ] = None,
     threshold: Annotated[
@@ -72,16 +88,61 @@ def build(
     ] = None,
     language: Annotated[
         str | None,
-        typer.Option("--language", help="pygments lexer for --kind code (default python)."),
+        typer.Option(
+            "--language",
+            help="--kind code: python, javascript, typescript, java, c, cpp, go or rust are "
+            "parsed into syntax trees (tree-sitter); any other pygments lexer name is "
+            "tokenised; 'auto' picks by each file's extension (default python).",
+        ),
+    ] = None,
+    tokens: Annotated[
+        str | None,
+        typer.Option(
+            "--tokens",
+            help="--kind code: 'syntax' (syntax-tree node sequences, default) or 'lexical' "
+            "(pygments tokens).",
+        ),
+    ] = None,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--k",
+            help="Code: k-gram length in tokens of the fingerprints (noise "
+            "threshold: no shorter match counts).",
+        ),
+    ] = None,
+    window: Annotated[
+        int | None,
+        typer.Option(
+            "--window",
+            help="Code: winnowing window; every match of window + k - 1 tokens is found.",
+        ),
+    ] = None,
+    code_threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--code-threshold",
+            help="Code: report a file when a containment "
+            "(source in query or query in source) is >= this (default 0.5).",
+        ),
+    ] = None,
+    code_min_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--code-min-tokens",
+            help="Code: or when one span of the query has this many tokens matched (default 50).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing index.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Build index NAME from a corpus. Written to a temp folder and swapped in atomically, so a
     killed build never leaves a half-written index in use (rerun it to rebuild)."""
+    from probity.io import RejectSink
     from probity.overlap import OverlapIndex
 
-    records = _records(input, field, id_field)
+    rejects = RejectSink()
+    records = _records(input, field, id_field, rejects)
     with console.status("building index", spinner="dots") if not json_out else _null():
         idx = OverlapIndex.build(
             name,
@@ -91,8 +152,13 @@ def build(
             ngram=ngram,
             threshold=threshold,
             language=language,
+            tokens=tokens,
+            k=k,
+            w=window,
+            code_min_similarity=code_threshold,
+            code_min_span_tokens=code_min_tokens,
         )
-    _show_stats(idx.stats(), json_out)
+    _report(idx.stats(), rejects, json_out)
 
 
 @index_app.command("add")
@@ -103,17 +169,16 @@ def add(
     id_field: IdOpt = "id",
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Add documents (new ids) to index NAME; the bundle is rewritten atomically."""
+    """Add documents to index NAME; ids already in it are skipped (rerunning an add is
+    harmless). The bundle is rewritten atomically."""
+    from probity.io import RejectSink
     from probity.overlap import OverlapIndex
 
     idx = OverlapIndex.open(name)
-    added = idx.add(_records(input, field, id_field))
-    st = idx.stats()
-    if json_out:
-        print_json({"added": added, **st.to_dict()})
-        return
-    console.print(f"added {added} documents")
-    _show_stats(st, False)
+    rejects = RejectSink()
+    records = _records(input, field, id_field, rejects)
+    added = idx.add(records)
+    _report(idx.stats(), rejects, json_out, added=added, skipped_existing=len(records) - added)
 
 
 @index_app.command("stats")
@@ -157,6 +222,29 @@ def check(
             "--threshold", help="Near-duplicate Jaccard threshold (default: the index's)."
         ),
     ] = None,
+    code_threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--code-threshold",
+            help="Code clone containment threshold (default: the index's, 0.5).",
+        ),
+    ] = None,
+    code_min_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--code-min-tokens",
+            help="Report a code clone when one query span has this many matched tokens "
+            "(default: the index's, 50).",
+        ),
+    ] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also write a side-by-side HTML view: the text and each source, matched "
+            "regions highlighted.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Report verbatim spans, near-duplicate documents (exact Jaccard) and code clones that TEXT
@@ -170,7 +258,18 @@ def check(
             "no index given", hint="pass --index NAME (see `probity overlap index build`)"
         )
     value = text_argument(text, file)
-    report = OverlapIndex.open(index).check(value, min_tokens=min_tokens, threshold=threshold)
+    idx = OverlapIndex.open(index)
+    report = idx.check(
+        value,
+        min_tokens=min_tokens,
+        threshold=threshold,
+        code_threshold=code_threshold,
+        code_min_tokens=code_min_tokens,
+    )
+    if html_out is not None:
+        from probity.overlap.sidebyside import write_side_by_side
+
+        write_side_by_side(report, idx, value, html_out)
     if json_out:
         print_json(report)
         return

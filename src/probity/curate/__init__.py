@@ -2,7 +2,7 @@
 
 A job (YAML, :class:`JobConfig`) lists inputs (JSONL, JSONL.gz/.zst, Parquet; globs), stages in
 order and an output (sharded JSONL or Parquet). :func:`run_job` runs it with the ``local``
-executor (processes on this machine, bounded memory, resumable) or ``ray`` (Ray Data), with
+executor (processes on this machine, bounded memory, resumable) or ``ray`` (Ray tasks), with
 byte-identical output; every input record is accounted for in the output, ``dropped.jsonl`` or
 ``rejects.jsonl``, and ``report.json``/``report.html`` say what each stage did.
 """

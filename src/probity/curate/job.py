@@ -26,12 +26,22 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from probity.config import ProbityModel, load_config
 from probity.errors import InputError
 
-MAP_STAGES = ("normalize", "scrub_pii", "filter_toxicity", "drop_protected", "user")
+MAP_STAGES = (
+    "normalize",
+    "fix_text",
+    "filter_url",
+    "filter_language",
+    "filter_quality",
+    "scrub_pii",
+    "filter_toxicity",
+    "drop_protected",
+    "user",
+)
 GLOBAL_STAGES = ("dedup_exact", "dedup_near", "cap_repeats")
 STAGES = MAP_STAGES + GLOBAL_STAGES
 
@@ -63,6 +73,15 @@ class Options(ProbityModel):
     seed: int = 0
     sidecar_text: bool = False
     ray_address: str | None = None
+    #: records whose text is larger (UTF-8 bytes) are rejected with reason ``too_large``
+    max_record_bytes: int | None = Field(10_000_000, ge=1)
+    #: ``protect_first`` (default) runs ``drop_protected`` before an earlier-listed
+    #: ``scrub_pii`` of the same map run, so redaction cannot break verbatim runs of protected
+    #: text; ``as_written`` keeps the listed order
+    stage_order: Literal["protect_first", "as_written"] = "protect_first"
+    #: ``sharded`` (default): dedup_near runs as tasks over shards on disk, the driver holds
+    #: no records; ``driver``: the survivors are gathered on the driver (small corpora)
+    near_dedup: Literal["sharded", "driver"] = "sharded"
 
 
 class JobConfig(ProbityModel):
@@ -87,6 +106,18 @@ class JobConfig(ProbityModel):
                 out.append(item)
         return out
 
+    @model_validator(mode="before")
+    @classmethod
+    def _order(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
+            return data
+        options = data.get("options") or {}
+        if isinstance(options, dict) and options.get("stage_order", "protect_first") == (
+            "protect_first"
+        ):
+            return {**data, "stages": protect_first(data["stages"])}
+        return data
+
     @field_validator("inputs")
     @classmethod
     def _some(cls, v: list[str]) -> list[str]:
@@ -103,6 +134,31 @@ class JobConfig(ProbityModel):
             if k not in ("executor", "workers", "ray_address")
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _stage_name(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    return str(item.get("name", "")) if isinstance(item, dict) else str(getattr(item, "name", ""))
+
+
+def protect_first(stages: list[Any]) -> list[Any]:
+    """Move each ``drop_protected`` before the earliest ``scrub_pii`` listed before it with no
+    global stage in between (redaction rewrites text, e.g. dates, inside protected quotes and
+    breaks the verbatim runs the check looks for). Other stages keep their order. Works on
+    stage entries as written in a job (names or mappings)."""
+    out: list[Any] = []
+    for st in stages:
+        if _stage_name(st) == "drop_protected":
+            at = len(out)
+            while at > 0 and _stage_name(out[at - 1]) in MAP_STAGES:
+                at -= 1
+            pii = [i for i in range(at, len(out)) if _stage_name(out[i]) == "scrub_pii"]
+            if pii:
+                out.insert(pii[0], st)
+                continue
+        out.append(st)
+    return out
 
 
 def load_job(path: str | Path) -> tuple[JobConfig, Path]:

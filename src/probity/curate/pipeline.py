@@ -32,7 +32,16 @@ from typing import Any
 from probity.curate.job import GLOBAL_STAGES, JobConfig, StageConfig, resolve_inputs
 from probity.curate.stages import Record, build_map_stage, global_decisions
 from probity.errors import InputError
-from probity.io import Manifest, Reject, RejectSink, atomic_write, iter_jsonl, write_jsonl
+from probity.io import (
+    Manifest,
+    Reject,
+    RejectSink,
+    atomic_write,
+    dumps,
+    iter_jsonl,
+    text_problem,
+    write_jsonl,
+)
 
 ID = "_id"
 EXAMPLES = 3
@@ -121,10 +130,31 @@ class CurationReport:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _too_large(text: str, max_bytes: int) -> bool:
+    # a character is 1-4 UTF-8 bytes: only encode when the length alone cannot decide
+    if len(text) * 4 <= max_bytes:
+        return False
+    return len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes
+
+
+def _raw(rec: dict[str, Any]) -> str:
+    return dumps(rec)[:2000]
+
+
 def read_records(
-    files: Sequence[Path], text_field: str, id_field: str | None, rejects: RejectSink
+    files: Sequence[Path],
+    text_field: str,
+    id_field: str | None,
+    rejects: RejectSink,
+    *,
+    line_ids: bool = False,
+    reject_empty: bool = False,
+    max_bytes: int | None = None,
 ) -> Iterator[Record]:
-    """Stream records with a stable ``_id``; unreadable ones go to ``rejects`` with the reason."""
+    """Stream records with a stable ``_id``; unreadable ones go to ``rejects`` with the reason
+    and the raw record. A record without ``id_field`` gets ``<file>:<line>`` (``line_ids``: the
+    line number alone); a repeated id rejects that line only, and so does blank text when
+    ``reject_empty`` and text over ``max_bytes`` UTF-8 bytes (reason ``too_large``)."""
     seen: set[str] = set()
     for path in files:
         suffixes = "".join(path.suffixes).lower()
@@ -142,18 +172,22 @@ def read_records(
         else:
             rows = iter_jsonl(path, rejects=rejects)
         for n, rec in rows:
-            text = rec.get(text_field)
-            if not isinstance(text, str):
-                why = (
-                    f"no text field {text_field!r}"
-                    if text is None
-                    else f"field {text_field!r} is {type(text).__name__}, not text"
-                )
-                rejects.add(Reject(str(path), n, why))
+            why = text_problem(rec, text_field)
+            if not why and reject_empty and not rec[text_field].strip():
+                why = "empty text"
+            if not why and max_bytes is not None and _too_large(rec[text_field], max_bytes):
+                size = len(rec[text_field].encode("utf-8", "surrogatepass"))
+                why = f"too_large: text is {size} bytes, over max_record_bytes {max_bytes}"
+                rec = {**rec, text_field: rec[text_field][:200] + "..."}
+            if why:
+                rejects.add(Reject(str(path), n, why, _raw(rec)))
                 continue
-            rid = str(rec[id_field]) if id_field and id_field in rec else f"{path.name}:{n}"
+            if id_field and id_field in rec:
+                rid = str(rec[id_field])
+            else:
+                rid = str(n) if line_ids else f"{path.name}:{n}"
             if rid in seen:
-                rejects.add(Reject(str(path), n, f"duplicate id {rid!r}"))
+                rejects.add(Reject(str(path), n, f"duplicate id {rid!r}", _raw(rec)))
                 continue
             seen.add(rid)
             yield {**rec, ID: rid}
@@ -287,10 +321,9 @@ class LocalExecutor:
 
 
 class RayExecutor:
-    """Chunks as Ray Data items processed with ``map_batches`` (one chunk per task), collected
-    in chunk order: the map stages' chunks and ``dedup_near``'s signature and Jaccard chunks.
-    Chunks are submitted in windows of ``4 x`` the cluster's CPUs (at least 8), so the driver
-    holds a bounded number of chunks in flight. ``address`` joins an existing cluster;
+    """Chunks as Ray tasks (one chunk per task), collected in chunk order: the map stages'
+    chunks and ``dedup_near``'s steps. At most ``4 x`` the cluster's CPUs (at least 8) chunks
+    are in flight, so the driver holds a bounded number of them. ``address`` joins an existing cluster;
     otherwise Ray starts locally with ``workers`` CPUs (and is shut down at the end; a Ray
     session started by the caller is left running)."""
 
@@ -310,40 +343,40 @@ class RayExecutor:
             self.ray.init(**kw)
         cpus = int(self.ray.cluster_resources().get("CPU", workers))
         self.window = max(8, 4 * cpus)
+        self._task: Any = None
 
     def map_chunks(
         self,
         fn: Callable[[list[Any]], dict[str, Any]],
         chunks: Iterator[tuple[int, list[Any]]],
     ) -> Iterator[tuple[int, dict[str, Any]]]:
-        items: list[dict[str, Any]] = []
+        # One Ray task per chunk, at most `window` in flight, answers taken in chunk order.
+        # (Plain tasks rather than one Ray Data dataset per window: a dataset's execution
+        # state and statistics stay on the driver, which grew with the number of windows.)
+        from collections import deque
+
+        ray = self.ray
+        if self._task is None:
+            self._task = ray.remote(_ray_chunk)
+        fn_ref = ray.put(fn)
+        pending: deque[tuple[int, Any]] = deque()
         for j, chunk in chunks:
-            items.append({"j": j, "payload": json.dumps(chunk)})
-            if len(items) >= self.window:
-                yield from self._run(fn, items)
-                items = []
-        if items:
-            yield from self._run(fn, items)
-
-    def _run(
-        self, fn: Callable[[list[Any]], dict[str, Any]], items: list[dict[str, Any]]
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
-        import ray.data
-
-        def run(batch: dict[str, Any]) -> dict[str, Any]:
-            outs = [json.dumps(fn(json.loads(p))) for p in batch["payload"]]
-            return {"j": batch["j"], "out": outs}
-
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True
-        ds = ray.data.from_items(items, override_num_blocks=len(items))
-        rows = ds.map_batches(run, batch_size=1, batch_format="numpy").take_all()
-        for row in sorted(rows, key=lambda r: int(r["j"])):
-            yield int(row["j"]), json.loads(str(row["out"]))
+            pending.append((j, self._task.remote(fn_ref, json.dumps(chunk))))
+            if len(pending) >= self.window:
+                k, ref = pending.popleft()
+                yield k, json.loads(ray.get(ref))
+        while pending:
+            k, ref = pending.popleft()
+            yield k, json.loads(ray.get(ref))
 
     def close(self) -> None:
         if self._started:
             self.ray.shutdown()
+
+
+def _ray_chunk(fn: Callable[[list[Any]], dict[str, Any]], payload: str) -> str:
+    """A Ray task: one chunk (JSON in, JSON out, so results are plain data on any node)."""
+    return json.dumps(fn(json.loads(payload)))
 
 
 def make_executor(name: str, workers: int, address: str | None = None) -> Any:
@@ -377,6 +410,59 @@ class _ChunkFn:
 
     def __call__(self, chunk: list[Record]) -> dict[str, Any]:
         return process_chunk(self.specs, self.text_field, chunk, self.sidecar_text)
+
+
+def _job_records(files: Sequence[Path], cfg: JobConfig, rejects: RejectSink) -> Iterator[Record]:
+    return read_records(
+        files, cfg.text_field, cfg.id_field, rejects, max_bytes=cfg.options.max_record_bytes
+    )
+
+
+def _input_parts(
+    files: Sequence[Path],
+    cfg: JobConfig,
+    rejects: RejectSink,
+    work: Path,
+    unit: str,
+    manifest: Manifest,
+) -> tuple[list[Path], int]:
+    """Stream the input records into chunk files (bounded memory); resumable as one unit."""
+    done = f"{unit}-input"
+    recs = _job_records(files, cfg, rejects)
+    if manifest.is_done(done):
+        for _ in recs:  # re-read for the rejects (they are not kept in the manifest)
+            pass
+        info = manifest.get(done)
+        return [work / f"{done}-{j}.jsonl" for j in range(info["parts"])], info["records"]
+    count = parts = 0
+    for j, chunk in enumerate(_chunks(recs, cfg.options.chunk_size)):
+        write_jsonl(work / f"{done}-{j}.jsonl", chunk)
+        count += len(chunk)
+        parts = j + 1
+    manifest.mark_done(done, {"parts": parts, "records": count})
+    return [work / f"{done}-{j}.jsonl" for j in range(parts)], count
+
+
+def _sharded_near(
+    options: dict[str, Any], parts: list[Path], work: Path, unit: str, cfg: JobConfig, ex: Any
+) -> dict[str, Any]:
+    from probity.curate.near_sharded import sharded_near_dedup
+    from probity.curate.stages import near_options
+
+    kw, opts = near_options(options)
+    reducers = opts.pop("reducers", None)
+    if opts:
+        raise InputError(f"unknown option(s) for dedup_near: {sorted(opts)}")
+    return sharded_near_dedup(
+        parts,
+        work,
+        unit,
+        text_field=cfg.text_field,
+        map_chunks=ex.map_chunks,
+        sidecar_text=cfg.options.sidecar_text,
+        reducers=None if reducers is None else int(reducers),
+        **kw,
+    )
 
 
 def _read_part(path: Path) -> list[dict[str, Any]]:
@@ -421,7 +507,7 @@ def run_job(
                 fn = _ChunkFn(specs, cfg.text_field, cfg.options.sidecar_text)
                 if previous_parts is None:
                     source = _chunks(
-                        read_records(files, cfg.text_field, cfg.id_field, rejects),
+                        _job_records(files, cfg, rejects),
                         cfg.options.chunk_size,
                     )
                 else:
@@ -456,8 +542,24 @@ def run_job(
                 stat = StageStats(st_cfg.name)
                 stage_stats.append(stat)
                 unit = f"s{si}-global"
+                if st_cfg.name == "dedup_near" and cfg.options.near_dedup == "sharded":
+                    if previous_parts is None:  # stream the input into parts on disk first
+                        previous_parts, records_read = _input_parts(
+                            files, cfg, rejects, work, unit, manifest
+                        )
+                    if not manifest.is_done(unit):
+                        t0 = time.perf_counter()
+                        info = _sharded_near(st_cfg.options, previous_parts, work, unit, cfg, ex)
+                        info["seconds"] = time.perf_counter() - t0
+                        manifest.mark_done(unit, info)
+                    info = manifest.get(unit)
+                    stat.merge(info)
+                    previous_parts = [work / f"{unit}-{j}.jsonl" for j in range(info["parts"])]
+                    if progress:
+                        progress(st_cfg.name, stat.records_in)
+                    continue
                 if previous_parts is None:  # a global stage first: read everything
-                    recs = list(read_records(files, cfg.text_field, cfg.id_field, rejects))
+                    recs = list(_job_records(files, cfg, rejects))
                     records_read = len(recs)
                 else:
                     recs = [r for p in previous_parts for r in _read_part(p)]

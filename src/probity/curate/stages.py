@@ -17,7 +17,6 @@ components on the driver (:func:`near_dedup`), with the same decisions as
 from __future__ import annotations
 
 import importlib
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,6 +25,10 @@ from probity.text import normalize as _normalize_text
 
 Record = dict[str, Any]
 Outcome = tuple[Record | None, str]
+#: scrub_pii scans long texts in windows of this many characters ...
+SCAN_CHUNK = 16_384
+#: ... overlapping by this many, the longest entity guaranteed to be seen whole
+SCAN_OVERLAP = 256
 
 
 class MapStage:
@@ -42,8 +45,9 @@ class MapStage:
 
 
 class Normalize(MapStage):
-    """NFKC-normalise and collapse whitespace (case kept unless ``casefold: true``); records
-    left empty are dropped (reason ``empty``)."""
+    """NFKC-normalise, remove invisible characters (zero-width, bidi controls, soft hyphens,
+    NUL), fold look-alike letters inside mixed-script words and collapse whitespace (case kept
+    unless ``casefold: true``); records left empty are dropped (reason ``empty``)."""
 
     name = "normalize"
 
@@ -51,11 +55,7 @@ class Normalize(MapStage):
         casefold = bool(self.options.get("casefold", False))
         out: list[Outcome] = []
         for r in records:
-            text = (
-                _normalize_text(r[self.text_field], casefold=casefold)
-                if casefold
-                else " ".join(unicodedata.normalize("NFKC", r[self.text_field]).split())
-            )
+            text = _normalize_text(r[self.text_field], casefold=casefold, confusables=True)
             if not text:
                 out.append((None, "empty"))
             elif text != r[self.text_field]:
@@ -96,14 +96,28 @@ class ScrubPII(MapStage):
         self.ctx = ScanContext(direction="input", policy="curate")
 
     def process(self, records: Sequence[Record]) -> list[Outcome]:
-        findings = self.scanner.scan_many([r[self.text_field] for r in records], self.ctx)
+        # Long texts are scanned in windows of SCAN_CHUNK characters overlapping by
+        # SCAN_OVERLAP, so a record's cost is linear in its length whatever the scanner's
+        # behaviour on one huge string; an entity shorter than the overlap is always seen whole
+        # in some window (duplicates from two windows are merged by _replace_spans).
+        pieces: list[str] = []
+        owners: list[tuple[int, int]] = []  # (record index, offset of the piece)
+        for i, r in enumerate(records):
+            text = r[self.text_field]
+            for a in range(0, max(len(text), 1), SCAN_CHUNK):
+                pieces.append(text[a : a + SCAN_CHUNK + SCAN_OVERLAP])
+                owners.append((i, a))
+        per_record: list[list[tuple[int, int, str]]] = [[] for _ in records]
+        for (i, off), fs in zip(owners, self.scanner.scan_many(pieces, self.ctx), strict=True):
+            per_record[i].extend(
+                (s.start + off, s.end + off, f.category) for f in fs for s in f.spans
+            )
         out: list[Outcome] = []
-        for r, fs in zip(records, findings, strict=True):
-            spans = [(s.start, s.end, f.category) for f in fs for s in f.spans]
+        for r, spans in zip(records, per_record, strict=True):
             if not spans:
                 out.append((r, ""))
             elif self.action == "drop":
-                kinds = sorted({f.category for f in fs})
+                kinds = sorted({kind for _, _, kind in spans})
                 out.append((None, "pii:" + ",".join(kinds)))
             else:
                 out.append(
@@ -168,12 +182,16 @@ class DropProtected(MapStage):
 
     def process(self, records: Sequence[Record]) -> list[Outcome]:
         out: list[Outcome] = []
-        for r in records:
-            text = r[self.text_field]
+        texts = [r[self.text_field] for r in records]
+        todo = [t for t in texts if t.strip()]
+        reports = iter(
+            self.index.check_many(todo, min_tokens=self.min_tokens, threshold=self.threshold)
+        )
+        for r, text in zip(records, texts, strict=True):
             if not text.strip():
                 out.append((r, ""))
                 continue
-            rep = self.index.check(text, min_tokens=self.min_tokens, threshold=self.threshold)
+            rep = next(reports)
             if not rep.found:
                 out.append((r, ""))
                 continue
@@ -235,8 +253,12 @@ MAP_STAGE_CLASSES: dict[str, type[MapStage]] = {
 def build_map_stage(name: str, text_field: str, options: dict[str, Any]) -> MapStage:
     """Build stage ``name``; an option the stage (or its scanner) does not take is an
     ``InputError`` naming the stage."""
+    from .quality import FilterLanguage, FilterQuality, FilterUrl, FixText
+
+    classes = {**MAP_STAGE_CLASSES}
+    classes.update({c.name: c for c in (FilterQuality, FilterLanguage, FixText, FilterUrl)})
     try:
-        return MAP_STAGE_CLASSES[name](text_field, **dict(options))
+        return classes[name](text_field, **dict(options))
     except TypeError as exc:
         raise InputError(f"bad option(s) for stage {name} {sorted(options)}: {exc}") from exc
 
@@ -457,6 +479,19 @@ def near_dedup(
     ]
 
 
+def near_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``dedup_near``'s options with their defaults, and the options left over."""
+    opts = dict(options)
+    kw = dict(
+        threshold=float(opts.pop("threshold", 0.8)),
+        ngram=int(opts.pop("ngram", 5)),
+        num_perm=int(opts.pop("num_perm", 128)),
+        seed=int(opts.pop("seed", 1)),
+        recall_weight=float(opts.pop("recall_weight", RECALL_WEIGHT)),
+    )
+    return kw, opts
+
+
 def global_decisions(
     name: str,
     ids: Sequence[str],
@@ -478,13 +513,7 @@ def global_decisions(
     if name == "dedup_exact":
         kw: dict[str, Any] = dict(exact=True, near=None, max_repeats=None)
     elif name == "dedup_near":
-        near_kw = dict(
-            threshold=float(opts.pop("threshold", 0.8)),
-            ngram=int(opts.pop("ngram", 5)),
-            num_perm=int(opts.pop("num_perm", 128)),
-            seed=int(opts.pop("seed", 1)),
-            recall_weight=float(opts.pop("recall_weight", RECALL_WEIGHT)),
-        )
+        near_kw, opts = near_options(opts)
         if opts:
             raise InputError(f"unknown option(s) for {name}: {sorted(opts)}")
         return near_dedup(ids, texts, map_chunks=map_chunks, chunk_size=chunk_size, **near_kw)

@@ -35,6 +35,10 @@ from probity.io import atomic_write
 from probity.text import hash_strings, ngram_hashes
 
 U64 = np.uint64
+#: default k-gram length and winnowing window (chosen on real standard-library clones, see
+#: docs/overlap.md)
+DEFAULT_K = 10
+DEFAULT_W = 6
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,29 @@ def _lexer(language: str | None, filename: str | None):
 
 
 def code_tokens(
-    text: str, language: str | None = "python", *, filename: str | None = None
+    text: str,
+    language: str | None = "python",
+    *,
+    filename: str | None = None,
+    tokens: str = "lexical",
 ) -> CodeTokens:
-    """Tokenise code with pygments and normalise identifiers and literals (see module doc).
+    """Tokenise code and normalise identifiers and literals (see module doc).
 
-    ``language=None`` with no ``filename`` guesses the lexer from the text.
+    ``tokens="syntax"`` gives the syntax-tree node sequence (``probity.overlap.syntax``) when
+    tree-sitter parses the language (from ``language``, else ``filename``'s extension);
+    otherwise, and with ``tokens="lexical"``, pygments tokens. ``language=None`` with no
+    ``filename`` guesses the pygments lexer from the text.
     """
+    if tokens == "syntax":
+        from .syntax import EXTENSIONS, syntax_language, syntax_tokens
+
+        lang = syntax_language(language)
+        if lang is None and language is None and filename:
+            lang = EXTENSIONS.get(Path(filename).suffix.lower())
+        if lang is not None:
+            return CodeTokens(*syntax_tokens(text, lang))
+    elif tokens != "lexical":
+        raise InputError(f"code tokens must be 'syntax' or 'lexical', got {tokens!r}")
     from pygments.lexers import guess_lexer
     from pygments.token import Comment, Keyword, Literal, Name, String, Text, Whitespace
 
@@ -168,12 +189,26 @@ class CodeIndex:
     ``language`` is the pygments lexer name (``None`` guesses per file).
     """
 
-    def __init__(self, k: int = 12, w: int = 8, language: str | None = "python") -> None:
+    def __init__(
+        self,
+        k: int = DEFAULT_K,
+        w: int = DEFAULT_W,
+        language: str | None = "python",
+        tokens: str = "syntax",
+    ) -> None:
         if int(k) < 2 or int(w) < 1:
             raise InputError(f"need k >= 2 and w >= 1, got k={k}, w={w}")
+        if tokens not in ("syntax", "lexical"):
+            raise InputError(f"code tokens must be 'syntax' or 'lexical', got {tokens!r}")
         self.k = int(k)
         self.w = int(w)
-        self.language = language
+        #: ``None`` (or ``"auto"``): by each file's extension, else guessed from the text
+        self.language = None if language == "auto" else language
+        self.tokens = tokens
+        #: fingerprints in more than this share of the files (and more than
+        #: ``boilerplate_min_files`` of them) are boilerplate and ignored by queries
+        self.boilerplate = 0.1
+        self.boilerplate_min_files = 5
         #: matched k-grams closer than this many tokens join one span (a copy keeps one
         #: fingerprint in every window of ``w``, so ``w`` tolerates small edits)
         self.merge_gap = self.w
@@ -191,9 +226,12 @@ class CodeIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def fingerprints(self, text: str) -> tuple[np.ndarray, np.ndarray, CodeTokens]:
-        """``(hashes, token_positions, tokens)`` of the winnowing fingerprints of ``text``."""
-        toks = code_tokens(text, self.language)
+    def fingerprints(
+        self, text: str, filename: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, CodeTokens]:
+        """``(hashes, token_positions, tokens)`` of the winnowing fingerprints of ``text``
+        (``filename`` picks the language when the index has none)."""
+        toks = code_tokens(text, self.language, filename=filename, tokens=self.tokens)
         if len(toks) < self.k:
             if len(toks) == 0:
                 return np.empty(0, U64), np.empty(0, np.int64), toks
@@ -207,11 +245,12 @@ class CodeIndex:
     def build(
         cls,
         docs: Iterable[str] | Iterable[tuple[str, str]],
-        k: int = 12,
-        w: int = 8,
+        k: int = DEFAULT_K,
+        w: int = DEFAULT_W,
         language: str | None = "python",
+        tokens: str = "syntax",
     ) -> CodeIndex:
-        idx = cls(k, w, language)
+        idx = cls(k, w, language, tokens)
         idx.add(docs)
         return idx
 
@@ -226,7 +265,7 @@ class CodeIndex:
             row = len(self.ids)
             self.ids.append(doc_id)
             added += 1
-            h, p, _ = self.fingerprints(text)
+            h, p, _ = self.fingerprints(text, doc_id)
             counts.append(len(np.unique(h)))
             keys.append(h)
             rows.append(np.full(len(h), row, dtype=np.uint32))
@@ -249,6 +288,7 @@ class CodeIndex:
         min_similarity: float = 0.5,
         min_span_tokens: int | None = 50,
         top: int = 10,
+        filename: str | None = None,
     ) -> list[CodeMatch]:
         """Indexed files sharing code with ``text``, best first.
 
@@ -256,7 +296,7 @@ class CodeIndex:
         span of the query has at least ``min_span_tokens`` tokens covered by k-grams matching
         that file (a copied function inside an otherwise new file; ``None`` disables it).
         """
-        h, qpos, toks = self.fingerprints(text)
+        h, qpos, toks = self.fingerprints(text, filename)
         if len(h) == 0 or len(self.keys) == 0:
             return []
         uq = np.unique(h)
@@ -273,10 +313,26 @@ class CodeIndex:
         # unique (row, query fingerprint) pairs -> matched fingerprints per row
         pair = np.unique(rows * len(uq) + which)
         prow, pfp = pair // len(uq), pair % len(uq)
+        # Boilerplate exclusion: a fingerprint found in more than `boilerplate` of the indexed
+        # files (licence headers, generated imports, common scaffolding) is not evidence of
+        # copying any one of them, so it neither scores nor forms spans.
+        df = np.bincount(pfp, minlength=len(uq))
+        limit = max(self.boilerplate_min_files, self.boilerplate * len(self.ids))
+        common = df > limit
+        # containments are measured without the boilerplate fingerprints on either side
+        src_total = np.asarray(self.fp_counts, dtype=np.int64)
+        qry_total = len(uq)
+        if common.any():
+            keep = ~common[pfp]
+            src_total = src_total - np.bincount(prow[~keep], minlength=len(self.ids))
+            qry_total -= int(common.sum())
+            prow, pfp = prow[keep], pfp[keep]
+            if len(prow) == 0:
+                return []
         per_row = np.bincount(prow, minlength=len(self.ids))
         cand = np.nonzero(per_row)[0]
-        src_cont = per_row[cand] / np.maximum(self.fp_counts[cand], 1)
-        qry_cont = per_row[cand] / len(uq)
+        src_cont = per_row[cand] / np.maximum(src_total[cand], 1)
+        qry_cont = per_row[cand] / max(qry_total, 1)
         sim = np.maximum(src_cont, qry_cont)
         # span check only for files sharing a few fingerprints (a span of min_span_tokens
         # tokens carries about 2 * min_span_tokens / (w + 1) of them)
@@ -326,7 +382,9 @@ class CodeIndex:
             b = min(b, n)
             c = int(covered[a:b].sum())
             best = max(best, c)
-            out.append((int(toks.starts[a]), int(toks.ends[b - 1]), c / max(b - a, 1)))
+            # syntax tokens may be reordered (canonical statement order): take the extremes
+            start, end = int(toks.starts[a:b].min()), int(toks.ends[a:b].max())
+            out.append((start, end, c / max(b - a, 1)))
         return tuple(out), best
 
     # -- persistence -------------------------------------------------------------------------
@@ -347,9 +405,10 @@ class CodeIndex:
         k: int,
         w: int,
         language: str | None,
+        tokens: str = "lexical",
     ) -> CodeIndex:
         folder = Path(folder)
-        idx = cls(k, w, language)
+        idx = cls(k, w, language, tokens)
         idx.ids = list(ids)
         try:
             for name in ("keys", "docs", "pos", "fp_counts"):

@@ -335,6 +335,19 @@ class LSHIndex:
 # --- near-duplicate clustering ---------------------------------------------------------------
 
 
+def bucket_pairs(members: np.ndarray, max_group: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of one band bucket (``members`` ascending): all of them up to ``max_group``
+    members, else the first member with every other and each with its next neighbour."""
+    size = len(members)
+    if size <= max_group:
+        ii, jj = np.triu_indices(size, 1)
+        return members[ii], members[jj]
+    return (
+        np.concatenate([np.full(size - 1, members[0]), members[1:-1]]),
+        np.concatenate([members[1:], members[2:]]),
+    )
+
+
 def candidate_pairs(
     keys: np.ndarray, nonempty: np.ndarray, max_group: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -357,14 +370,9 @@ def candidate_pairs(
         starts = np.concatenate([[0], np.nonzero(sk[1:] != sk[:-1])[0] + 1])
         sizes = np.diff(np.concatenate([starts, [len(sk)]]))
         for s, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-            members = np.sort(order[s : s + size])
-            if size <= max_group:
-                ii, jj = np.triu_indices(size, 1)
-                pairs_i.append(members[ii])
-                pairs_j.append(members[jj])
-            else:
-                pairs_i.append(np.concatenate([np.full(size - 1, members[0]), members[1:-1]]))
-                pairs_j.append(np.concatenate([members[1:], members[2:]]))
+            a, b = bucket_pairs(np.sort(order[s : s + size]), max_group)
+            pairs_i.append(a)
+            pairs_j.append(b)
     if not pairs_i:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty

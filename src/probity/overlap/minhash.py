@@ -30,7 +30,7 @@ import numpy as np
 import xxhash
 
 from probity.errors import InputError
-from probity.text import hash_strings, mix64, ngram_hashes, words
+from probity.text import ASCII_CONTROLS, hash_strings, mix64, ngram_hashes, words
 
 U64 = np.uint64
 #: Signature value of an empty slot (a document with no tokens).
@@ -44,6 +44,8 @@ _SCHEMES = ("oph", "kperm")
 _BYTE_NONWORD = bytes(
     32 if i < 128 and not (chr(i).isalnum() or i == 95) else i for i in range(256)
 )
+#: invisible ASCII controls, deleted like ``text._ASCII_NONWORD`` deletes them
+_BYTE_CONTROLS = ASCII_CONTROLS.encode("ascii")
 _SEP = " \xff "
 #: xxh3 of the separator token; ``hash_strings`` is xxh3_64 (seed 0) of the UTF-8 bytes, and an
 #: ASCII token's bytes are its UTF-8 bytes, so the fast path gives the very same token hashes.
@@ -67,7 +69,7 @@ def _token_hashes_plain(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     document and the ``str.encode`` of every token (about 30% of the signature cost before).
     """
     joined = (_SEP.join(texts) + _SEP).encode("latin-1")
-    toks = joined.lower().translate(_BYTE_NONWORD).split()
+    toks = joined.lower().translate(_BYTE_NONWORD, _BYTE_CONTROLS).split()
     th = np.fromiter(map(xxhash.xxh3_64_intdigest, toks), dtype=U64, count=len(toks))
     marks = np.flatnonzero(th == _SEP_HASH)
     if len(marks) != len(texts):  # a real token collided with the separator hash (p ~ 2^-64)

@@ -29,13 +29,16 @@ from probity.io import atomic_write
 from probity.text import hash_strings, ngram_hashes, tokenize
 
 U64 = np.uint64
+#: Default verbatim span length in tokens: about one sentence (see docs/overlap.md's curve).
+DEFAULT_NGRAM = 12
 
 
 @dataclass(frozen=True)
 class SpanMatch:
     """A maximal verbatim match: ``[start, end)`` characters of the query, ``tokens`` long,
     found in document ``doc`` (its id) at tokens ``[doc_token_start, doc_token_end)``.
-    ``sources`` counts how many indexed documents contain the span's first n-gram."""
+    ``sources`` counts how many indexed documents contain the span's first n-gram; ``docs``
+    lists every document (id, at most 64) that holds the whole span, ``doc`` first."""
 
     start: int
     end: int
@@ -45,6 +48,7 @@ class SpanMatch:
     doc_token_end: int
     text: str = ""
     sources: int = 1
+    docs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class SpanMatch:
             "doc_token_end": self.doc_token_end,
             "text": self.text,
             "sources": self.sources,
+            "docs": list(self.docs or (self.doc,)),
         }
 
 
@@ -74,11 +79,11 @@ def maximal_runs(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class SpanIndex:
     """Sorted n-gram hash table of a corpus; :meth:`query` returns maximal verbatim spans.
 
-    ``n`` is the span length in tokens (default 50 for training-data regurgitation; down to
-    about 8 for short quotations). Document ids are strings kept in ``ids``.
+    ``n`` is the span length in tokens (default 12: a quoted sentence; 50 finds only long
+    regurgitated passages, see docs/overlap.md for the measured trade-off). Document ids are strings kept in ``ids``.
     """
 
-    def __init__(self, n: int = 50) -> None:
+    def __init__(self, n: int = DEFAULT_NGRAM) -> None:
         if int(n) < 2:
             raise InputError(f"span length n must be >= 2 tokens, got {n}")
         self.n = int(n)
@@ -88,7 +93,9 @@ class SpanIndex:
         self.pos = np.empty(0, dtype=np.uint32)
 
     @classmethod
-    def build(cls, docs: Iterable[str] | Iterable[tuple[str, str]], n: int = 50) -> SpanIndex:
+    def build(
+        cls, docs: Iterable[str] | Iterable[tuple[str, str]], n: int = DEFAULT_NGRAM
+    ) -> SpanIndex:
         """Index ``docs``: texts (ids are their positions) or ``(id, text)`` pairs."""
         idx = cls(n)
         idx.add(docs)
@@ -130,10 +137,16 @@ class SpanIndex:
     def query(self, text: str, *, min_tokens: int | None = None) -> list[SpanMatch]:
         """Maximal spans of ``text`` found verbatim (>= ``n`` tokens) in the indexed corpus.
 
-        ``min_tokens`` (>= n) drops shorter matches. A run of matching windows copied from
+        ``min_tokens`` (>= n; below n is an ``InputError``: such spans are not indexed) drops
+        shorter matches. A run of matching windows copied from
         several places is split into one span per source (see :meth:`_attribute`), so the
         answer is attribution span by span.
         """
+        if min_tokens is not None and min_tokens < self.n:
+            raise InputError(
+                f"min_tokens {min_tokens} is below the index's n-gram length {self.n}",
+                hint=f"rebuild the index with --ngram {max(2, min_tokens)} to find shorter spans",
+            )
         toks = tokenize(text)
         if len(toks) < self.n or len(self.keys) == 0:
             return []
@@ -143,19 +156,22 @@ class SpanIndex:
         hit = right > left
         out: list[SpanMatch] = []
         for s, e in zip(*maximal_runs(hit), strict=True):
-            for w0, w1, row, dpos, count in self._attribute(left, right, int(s), int(e)):
+            for w0, w1, row, dpos, count, rows in self._attribute(left, right, int(s), int(e)):
                 tok_len = w1 - w0 + self.n  # windows w0..w1 inclusive
                 if min_tokens is not None and tok_len < min_tokens:
                     continue
                 a, b = int(toks.starts[w0]), int(toks.ends[w0 + tok_len - 1])
+                docs = tuple(self.ids[r] for r in rows)
                 out.append(
-                    SpanMatch(a, b, tok_len, self.ids[row], dpos, dpos + tok_len, text[a:b], count)
+                    SpanMatch(
+                        a, b, tok_len, self.ids[row], dpos, dpos + tok_len, text[a:b], count, docs
+                    )
                 )
         return out
 
     def _attribute(
         self, left: np.ndarray, right: np.ndarray, s: int, e: int, cap: int = 256
-    ) -> list[tuple[int, int, int, int, int]]:
+    ) -> list[tuple[int, int, int, int, int, list[int]]]:
         """Split the run of matching windows ``[s, e)`` into segments copied from one place.
 
         Every index entry of a window is a (document, position); it continues the copy of the
@@ -163,7 +179,8 @@ class SpanIndex:
         ``(document, position - window)`` and consecutive windows form one source run. Greedily
         from ``s``: take the source run covering the current window that reaches furthest
         (ties: the lowest document row), emit it, continue after it. Returns
-        ``(first window, last window, row, source token start, documents at the first window)``.
+        ``(first window, last window, row, source token start, documents at the first window,
+        rows of every document holding the whole segment: the chosen row first, then by row)``.
         At most ``cap`` entries per window are considered (an n-gram shared by more documents
         is boilerplate; its first ``cap`` occurrences are enough to attribute it).
         """
@@ -191,8 +208,11 @@ class SpanIndex:
             cover = np.nonzero((r_start <= w) & (r_end >= w))[0]
             best = cover[np.lexsort((r_doc[cover], -r_end[cover]))[0]]
             end = int(r_end[best])
+            best_row = int(r_doc[best])
+            holders = np.unique(r_doc[cover[r_end[cover] >= end]])
+            rows = [best_row] + [int(r) for r in holders[:64] if r != best_row]
             segments.append(
-                (w, end, int(r_doc[best]), int(r_diag[best]) + w, int(right[w] - left[w]))
+                (w, end, best_row, int(r_diag[best]) + w, int(right[w] - left[w]), rows)
             )
             w = end + 1
         return segments

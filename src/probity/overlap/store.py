@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,20 @@ import numpy as np
 
 from probity.errors import CorruptIndexError, InputError, UnknownKeyError
 from probity.home import indexes_dir
-from probity.io import write_json_atomic, write_jsonl, write_text_atomic
+from probity.io import (
+    Reject,
+    RejectSink,
+    dumps,
+    text_problem,
+    write_json_atomic,
+    write_jsonl,
+    write_text_atomic,
+)
 
-from .code import CodeIndex, CodeMatch
+from .code import DEFAULT_K, DEFAULT_W, CodeIndex, CodeMatch
 from .lsh import LSHIndex
 from .minhash import MinHasher, exact_jaccard
-from .spans import SpanIndex, SpanMatch
+from .spans import DEFAULT_NGRAM, SpanIndex, SpanMatch
 
 VERSION_LINE = "probity-overlap-index 1"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -137,7 +145,7 @@ class OverlapIndex:
 
     ``kind="text"``: a verbatim :class:`SpanIndex` (``ngram`` tokens) and a MinHash
     :class:`LSHIndex` (``threshold`` Jaccard for near-duplicates). ``kind="code"``: a
-    :class:`CodeIndex` (``k``, ``w``, ``language``) plus the same verbatim span index.
+    :class:`CodeIndex` (``k``, ``w``, ``language``, ``tokens``: ``syntax`` trees or ``lexical``) plus the same verbatim span index.
     Build with :meth:`build`, open with :meth:`open`, query with :meth:`check`.
     """
 
@@ -171,14 +179,15 @@ class OverlapIndex:
         if kind not in KINDS:
             raise InputError(f"unknown index kind {kind!r}; expected one of {KINDS}")
         params: dict[str, Any] = {
-            "ngram": 50 if kind == "text" else 30,
+            "ngram": DEFAULT_NGRAM if kind == "text" else 30,
             "threshold": 0.8,
             "num_perm": 128,
             "shingle": 5,
             "seed": 1,
-            "k": 12,
-            "w": 8,
+            "k": DEFAULT_K,
+            "w": DEFAULT_W,
             "language": "python",
+            "tokens": "syntax",
             "code_min_similarity": 0.5,
             "code_min_span_tokens": 50,
         }
@@ -219,8 +228,10 @@ class OverlapIndex:
         return cls._write(name, kind, p, ids, texts, created=now)
 
     def add(self, records: Iterable[tuple[str, str]]) -> int:
-        """Add ``(id, text)`` records (ids must be new); rewrites the bundle atomically."""
-        ids, texts = _unique_records(records, set(self.ids))
+        """Add ``(id, text)`` records; ids already in the index are skipped (so rerunning an
+        ``add`` is harmless), a repeated id within ``records`` is an ``InputError``. Rewrites
+        the bundle atomically; returns how many were added."""
+        ids, texts = _unique_records(records, set(self.ids), skip_seen=True)
         if not ids:
             return 0
         new = self._write(
@@ -263,7 +274,9 @@ class OverlapIndex:
                 lsh.insert(np.arange(len(ids)), hasher.signatures(texts))
                 lsh.save(tmp / "lsh.npz")
             else:
-                code = CodeIndex.build(pairs, int(p["k"]), int(p["w"]), p["language"])
+                code = CodeIndex.build(
+                    pairs, int(p["k"]), int(p["w"]), p["language"], p.get("tokens", "lexical")
+                )
                 code.save(tmp)
             write_jsonl(tmp / "docs.jsonl", ({"id": i, "text": t} for i, t in pairs))
             files = {f.name: f.stat().st_size for f in sorted(tmp.iterdir())}
@@ -347,7 +360,14 @@ class OverlapIndex:
         spans = SpanIndex.load(path, int(p["ngram"]), ids)
         lsh = LSHIndex.load(path / "lsh.npz") if kind == "text" else None
         code = (
-            CodeIndex.load(path, ids, k=int(p["k"]), w=int(p["w"]), language=p["language"])
+            CodeIndex.load(
+                path,
+                ids,
+                k=int(p["k"]),
+                w=int(p["w"]),
+                language=p["language"],
+                tokens=p.get("tokens", "lexical"),  # indexes built before syntax tokens
+            )
             if kind == "code"
             else None
         )
@@ -383,19 +403,73 @@ class OverlapIndex:
     # -- querying ------------------------------------------------------------------------------
 
     def check(
-        self, text: str, *, min_tokens: int | None = None, threshold: float | None = None
+        self,
+        text: str,
+        *,
+        min_tokens: int | None = None,
+        threshold: float | None = None,
+        code_threshold: float | None = None,
+        code_min_tokens: int | None = None,
     ) -> OverlapReport:
-        """Everything ``text`` shares with the index (see :class:`OverlapReport`)."""
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("the text to check is empty")
+        """Everything ``text`` shares with the index (see :class:`OverlapReport`).
+
+        ``min_tokens`` (at least the index's ``ngram``), ``threshold`` (near-duplicate
+        Jaccard), ``code_threshold`` and ``code_min_tokens`` override the index's settings for
+        this query."""
+        return self.check_many(
+            [text],
+            min_tokens=min_tokens,
+            threshold=threshold,
+            code_threshold=code_threshold,
+            code_min_tokens=code_min_tokens,
+        )[0]
+
+    def check_many(
+        self,
+        texts: Sequence[str],
+        *,
+        min_tokens: int | None = None,
+        threshold: float | None = None,
+        code_threshold: float | None = None,
+        code_min_tokens: int | None = None,
+    ) -> list[OverlapReport]:
+        """:meth:`check` for many texts: the MinHash signatures are computed in one batch (the
+        curation stage ``drop_protected`` checks a chunk at a time)."""
+        for text in texts:
+            if not isinstance(text, str) or not text.strip():
+                raise InputError("the text to check is empty")
+        sigs = self._hasher.signatures(list(texts)) if self.lsh is not None and texts else None
+        return [
+            self._check_one(
+                text,
+                None if sigs is None else sigs[i],
+                min_tokens=min_tokens,
+                threshold=threshold,
+                code_threshold=code_threshold,
+                code_min_tokens=code_min_tokens,
+            )
+            for i, text in enumerate(texts)
+        ]
+
+    def _check_one(
+        self,
+        text: str,
+        sig: np.ndarray | None,
+        *,
+        min_tokens: int | None,
+        threshold: float | None,
+        code_threshold: float | None,
+        code_min_tokens: int | None,
+    ) -> OverlapReport:
         verbatim = tuple(self.spans.query(text, min_tokens=min_tokens))
         near: list[NearDuplicate] = []
         clones: tuple[CodeMatch, ...] = ()
         thr = float(threshold if threshold is not None else self.params["threshold"])
-        if self.lsh is not None:
-            sig = self._hasher.signature(text)
-            q = self._hasher.shingles(text)
+        if self.lsh is not None and sig is not None:
+            q = None  # the query's shingles, only when there is a candidate
             for row, est in self.lsh.query_scored(sig):
+                if q is None:
+                    q = self._hasher.shingles(text)
                 jac = exact_jaccard(q, self._hasher.shingles(self.texts[row]))
                 if jac >= thr:
                     near.append(NearDuplicate(self.ids[row], jac, est))
@@ -404,8 +478,16 @@ class OverlapIndex:
             clones = tuple(
                 self.code.query(
                     text,
-                    min_similarity=float(self.params["code_min_similarity"]),
-                    min_span_tokens=int(self.params.get("code_min_span_tokens", 50)),
+                    min_similarity=float(
+                        code_threshold
+                        if code_threshold is not None
+                        else self.params["code_min_similarity"]
+                    ),
+                    min_span_tokens=int(
+                        code_min_tokens
+                        if code_min_tokens is not None
+                        else self.params.get("code_min_span_tokens", 50)
+                    ),
                 )
             )
         return OverlapReport(
@@ -426,12 +508,15 @@ class OverlapIndex:
 
 
 def _unique_records(
-    records: Iterable[tuple[str, str]], seen: set[str]
+    records: Iterable[tuple[str, str]], seen: set[str], *, skip_seen: bool = False
 ) -> tuple[list[str], list[str]]:
     ids: list[str] = []
     texts: list[str] = []
+    skip = set(seen) if skip_seen else set()
     for doc_id, text in records:
         doc_id = str(doc_id)
+        if doc_id in skip:
+            continue
         if doc_id in seen:
             raise InputError(
                 f"duplicate document id {doc_id!r}", hint="ids must be unique within an index"
@@ -443,25 +528,35 @@ def _unique_records(
 
 
 def iter_records(
-    path: str | os.PathLike[str], field: str = "text", id_field: str = "id"
+    path: str | os.PathLike[str],
+    field: str = "text",
+    id_field: str = "id",
+    *,
+    rejects: RejectSink | None = None,
 ) -> Iterator[tuple[str, str]]:
-    """``(id, text)`` from a JSONL/Parquet/text file; a missing id becomes the line number."""
-    from probity.io import iter_jsonl, iter_texts
+    """``(id, text)`` from a JSONL/Parquet/text file; a missing id becomes the line number.
+
+    With ``rejects``, a JSONL line that cannot be indexed (invalid JSON or UTF-8, a lone
+    surrogate, no usable text field) is recorded there with its reason instead of stopping
+    the build."""
+    from probity.io import iter_jsonl, iter_texts, read_text
 
     p = Path(path)
     if p.is_dir():  # a folder of files (e.g. source code): one record per file
         for f in sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")):
-            from probity.io import read_text
-
             yield str(f.relative_to(p)), read_text(f)
         return
     if ".jsonl" in "".join(p.suffixes).lower():
-        for lineno, obj in iter_jsonl(p):
-            if field not in obj:
-                raise InputError(f"{p}:{lineno}: no field {field!r} (fields: {sorted(obj)[:10]})")
-            yield str(obj.get(id_field, lineno)), str(obj[field])
+        for lineno, obj in iter_jsonl(p, rejects=rejects):
+            why = text_problem(obj, field)
+            if why:
+                if rejects is None:
+                    raise InputError(f"{p}:{lineno}: {why}")
+                rejects.add(Reject(str(p), lineno, why, dumps(obj)[:2000]))
+                continue
+            yield str(obj.get(id_field, lineno)), obj[field]
         return
-    for n, text in iter_texts(p, field):
+    for n, text in iter_texts(p, field, rejects=rejects):
         yield (p.name if n == 1 and p.suffix in (".txt", ".md", ".py") else str(n)), text
 
 

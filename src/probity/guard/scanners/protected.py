@@ -41,6 +41,13 @@ class ProtectedScanner:
                 f"protected scanner: action must be block, redact or flag, got {action!r}"
             )
         self.index = index if isinstance(index, OverlapIndex) else OverlapIndex.open(str(index))
+        n = int(self.index.params["ngram"])
+        if min_tokens is not None and int(min_tokens) < n:  # found at policy load, not per scan
+            raise InputError(
+                f"protected scanner: min_tokens {min_tokens} is below the index's n-gram "
+                f"length {n}",
+                hint=f"rebuild the index with --ngram {max(2, int(min_tokens))}",
+            )
         self.action = action
         self.min_tokens = min_tokens
         self.near_threshold = near_threshold
@@ -49,12 +56,13 @@ class ProtectedScanner:
     def scan_many(
         self, texts: Sequence[str], context: ScanContext | None = None
     ) -> list[list[Finding]]:
-        return [self._scan(t) for t in texts]
+        todo = [t for t in texts if t.strip()]
+        reports = iter(
+            self.index.check_many(todo, min_tokens=self.min_tokens, threshold=self.near_threshold)
+        )
+        return [self._findings(next(reports)) if t.strip() else [] for t in texts]
 
-    def _scan(self, text: str) -> list[Finding]:
-        if not text.strip():
-            return []
-        rep = self.index.check(text, min_tokens=self.min_tokens, threshold=self.near_threshold)
+    def _findings(self, rep: Any) -> list[Finding]:
         out: list[Finding] = []
         for s in rep.verbatim:
             out.append(
@@ -79,7 +87,7 @@ class ProtectedScanner:
                     self.name,
                     "near_duplicate",
                     d.jaccard,
-                    (Span(0, len(text), "near_duplicate", d.jaccard),),
+                    (Span(0, rep.chars, "near_duplicate", d.jaccard),),
                     f"near-duplicate of protected document {d.doc!r} (Jaccard {d.jaccard:.2f})",
                     action=self.action,  # type: ignore[arg-type]
                     details={"index": rep.index, "document": d.doc, "jaccard": d.jaccard},
