@@ -24,9 +24,24 @@ def test_zero_shot_detector_accepts_a_model_path_string(tiny_model_dir):
 def test_detect_binoculars_with_model_dirs_on_the_command_line(tiny_model_dir):
     text = " ".join(HUMAN[:3])
     r = subprocess.run(
-        [sys.executable, "-m", "probity", "detect", "--method", "binoculars", "--model",
-         str(tiny_model_dir), "--performer", str(tiny_model_dir), "--json", text],
-        capture_output=True, text=True, env=dict(os.environ), timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "probity",
+            "detect",
+            "--method",
+            "binoculars",
+            "--model",
+            str(tiny_model_dir),
+            "--performer",
+            str(tiny_model_dir),
+            "--json",
+            text,
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
     )
     assert "unexpected" not in r.stderr, r.stderr
     assert r.returncode == 0, r.stderr
