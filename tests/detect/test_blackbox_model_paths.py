@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 
@@ -10,7 +11,10 @@ HUMAN = [
     "The morning rain fell on the old city while the baker walked slowly to the river.",
     "She remembered the letter her teacher gave her, and she read it again near the window.",
     "When the light came over the garden, the doctor asked the pilot about the quiet stone.",
-] * 4
+]
+_RNG = random.Random(7)
+_WORDS = " ".join(HUMAN).replace(",", "").replace(".", "").lower().split()
+HUMAN += [" ".join(_RNG.choice(_WORDS) for _ in range(40)) for _ in range(30)]
 
 
 def test_zero_shot_detector_accepts_a_model_path_string(tiny_model_dir):
