@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHELL = {"bash", "sh", "shell", "console"}
 PYTHON = {"python", "py", "python3"}
 BLOCK_TIMEOUT_S = 300
-_FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([^`]*)$")
+_FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*(.*)$")
 _URL_PORT = re.compile(r"http://127\.0\.0\.1:(\d+)")
 
 
@@ -112,6 +112,8 @@ def parse_blocks(page: Path, text: str | None = None) -> list[Block]:
             i += 1
             continue
         indent, fence, info = m.group(1), m.group(2), m.group(3).strip()
+        if fence.startswith("`") and "`" in info:  # CommonMark: not a fence at all
+            raise ValueError(f"{_rel(page)}:{i + 1}: a ``` fence's info string may not hold '`'")
         body: list[str] = []
         j = i + 1
         while j < len(lines) and not lines[j].strip().startswith(fence):
@@ -166,6 +168,9 @@ class PageRun:
     def _run_python(self, block: Block) -> None:
         # Pad so that line numbers in a traceback are the page's own.
         code = compile("\n" * (block.line - 1) + block.text, str(block.page), "exec")
+        old_cwd, old_home = os.getcwd(), os.environ.get("PROBITY_HOME")
+        os.chdir(self.cwd)
+        os.environ["PROBITY_HOME"] = self.env["PROBITY_HOME"]
         try:
             exec(code, self.namespace)
         except Exception as exc:
@@ -174,6 +179,12 @@ class PageRun:
                 f"{_rel(block.page)}:{line}: python block (starting line {block.line}) raised "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        finally:
+            os.chdir(old_cwd)
+            if old_home is None:
+                os.environ.pop("PROBITY_HOME", None)
+            else:
+                os.environ["PROBITY_HOME"] = old_home
 
     def _run_shell(self, block: Block) -> None:
         script = console_script(block.text) if block.lang == "console" else block.text
