@@ -70,5 +70,5 @@ def test_blocks_share_a_folder_and_failures_name_the_line(tmp_path):
 def test_a_backtick_in_an_info_string_is_an_error(tmp_path):
     page = tmp_path / "bad.md"
     page.write_text("```bash skip-docs-run needs `make`\nmake\n```\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.md:1"):
+    with pytest.raises(ValueError, match=r"bad\.md:1"):
         parse_blocks(page)
