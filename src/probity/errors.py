@@ -88,6 +88,7 @@ OPTIONAL_MODULES: dict[str, str] = {
     "uvicorn": "server",
     "ray": "ray",
     "opacus": "privacy",
+    "openai": "server",
 }
 
 
