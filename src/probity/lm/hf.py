@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -227,11 +228,15 @@ class HFModel:
         *,
         logits_processors: Any = None,
         batch_size: int = 16,
+        on_progress: Callable[[int], None] | None = None,
     ) -> list[Completion]:
         """Generate ``params.n`` completions per prompt.
 
-        ``logits_processors`` is an optional list of transformers ``LogitsProcessor`` objects
-        (a watermark, for instance) applied at every step.
+        All prompts' samples are generated together, ``batch_size`` sequences at a time (on a
+        CPU, 64 runs about 1.5x the throughput of 16 for small models). ``logits_processors``
+        is an optional list of transformers ``LogitsProcessor`` objects (a watermark, for
+        instance) applied at every step. ``on_progress(k)`` is called as each batch of ``k``
+        completions finishes (drive a progress bar with it).
         """
         torch = require("torch", "hf")
         transformers = require("transformers", "hf")
@@ -292,7 +297,32 @@ class HFModel:
                         token_ids=tuple(ids),
                     )
                 )
+            if on_progress is not None:
+                on_progress(len(chunk))
         return results
+
+    def estimate_seconds(
+        self, sequences: int, max_new_tokens: int, *, batch_size: int = 16, probe_tokens: int = 8
+    ) -> float:
+        """Seconds that generating ``sequences`` completions of ``max_new_tokens`` should take,
+        from one timed batch of ``probe_tokens`` tokens (say it before a long local run)."""
+        torch = require("torch", "hf")
+        rows = max(1, min(batch_size, sequences))
+        ids = torch.full((rows, 4), int(self.eos_token_id or 0), device=self.device)
+        steps = max(1, min(probe_tokens, max_new_tokens))
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            self.model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=steps,
+                min_new_tokens=steps,
+                do_sample=False,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        per_step = (time.perf_counter() - t0) / steps
+        batches = -(-sequences // batch_size)
+        return float(per_step * max_new_tokens * batches)
 
 
 def load_model(
