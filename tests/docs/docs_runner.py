@@ -268,16 +268,59 @@ def _python_failure_line(exc: BaseException, block: Block) -> int:
     return line
 
 
-@contextlib.contextmanager
-def page_run(cwd: Path, home: Path) -> Iterator[PageRun]:
-    """A fresh run context: ``cwd`` and ``PROBITY_HOME`` for both shell and Python blocks."""
-    src = str(ROOT / "src")
+def _base_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PROBITY_HOME"] = str(home)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    src = str(ROOT / "src")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return env
+
+
+@contextlib.contextmanager
+def warm_probity(workdir: Path) -> Iterator[Path | None]:
+    """Start ``cli_forkserver.py`` and yield a folder holding a ``probity`` shim that runs
+    commands in it (``None`` when it cannot start, or with ``PROBITY_DOCS_FORKSERVER=0``:
+    the installed ``probity`` is used then)."""
+    if os.environ.get("PROBITY_DOCS_FORKSERVER", "1") == "0" or not hasattr(os, "fork"):
+        yield None
+        return
+    from cli_forkserver import SHIM
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    sock = workdir / "probity.sock"
+    bindir = workdir / "bin"
+    bindir.mkdir(exist_ok=True)
+    shim = bindir / "probity"
+    shim.write_text(SHIM.format(python=sys.executable, sock=str(sock)), encoding="utf-8")
+    shim.chmod(0o755)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("cli_forkserver.py")), str(sock)],
+        env=_base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        ready = proc.stdout.readline().strip() == "ready" if proc.stdout else False
+        yield bindir if ready else None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def page_run(cwd: Path, home: Path, *, bindir: Path | None = None) -> Iterator[PageRun]:
+    """A fresh run context: ``cwd`` and ``PROBITY_HOME`` for both shell and Python blocks;
+    ``bindir`` (from :func:`warm_probity`) goes first on ``PATH``."""
+    env = _base_env()
+    env["PROBITY_HOME"] = str(home)
+    path = [os.path.dirname(sys.executable), env.get("PATH", "")]
+    if bindir is not None:
+        path.insert(0, str(bindir))
+    env["PATH"] = os.pathsep.join(path)
     run = PageRun(cwd=cwd, env=env)
     try:
         yield run

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from docs_runner import ROOT, page_run, pages, parse_blocks
+from docs_runner import ROOT, page_run, pages, parse_blocks, warm_probity
 
 # Pages whose examples are known to fail today, owned by other areas' helpers. ONE list: the
 # lead clears an entry once that page's examples run (strict=False, so a fixed page passes).
@@ -57,8 +57,15 @@ def _marked_blocks():
                 yield pytest.param(b, id=b.where)
 
 
+@pytest.fixture(scope="session")
+def probity_bindir(tmp_path_factory):
+    """One warm ``probity`` for every page (see cli_forkserver.py)."""
+    with warm_probity(tmp_path_factory.mktemp("warm-probity")) as bindir:
+        yield bindir
+
+
 @pytest.mark.parametrize("page", list(_page_params()))
-def test_page_examples_run(page, tmp_path, monkeypatch):
+def test_page_examples_run(page, tmp_path, monkeypatch, probity_bindir):
     blocks = [b for b in parse_blocks(page) if b.runnable]
     cwd = tmp_path / "work"
     home = tmp_path / "probity-home"
@@ -66,7 +73,7 @@ def test_page_examples_run(page, tmp_path, monkeypatch):
     monkeypatch.setenv("PROBITY_HOME", str(home))
     monkeypatch.chdir(cwd)
     timings: list[str] = []
-    with page_run(cwd, home) as run:
+    with page_run(cwd, home, bindir=probity_bindir) as run:
         for b in blocks:
             reason = b.skip_reason
             if reason is not None:
