@@ -64,6 +64,7 @@ def probity_bindir(tmp_path_factory):
         yield bindir
 
 
+@pytest.mark.timeout(600)  # a page runs many commands; minutes on a busy shared machine
 @pytest.mark.parametrize("page", list(_page_params()))
 def test_page_examples_run(page, tmp_path, monkeypatch, probity_bindir):
     blocks = [b for b in parse_blocks(page) if b.runnable]
