@@ -28,7 +28,13 @@ def test_jsonl_past_one_batch_keeps_order_and_verdicts(tmp_path, capsys):
     f = tmp_path / "answers.jsonl"
     f.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
     assert main(["detect", "--jsonl", str(f), "--json"]) == 0
-    batch = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    # A JSON array, or JSON lines (one object per record), whichever the CLI prints.
+    batch = (
+        json.loads(out)
+        if out.lstrip().startswith("[")
+        else [json.loads(line) for line in out.splitlines() if line.strip()]
+    )
     assert len(batch) == 40
     assert main(["detect", "--json", texts[37]]) == 0
     alone = json.loads(capsys.readouterr().out)
