@@ -126,7 +126,7 @@ def _load_key():
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    write_bytes_atomic(path, pem, permissions=0o600)
+    write_bytes_atomic(path, pem)
     os.chmod(path, 0o600)
     return key
 
