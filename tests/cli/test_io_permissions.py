@@ -39,3 +39,10 @@ def test_secrets_are_0600_even_under_a_permissive_umask(tmp_path, umask, probity
 
     key = new_key("secret-under-umask-0")
     assert _mode(key.path) == 0o600
+
+
+def test_the_keys_folder_is_private(umask, probity_home):
+    umask(0o000)
+    from probity.home import keys_dir
+
+    assert _mode(keys_dir()) == 0o700
