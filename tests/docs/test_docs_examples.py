@@ -52,9 +52,13 @@ def _page_params():
 
 def _marked_blocks():
     for page in PAGES:
+        pid = _page_id(page)
+        marks = []
+        if pid in KNOWN_FAILING_PAGES:  # e.g. a skip-docs-run marker without its reason
+            marks.append(pytest.mark.xfail(reason=KNOWN_FAILING_PAGES[pid], strict=False))
         for b in parse_blocks(page):
             if b.runnable and b.skip_reason is not None:
-                yield pytest.param(b, id=b.where)
+                yield pytest.param(b, id=b.where, marks=marks)
 
 
 @pytest.fixture(scope="session")
