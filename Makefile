@@ -5,7 +5,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench docs-slow clean
 
 $(BIN)/python:
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Probity needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -32,9 +32,13 @@ format: setup
 	$(BIN)/ruff format src tests bench scripts
 	$(BIN)/ruff check --fix src tests bench scripts
 
-bench: setup
+bench: setup docs-slow
 	$(BIN)/python -m pip install -q -e '.[all,dev,bench]'
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# The docs examples marked `slow` (tests/docs; docs/cli.md "Examples in the docs").
+docs-slow: setup
+	PROBITY_DOCS_SLOW=1 $(BIN)/python -m pytest -q tests/docs
 
 clean:
 	rm -rf $(VENV) build dist probity-demo .pytest_cache .ruff_cache

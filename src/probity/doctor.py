@@ -15,6 +15,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from probity import __version__
+from probity.errors import install_hint
 from probity.home import ENV_VAR, home
 
 #: Distribution name -> (extra that provides it, what Probity uses it for).
@@ -41,12 +42,16 @@ ENGINES: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class DoctorReport:
-    """Versions, the Probity home and what works offline. ``to_dict`` is ``--json``'s shape."""
+    """Versions, the Probity home and what works offline. ``to_dict`` is ``--json``'s shape.
+
+    ``home`` is the bare path; ``home_from_env`` says whether ``$PROBITY_HOME`` chose it.
+    """
 
     probity: str
     python: str
     platform: str
     home: str
+    home_from_env: bool
     home_writable: bool
     packages: dict[str, dict[str, Any]]
     offline: dict[str, Any]
@@ -58,6 +63,7 @@ class DoctorReport:
             "python": self.python,
             "platform": self.platform,
             "home": self.home,
+            "home_from_env": self.home_from_env,
             "home_writable": self.home_writable,
             "packages": self.packages,
             "offline": self.offline,
@@ -111,7 +117,7 @@ def collect() -> DoctorReport:
         {v["extra"] for v in packages.values() if v["version"] is None and v["extra"] != "core"}
     )
     for extra in missing_extras:
-        notes.append(f"optional extra '{extra}' is not installed: pip install 'probity[{extra}]'")
+        notes.append(f"optional extra '{extra}' is not installed; {install_hint(extra)}")
     try:
         demo = demo_model_path()
         demo_ok = (demo / "config.json").exists() and any(demo.glob("*.safetensors"))
@@ -135,7 +141,8 @@ def collect() -> DoctorReport:
         probity=__version__,
         python=sys.version.split()[0],
         platform=f"{platform.system()} {platform.machine()}",
-        home=f"{home()} (set ${ENV_VAR} to change)",
+        home=str(home()),
+        home_from_env=bool(os.environ.get(ENV_VAR)),
         home_writable=_home_writable(),
         packages=packages,
         offline=offline,

@@ -56,16 +56,48 @@ class TamperedError(ProbityError):
     """A hash-chained log, ledger or certificate does not verify."""
 
 
+def install_hint(extra: str) -> str:
+    """How to install an optional extra. Never from the package index: the name ``probity``
+    there belongs to an unrelated project, so the hint installs from a clone of this one."""
+    return (
+        f"install the '{extra}' extra from a clone of the Probity repository: "
+        f"pip install -e '.[{extra}]' (not from the package index, where 'probity' is another "
+        "project)"
+    )
+
+
 class MissingDependencyError(ProbityError):
-    """An optional extra is not installed; the message says which ``pip install`` fixes it."""
+    """An optional extra is not installed; the message says how to install it (from a clone)."""
 
     def __init__(self, module: str, extra: str) -> None:
         super().__init__(
             f"this feature needs the optional dependency {module!r}, which is not installed",
-            hint=f"run `pip install 'probity[{extra}]'`",
+            hint=install_hint(extra),
         )
         self.module = module
         self.extra = extra
+
+
+#: Top-level module of an optional dependency -> the extra that installs it.
+OPTIONAL_MODULES: dict[str, str] = {
+    "torch": "hf",
+    "transformers": "hf",
+    "tokenizers": "hf",
+    "safetensors": "hf",
+    "fastapi": "server",
+    "uvicorn": "server",
+    "ray": "ray",
+    "opacus": "privacy",
+    "openai": "server",
+}
+
+
+def missing_dependency(exc: ImportError) -> MissingDependencyError | None:
+    """The :class:`MissingDependencyError` an ``ImportError`` of an optional module means,
+    or ``None`` when it is not one (a real bug stays a bug)."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    extra = OPTIONAL_MODULES.get(name)
+    return MissingDependencyError(name, extra) if extra else None
 
 
 def require(module: str, extra: str):

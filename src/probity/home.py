@@ -27,8 +27,13 @@ def home_path(*parts: str, mkdir: bool = True) -> Path:
 
 
 def keys_dir() -> Path:
-    """Directory of watermark and signing keys (``<home>/keys``)."""
-    return _dir("keys")
+    """Directory of watermark and signing keys (``<home>/keys``), private to the user (0700):
+    files written with the umask's permissions are never readable by others inside it."""
+    p = home() / "keys"
+    if not p.is_dir():
+        p.mkdir(parents=True, exist_ok=True)
+        p.chmod(0o700)
+    return p
 
 
 def indexes_dir() -> Path:

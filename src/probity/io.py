@@ -2,7 +2,9 @@
 resumable manifests.
 
 Every file Probity writes goes through :func:`atomic_write` (temp file in the same folder,
-fsync, rename), so a crash never leaves a half-written output in place of a good one.
+fsync, rename), so a crash never leaves a half-written output in place of a good one. Files get
+the permissions the user's umask gives a new file (as ``open()`` would), unless a caller asks
+for a ``mode`` (secrets: ``0o600``).
 """
 
 from __future__ import annotations
@@ -23,19 +25,35 @@ from probity.errors import InputError
 # --- atomic writes -------------------------------------------------------------------------
 
 
+def _umask_mode() -> int:
+    """The mode ``open()`` gives a new file under the current umask (0o666 & ~umask)."""
+    # os.umask can only be read by setting it; set it back at once.
+    current = os.umask(0o022)
+    os.umask(current)
+    return 0o666 & ~current
+
+
 @contextlib.contextmanager
 def atomic_write(
-    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8"
+    path: str | os.PathLike[str],
+    mode: str = "w",
+    encoding: str | None = "utf-8",
+    *,
+    permissions: int | None = None,
 ) -> Iterator[IO[Any]]:
     """Open a temp file beside ``path``; on success fsync and rename it over ``path``.
 
-    On an exception the temp file is removed and ``path`` is untouched.
+    The file gets ``permissions`` when given (``0o600`` for secrets, set before any byte is
+    written), else what the umask gives a new file. On an exception the temp file is removed
+    and ``path`` is untouched.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     binary = "b" in mode
     try:
+        # mkstemp always creates 0600; a report or shard must be readable as the umask says.
+        os.fchmod(fd, _umask_mode() if permissions is None else permissions)
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as fh:
             yield fh
             fh.flush()
@@ -47,21 +65,35 @@ def atomic_write(
         raise
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    with atomic_write(path) as fh:
+def write_text_atomic(
+    path: str | os.PathLike[str], text: str, *, permissions: int | None = None
+) -> None:
+    """Write ``text`` to ``path`` atomically (``permissions``: see :func:`atomic_write`)."""
+    with atomic_write(path, permissions=permissions) as fh:
         fh.write(text)
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_write(path, "wb") as fh:
+def write_bytes_atomic(
+    path: str | os.PathLike[str], data: bytes, *, permissions: int | None = None
+) -> None:
+    """Write ``data`` to ``path`` atomically (``permissions``: see :func:`atomic_write`)."""
+    with atomic_write(path, "wb", permissions=permissions) as fh:
         fh.write(data)
 
 
-def write_json_atomic(path: str | os.PathLike[str], data: Any, *, indent: int | None = 2) -> None:
-    """Write ``data`` as JSON to ``path`` atomically."""
-    write_text_atomic(path, json.dumps(data, indent=indent, ensure_ascii=False, default=_default))
+def write_json_atomic(
+    path: str | os.PathLike[str],
+    data: Any,
+    *,
+    indent: int | None = 2,
+    permissions: int | None = None,
+) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (``permissions``: see :func:`atomic_write`)."""
+    write_text_atomic(
+        path,
+        json.dumps(data, indent=indent, ensure_ascii=False, default=_default),
+        permissions=permissions,
+    )
 
 
 def _default(obj: Any) -> Any:

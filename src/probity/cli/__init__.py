@@ -22,7 +22,7 @@ import typer
 from probity import __version__
 from probity.cli._groups import GROUPS
 from probity.cli._output import JSON_HELP, console, err_console, print_json
-from probity.errors import ProbityError
+from probity.errors import ProbityError, missing_dependency
 
 try:  # typer >= 0.22 vendors click
     from typer._click import exceptions as _cx
@@ -73,12 +73,15 @@ def doctor(json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = F
     if json_out:
         print_json(report)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     console.print(
         f"[bold]Probity {report.probity}[/] on Python {report.python} ({report.platform})"
     )
-    console.print(f"home: {report.home} ({'writable' if report.home_writable else 'NOT writable'})")
+    where = "from $PROBITY_HOME" if report.home_from_env else "set $PROBITY_HOME to change"
+    writable = "writable" if report.home_writable else "NOT writable"
+    console.print(f"home: {report.home} ({writable}; {where})", markup=False, highlight=False)
     table = Table("package", "version", "extra", "used for")
     for name, info in report.packages.items():
         table.add_row(
@@ -93,8 +96,8 @@ def doctor(json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = F
     console.print(
         f"spaCy models: {', '.join(off['spacy_models']) or 'none (PII uses patterns only)'}"
     )
-    for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
+    for note in report.notes:  # notes hold `[hf]`-style text: never parse them as markup
+        console.print("[yellow]note:[/] " + escape(note))
 
 
 @app.command()
@@ -164,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
+        missing = missing_dependency(exc) if isinstance(exc, ImportError) else None
+        if missing is not None:  # an optional extra imported inside a command
+            err_console.print(f"error: {missing}", markup=False, highlight=False, soft_wrap=True)
+            return missing.exit_code
         err_console.print(
             f"error: unexpected {type(exc).__name__}: {exc} "
             "(run again with --debug for the traceback)",

@@ -21,8 +21,21 @@ from rich.progress import (
 from probity.errors import InputError
 from probity.io import dumps, read_text
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _console(*, stderr: bool = False) -> Console:
+    """A console that wraps for a terminal but writes exact text to a pipe or file.
+
+    Rich hard-wraps at 80 columns when it cannot see a terminal, which would change generated
+    text, YAML and JSONL saved with ``>``; soft wrap leaves every line as printed.
+    """
+    c = Console(stderr=stderr)
+    if not c.is_terminal:
+        c.soft_wrap = True
+    return c
+
+
+console = _console()
+err_console = _console(stderr=True)
 T = TypeVar("T")
 
 #: Help texts reused by many commands, so every command words them the same way.

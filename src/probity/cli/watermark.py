@@ -497,9 +497,7 @@ def keys_export(
     k = load_key(key)
     data = k.secret_export() if secret else k.public_export()
     if out is not None:
-        write_json_atomic(out, data)
-        if secret:
-            out.chmod(0o600)
+        write_json_atomic(out, data, permissions=0o600 if secret else None)
         if json_out:
             print_json({"written": str(out), **k.public_export()})
         else:

@@ -19,9 +19,10 @@ from types import ModuleType
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
-from probity.errors import ProbityError
+from probity.errors import ProbityError, missing_dependency
 from probity.home import ENV_VAR
 from probity.report import Report
 
@@ -96,8 +97,17 @@ def _run(out: Path, *, quick: bool, quiet: bool) -> dict[str, Any]:
             error = None
         except ProbityError as exc:
             result, status, error = {}, "failed", str(exc)
-            ctx.say(f"[red]step failed:[/] {exc}")
+            ctx.say(f"[red]step failed:[/] {escape(str(exc))}")
             report.section(f"{title} (failed)").text(str(exc))
+        except ImportError as exc:
+            # An extra that is not installed (a core install): skip the step, say how to add
+            # it, and finish the tour and its report.
+            missing = missing_dependency(exc)
+            if missing is None:
+                raise
+            result, status, error = {}, "skipped", str(missing)
+            ctx.say(f"[yellow]step skipped:[/] {escape(str(missing))}")
+            report.section(f"{title} (skipped)").text(str(missing))
         summary["steps"].append(
             {
                 "step": mod.__name__.rsplit(".", 1)[-1].removeprefix("step_"),

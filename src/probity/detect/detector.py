@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,11 +87,11 @@ class ZeroShotDetector:
         from probity.lm import load_model
 
         self.method = method
-        self.model = model if hasattr(model, "encode") else load_model(model)
+        self.model = _as_model(model, load_model)
         if performer is None:
             self.performer = self.model
         else:
-            self.performer = performer if hasattr(performer, "encode") else load_model(performer)
+            self.performer = _as_model(performer, load_model)
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.calibration = calibration
@@ -163,6 +164,16 @@ class ZeroShotDetector:
                 )
             )
         return out
+
+
+def _as_model(model: Any, load_model: Any) -> Any:
+    """A loaded model as is; a name or path (``str``/``PathLike``/``None``) loaded.
+
+    ``str`` has an ``encode`` method too, so duck typing alone would keep a path string.
+    """
+    if model is None or isinstance(model, (str, os.PathLike)):
+        return load_model(model)
+    return model
 
 
 def calibration_path(method: str, models: Sequence[str]) -> Path:

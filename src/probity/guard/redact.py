@@ -140,7 +140,7 @@ def fernet_key(path: str | os.PathLike[str] | None = None) -> bytes:
         if not p.exists():
             from probity.io import write_bytes_atomic
 
-            write_bytes_atomic(p, Fernet.generate_key())
+            write_bytes_atomic(p, Fernet.generate_key(), permissions=0o600)
             os.chmod(p, 0o600)
         return p.read_bytes().strip()
 

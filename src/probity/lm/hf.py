@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,20 +144,62 @@ class HFModel:
     def decode(self, ids: Sequence[int]) -> str:
         return self.tokenizer.decode(list(ids), skip_special_tokens=True)
 
+    @property
+    def context_window(self) -> int | None:
+        """Positions the model can attend to (``n_positions``/``max_position_embeddings``)."""
+        cfg = self.model.config
+        n = getattr(cfg, "n_positions", 0) or getattr(cfg, "max_position_embeddings", 0)
+        return int(n) if n else None
+
     def next_token_logits(self, input_ids: np.ndarray) -> np.ndarray:
         torch = require("torch", "hf")
         ids = np.asarray(input_ids, dtype=np.int64)
         if ids.ndim == 1:
             ids = ids[None, :]
-        window = int(
-            getattr(self.model.config, "n_positions", 0)
-            or getattr(self.model.config, "max_position_embeddings", 0)
-            or ids.shape[1]
-        )
-        ids = ids[:, -window:]
+        ids = ids[:, -(self.context_window or ids.shape[1]) :]
         with torch.inference_mode():
             out = self.model(input_ids=torch.from_numpy(ids).to(self.device))
         return out.logits[:, -1, :].float().cpu().numpy()
+
+    def _generate_sliding(
+        self, input_ids: Any, attention: Any, max_new: int, window: int, kwargs: dict[str, Any]
+    ) -> np.ndarray:
+        """New token ids ``(batch, <= max_new)`` from transformers' ``generate``, sliding the
+        context window when prompt + answer would not fit.
+
+        Within the window this is one ``generate`` call (the common case, unchanged). Past it,
+        generation continues in segments: each keeps the last half-window of tokens as context,
+        so a model with a 128-token context can write 200 tokens instead of indexing past its
+        position table. Rows that reached end-of-sequence are carried along and cut later.
+        """
+        torch = require("torch", "hf")
+        eos = self.eos_token_id
+        keep = max(1, window // 2)
+        pieces: list[np.ndarray] = []
+        done = np.zeros(input_ids.shape[0], dtype=bool)
+        remaining = max_new
+        while remaining > 0:
+            if input_ids.shape[1] >= window:  # slide: keep the most recent half-window
+                input_ids, attention = input_ids[:, -keep:], attention[:, -keep:]
+            step = min(remaining, window - input_ids.shape[1])
+            with torch.inference_mode():
+                out = self.model.generate(
+                    input_ids=input_ids, attention_mask=attention, max_new_tokens=step, **kwargs
+                )
+            new = out[:, input_ids.shape[1] :]
+            if new.shape[1] == 0:
+                break
+            pieces.append(new.cpu().numpy())
+            remaining -= new.shape[1]
+            if eos is not None:
+                done |= (pieces[-1] == eos).any(axis=1)
+            if done.all():
+                break
+            input_ids = out
+            attention = torch.cat([attention, torch.ones_like(new)], dim=1)
+        if not pieces:
+            return np.zeros((input_ids.shape[0], 0), dtype=np.int64)
+        return np.concatenate(pieces, axis=1)
 
     # -- TextGenerator --------------------------------------------------------------------
 
@@ -185,11 +228,15 @@ class HFModel:
         *,
         logits_processors: Any = None,
         batch_size: int = 16,
+        on_progress: Callable[[int], None] | None = None,
     ) -> list[Completion]:
         """Generate ``params.n`` completions per prompt.
 
-        ``logits_processors`` is an optional list of transformers ``LogitsProcessor`` objects
-        (a watermark, for instance) applied at every step.
+        All prompts' samples are generated together, ``batch_size`` sequences at a time (on a
+        CPU, 64 runs about 1.5x the throughput of 16 for small models). ``logits_processors``
+        is an optional list of transformers ``LogitsProcessor`` objects (a watermark, for
+        instance) applied at every step. ``on_progress(k)`` is called as each batch of ``k``
+        completions finishes (drive a progress bar with it).
         """
         torch = require("torch", "hf")
         transformers = require("transformers", "hf")
@@ -199,12 +246,10 @@ class HFModel:
             torch.manual_seed(params.seed)
         expanded = [(i, j, p) for i, p in enumerate(prompts) for j in range(params.n)]
         results: list[Completion] = []
-        window = int(
-            getattr(self.model.config, "n_positions", 0)
-            or getattr(self.model.config, "max_position_embeddings", 0)
-            or 2048
-        )
-        max_prompt = max(1, window - params.max_new_tokens)
+        window = self.context_window or 2048
+        # Keep at most half the window for the prompt when the answer is long, so a long
+        # prompt is cut from the left rather than leaving no room to generate.
+        max_prompt = max(1, window - min(params.max_new_tokens, window // 2))
         for start in range(0, len(expanded), batch_size):
             chunk = expanded[start : start + batch_size]
             texts = [
@@ -216,11 +261,7 @@ class HFModel:
             attention = enc["attention_mask"][:, -max_prompt:].to(self.device)
             if input_ids.shape[1] == 0:
                 raise InputError("a prompt encodes to no tokens")
-            kwargs: dict[str, Any] = dict(
-                max_new_tokens=params.max_new_tokens,
-                pad_token_id=self.tokenizer.pad_token_id,
-                attention_mask=attention,
-            )
+            kwargs: dict[str, Any] = dict(pad_token_id=self.tokenizer.pad_token_id)
             if params.temperature == 0:
                 kwargs["do_sample"] = False
             else:
@@ -232,9 +273,9 @@ class HFModel:
                 )
             if logits_processors:
                 kwargs["logits_processor"] = transformers.LogitsProcessorList(logits_processors)
-            with torch.inference_mode():
-                out = self.model.generate(input_ids=input_ids, **kwargs)
-            new = out[:, input_ids.shape[1] :].cpu().numpy()
+            new = self._generate_sliding(
+                input_ids, attention, params.max_new_tokens, window, kwargs
+            )
             for row, (pi, j, _) in enumerate(chunk):
                 ids = new[row].tolist()
                 eos = self.eos_token_id
@@ -256,7 +297,32 @@ class HFModel:
                         token_ids=tuple(ids),
                     )
                 )
+            if on_progress is not None:
+                on_progress(len(chunk))
         return results
+
+    def estimate_seconds(
+        self, sequences: int, max_new_tokens: int, *, batch_size: int = 16, probe_tokens: int = 8
+    ) -> float:
+        """Seconds that generating ``sequences`` completions of ``max_new_tokens`` should take,
+        from one timed batch of ``probe_tokens`` tokens (say it before a long local run)."""
+        torch = require("torch", "hf")
+        rows = max(1, min(batch_size, sequences))
+        ids = torch.full((rows, 4), int(self.eos_token_id or 0), device=self.device)
+        steps = max(1, min(probe_tokens, max_new_tokens))
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            self.model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=steps,
+                min_new_tokens=steps,
+                do_sample=False,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        per_step = (time.perf_counter() - t0) / steps
+        batches = -(-sequences // batch_size)
+        return float(per_step * max_new_tokens * batches)
 
 
 def load_model(

@@ -19,6 +19,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,56 @@ from probity import __version__
 from probity.io import write_text_atomic
 
 _TEMPLATES = Path(__file__).with_name("templates")
+
+
+#: Short words that read as acronyms in a column header.
+_ACRONYMS = {
+    "ci": "CI", "fpr": "FPR", "tpr": "TPR", "auroc": "AUROC", "auc": "AUC", "id": "ID",
+    "ids": "IDs", "pii": "PII", "url": "URL", "json": "JSON", "jsonl": "JSONL", "kgw": "KGW",
+    "dp": "DP", "mia": "MIA", "lira": "LiRA", "sisa": "SISA", "llm": "LLM", "api": "API",
+}  # fmt: skip
+
+
+def human_header(key: str) -> str:
+    """A column header a reader can read: ``ci_low`` -> ``CI low``, ``false_rejection_rate``
+    -> ``False rejection rate``. Headers that already hold spaces are kept as they are."""
+    if not isinstance(key, str) or " " in key or not key:
+        return str(key)
+    words = key.replace("-", "_").split("_")
+    out = [_ACRONYMS.get(w.lower(), w) for w in words if w]
+    if out and out[0] == words[0] and out[0].islower() and len(out[0]) > 1:
+        out[0] = out[0][0].upper() + out[0][1:]
+    return " ".join(out)
+
+
+def _tidy_figure(fig: Any) -> None:
+    """Keep a figure readable: legends move outside the plot (never over the data) and
+    x tick labels that would overlap are rotated."""
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is not None:
+            handles = list(getattr(leg, "legend_handles", None) or leg.legendHandles)
+            labels = [t.get_text() for t in leg.get_texts()]
+            size = leg.get_texts()[0].get_fontsize() if labels else None
+            ax.legend(
+                handles,
+                labels,
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                borderaxespad=0.0,
+                fontsize=size,
+                frameon=False,
+            )
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        boxes = [
+            t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text().strip()
+        ]
+        if any(a.x1 > b.x0 - 2 for a, b in itertools.pairwise(boxes)):
+            for t in ax.get_xticklabels():
+                t.set_rotation(30)
+                t.set_horizontalalignment("right")
 
 
 def _fmt(value: Any) -> str:
@@ -60,7 +111,7 @@ class Section:
 
     def facts(self, items: Mapping[str, Any]) -> Section:
         """Add a two-column list of key facts."""
-        self.blocks.append(("facts", [(k, _fmt(v)) for k, v in items.items()]))
+        self.blocks.append(("facts", [(human_header(k), _fmt(v)) for k, v in items.items()]))
         return self
 
     def table(
@@ -70,7 +121,10 @@ class Section:
         *,
         caption: str = "",
     ) -> Section:
-        """Add a table from dict rows (columns default to the first row's keys) or lists."""
+        """Add a table from dict rows (columns default to the first row's keys) or lists.
+
+        Headers are shown in words (``ci_low`` reads "CI low"); a wide table scrolls
+        sideways inside its section instead of overflowing the page."""
         rows = list(rows)
         if rows and isinstance(rows[0], Mapping):
             cols = list(columns or rows[0].keys())
@@ -78,11 +132,14 @@ class Section:
         else:
             cols = list(columns or [])
             body = [[_fmt(v) for v in r] for r in rows]
-        self.blocks.append(("table", {"columns": cols, "rows": body, "caption": caption}))
+        headers = [human_header(c) for c in cols]
+        self.blocks.append(("table", {"columns": headers, "rows": body, "caption": caption}))
         return self
 
     def figure(self, fig: Any, *, caption: str = "", close: bool = True) -> Section:
-        """Embed a matplotlib figure as a PNG."""
+        """Embed a matplotlib figure as a PNG (legends moved off the data, crowded x labels
+        rotated)."""
+        _tidy_figure(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
         if close:
@@ -144,4 +201,4 @@ def new_figure(width: float = 7.0, height: float = 3.5):
     return plt.subplots(figsize=(width, height))
 
 
-__all__ = ["Report", "Section", "new_figure"]
+__all__ = ["Report", "Section", "human_header", "new_figure"]

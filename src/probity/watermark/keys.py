@@ -130,7 +130,7 @@ def new_key(
     )
     if save:
         path = keys_dir() / f"{kid}.json"
-        write_json_atomic(path, key.secret_export())
+        write_json_atomic(path, key.secret_export(), permissions=0o600)
         os.chmod(path, 0o600)
         key = WatermarkKey(**{**key.__dict__, "path": str(path)})
     return key
