@@ -16,8 +16,6 @@ from docs_runner import ROOT, page_run, pages, parse_blocks, warm_probity
 # Pages whose examples are known to fail today, owned by other areas' helpers. ONE list: the
 # lead clears an entry once that page's examples run (strict=False, so a fixed page passes).
 KNOWN_FAILING_PAGES: dict[str, str] = {
-    "docs/watermark.md": "issue 22: synopsis placeholders (./my-model, story.txt) and the "
-    "generation example need the watermark helper's rewrite",
     "docs/guard.md": "issue 22: undefined names in the Python example (texts, chunks, send); "
     "my-policy.yaml and prompts.jsonl are never created",
     "docs/curate.md": "issue 22: job.yaml is never written; the user stage needs mypkg on "
