@@ -42,7 +42,7 @@ MAP_STAGES = (
     "drop_protected",
     "user",
 )
-GLOBAL_STAGES = ("dedup_exact", "dedup_near", "cap_repeats")
+GLOBAL_STAGES = ("dedup_exact", "dedup_near", "dedup_substring", "cap_repeats")
 STAGES = MAP_STAGES + GLOBAL_STAGES
 
 
