@@ -139,14 +139,15 @@ def test_multibyte_text_stays_valid_and_span_is_exact(tmp_path):
     span = (
         "Ce paragraphe répété — «naïveté» 日本語のテキスト — doit disparaître des copies suivantes."
     )
-    # the character after the span shares its first UTF-8 byte across documents (é è ê:
-    # C3 A9 / C3 A8 / C3 AA), so the byte match ends inside a character
-    recs = [{"id": f"m{i}", "text": f"{i}{span}{'éèê'[i]}"} for i in range(3)]
+    # the characters around the span share a UTF-8 byte across documents: after it é è ê
+    # (C3 A9 / C3 A8 / C3 AA) share their first byte, before it é and © (C3 A9 / C2 A9) their
+    # last, so the byte match starts and ends inside characters
+    before, after = ["é", "©", "é"], ["é", "è", "ê"]
+    recs = [{"id": f"m{i}", "text": f"{i}{before[i]}{span}{after[i]}"} for i in range(3)]
     job = _write_job(tmp_path, recs, "{name: dedup_substring, min_bytes: 40, min_doc_bytes: 1}")
     _, kept, _ = _run(job)
     assert kept["m0"] == recs[0]["text"]
-    # the bytes removed are whole characters; what stays around the span is untouched
-    assert kept["m1"] == "1è" and kept["m2"] == "2ê"
+    assert kept["m1"] == "1©è" and kept["m2"] == "2ê"
 
 
 def test_lone_surrogate_and_empty_records(tmp_path):
@@ -224,3 +225,37 @@ def test_agrees_with_hash_of_every_window(tmp_path):
     _, kept, dropped = _run(job)
     assert not dropped
     assert kept == expect
+
+
+def test_random_multibyte_corpus_matches_the_window_rule():
+    """Seeded random texts over a small alphabet of 1- to 4-byte characters (so matches start
+    and end inside characters often): the stage keeps a character unless every byte of it
+    lies in a window seen earlier, and the result is always valid text."""
+    from probity.curate.substring import substring_dedup
+
+    rng = random.Random(21)
+    alphabet = ["a", "b", " ", "é", "è", "©", "日", "本", "😀", "😁"]
+    texts = [
+        "".join(rng.choice(alphabet[: rng.randint(3, 10)]) for _ in range(rng.randint(0, 60)))
+        for _ in range(80)
+    ]
+    L = 6
+    seen: set[bytes] = set()
+    expect = []
+    for t in texts:
+        b = t.encode()
+        gone = [False] * len(b)
+        for p in range(len(b) - L + 1):
+            if b[p : p + L] in seen:
+                gone[p : p + L] = [True] * L
+            else:
+                seen.add(b[p : p + L])
+        out, pos = [], 0
+        for ch in t:
+            n = len(ch.encode())
+            if not all(gone[pos : pos + n]):
+                out.append(ch)
+            pos += n
+        expect.append("".join(out))
+    res = substring_dedup(texts, min_bytes=L, min_doc_bytes=0)
+    assert res.texts == expect

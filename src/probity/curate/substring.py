@@ -126,10 +126,12 @@ def substring_dedup(
     gone = (np.arange(total, dtype=idx) - last) < min_bytes
     del last
     # only whole characters go: a character is removed when all of its bytes are
-    is_lead = (data & 0xC0) != 0x80
-    char_start = np.flatnonzero(is_lead)
-    char_gone = np.logical_and.reduceat(gone, char_start)
-    gone = np.repeat(char_gone, np.diff(np.append(char_start, total)))
+    cont = (data & 0xC0) == 0x80  # UTF-8 continuation bytes (at most 3 per character)
+    if cont.any():
+        for _ in range(3):  # a byte after a kept byte of its character is kept
+            gone[1:] &= ~cont[1:] | gone[:-1]
+        for _ in range(3):  # a byte before a kept continuation byte is kept
+            gone[:-1] &= ~cont[1:] | gone[1:]
     # earliest marked window per document and the document of its first occurrence
     marked_docs = doc_of[starts_marked]
     firsts = np.flatnonzero(np.r_[True, marked_docs[1:] != marked_docs[:-1]])
