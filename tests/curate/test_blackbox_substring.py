@@ -11,69 +11,23 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from probity.curate import load_job, run_job
-
-# sentences drawn from a fixed vocabulary with a seeded generator: the repeats are planted
-_WORDS = [
-    *[
-        "river",
-        "storm",
-        "town",
-        "baker",
-        "letter",
-        "window",
-        "garden",
-        "bridge",
-        "teacher",
-        "engineer",
-    ],
-    *[
-        "morning",
-        "station",
-        "harbour",
-        "lantern",
-        "orchard",
-        "meadow",
-        "village",
-        "market",
-        "chapel",
-        "mill",
-    ],
-]
+from test_curate_pipeline import WORDS
+from test_curate_stages import _job
+from test_curate_stages import _run as _run_job
 
 
 def _sentence(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(n)) + "."
+    """Words drawn with a seeded generator from the pipeline tests' list: repeats are planted."""
+    return " ".join(rng.choice(WORDS) for _ in range(n)) + "."
 
 
 def _write_job(tmp: Path, records: list[dict], stage: str, executor: str = "local") -> Path:
-    with open(tmp / "corpus.jsonl", "w", encoding="utf-8") as fh:
-        for r in records:
-            fh.write(json.dumps(r) + "\n")
-    job = tmp / "job.yaml"
-    job.write_text(
-        "inputs: [corpus.jsonl]\nid_field: id\nstages:\n"
-        f"  - {stage}\noutput: {{path: out, format: jsonl}}\n"
-        f"options: {{chunk_size: 3, executor: {executor}}}\n"
-    )
-    return job
+    return _job(tmp, records, f"  - {stage}\n", f", executor: {executor}")
 
 
-def _run(job: Path, executor: str | None = None):
-    cfg, base = load_job(job)
-    rep = run_job(cfg, base, executor=executor) if executor else run_job(cfg, base)
-    out = job.parent / "out"
-    kept = {
-        r["id"]: r["text"]
-        for p in sorted(out.glob("part-*.jsonl"))
-        for r in map(json.loads, p.read_text().splitlines())
-    }
-    dropped = {
-        d["id"]: d for d in map(json.loads, (out / "dropped.jsonl").read_text().splitlines())
-    }
-    assert rep.accounted and len(kept) + len(dropped) == rep.records_read
-    return rep, kept, dropped
+def _run(job: Path):
+    rep, kept, dropped = _run_job(job)
+    return rep, {k: r["text"] for k, r in kept.items()}, dropped
 
 
 BOILER = (
