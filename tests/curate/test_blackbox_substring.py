@@ -213,3 +213,31 @@ def test_random_multibyte_corpus_matches_the_window_rule():
         expect.append("".join(out))
     res = substring_dedup(texts, min_bytes=L, min_doc_bytes=0)
     assert res.texts == expect
+
+
+def test_memory_per_byte_stays_under_the_documented_figure():
+    """The limit's error message and the docs promise about BYTES_PER_INPUT_BYTE bytes of
+    memory per byte of text: the traced peak (numpy and pydivsufsort arrays) on 1 MB."""
+    import tracemalloc
+
+    from probity.curate.substring import BYTES_PER_INPUT_BYTE, substring_dedup
+
+    texts = [r["text"] for r in _corpus(1500, 13)]
+    size = sum(len(t.encode()) for t in texts)
+    tracemalloc.start()
+    try:
+        res = substring_dedup(texts, min_bytes=50, min_doc_bytes=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.removed_bytes.sum() > 0
+    assert peak < BYTES_PER_INPUT_BYTE * size, peak / size
+
+
+def test_empty_corpus_and_empty_texts():
+    from probity.curate.substring import substring_dedup
+
+    assert substring_dedup([]).texts == []
+    assert substring_dedup(["", "", ""], min_bytes=1).texts == ["", "", ""]
+    res = substring_dedup(["", "abcdef", "", "abcdef"], min_bytes=3, min_doc_bytes=1)
+    assert res.texts == ["", "abcdef", "", None] and list(res.source) == [-1, -1, -1, 1]
