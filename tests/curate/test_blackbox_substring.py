@@ -51,6 +51,8 @@ def test_span_repeated_across_documents_removed_byte_exactly_first_kept(tmp_path
         assert kept[f"d{i}"] == f"{heads[i]}{i}{i}{tails[i]}", kept[f"d{i}"]
     stage = rep.to_dict()["stages"][-1]
     assert stage["name"] == "dedup_substring" and stage["changed"] == 3
+    ex = [e for e in stage["examples"] if e["action"] == "changed"]
+    assert ex and ex[0]["after"] == kept[ex[0]["id"]][:200] and BOILER[:40] in ex[0]["before"]
 
 
 def test_short_repeats_untouched(tmp_path):

@@ -600,6 +600,11 @@ def run_job(
                         }
                         for d in drops[:EXAMPLES]
                     ]
+                    by_text = {r[ID]: r[cfg.text_field] for r in recs if r[ID] in new_texts}
+                    examples += [  # dedup_substring: what was cut, like a map stage's change
+                        {"id": i, "action": "changed", "before": by_text[i][:200], "after": t[:200]}
+                        for i, t in list(new_texts.items())[: EXAMPLES - len(examples)]
+                    ]
                     dropped_entries = []
                     by_id = {r[ID]: r for r in recs} if cfg.options.sidecar_text else {}
                     for rid, reason, rep, score in drops:
