@@ -17,10 +17,10 @@ from typing import Any
 
 import openai
 import pytest
+from gateway_setups import local_watermarked_config, start_upstream_gateway
 
 from probity.errors import TamperedError
 from probity.serve import ServerThread, create_app
-from probity.serve.config import GatewayConfig
 from probity.watermark.content_credentials import (
     load_or_create_identity,
     verify_content_credentials,
@@ -31,20 +31,6 @@ c2pa_text = pytest.importorskip("c2pa_text", reason="the c2pa extra (c2pa-text) 
 
 ASK = {"X-Probity-C2PA": "true"}
 ANSWER = "The committee met on Tuesday and agreed the budget for next year."
-
-
-def _start(tmp_path: Path, base_url: str, **extra: Any) -> ServerThread:
-    cfg = GatewayConfig.model_validate(
-        {
-            "policy": "default",
-            "log_requests": False,
-            "append_disclaimers": False,
-            "backend": {"kind": "upstream", "base_url": base_url, "model": "echo"},
-            "audit": {"path": str(tmp_path / "audit.jsonl")},
-            **extra,
-        }
-    )
-    return ServerThread(create_app(cfg)).start()
 
 
 def _client(srv: ServerThread) -> openai.OpenAI:
@@ -63,7 +49,7 @@ def test_chat_answer_with_credentials_verifies_and_keeps_the_visible_text(
     tmp_path: Path, up: Any
 ) -> None:
     up[1].reply = ANSWER
-    srv = _start(tmp_path, up[0])
+    srv = start_upstream_gateway(tmp_path, up[0])
     try:
         c = _client(srv)
         msgs = [{"role": "user", "content": "What happened at the meeting?"}]
@@ -87,6 +73,28 @@ def test_chat_answer_with_credentials_verifies_and_keeps_the_visible_text(
     assert [r["content_credentials"] for r in recs] == [False, True]
 
 
+def _credited_chat(srv: ServerThread) -> str:
+    try:
+        r = _client(srv).chat.completions.create(
+            model="echo", messages=[{"role": "user", "content": "hi"}], extra_headers=ASK
+        )
+    finally:
+        srv.stop()
+    return r.choices[0].message.content
+
+
+def _refused(srv: ServerThread, **kw: Any) -> dict[str, Any]:
+    """The error body of a chat request the gateway answers with HTTP 400."""
+    try:
+        with pytest.raises(openai.BadRequestError) as ei:
+            _client(srv).chat.completions.create(
+                model="echo", messages=[{"role": "user", "content": "hi"}], **kw
+            )
+    finally:
+        srv.stop()
+    return ei.value.body
+
+
 @pytest.mark.parametrize(
     "tamper",
     [
@@ -99,21 +107,15 @@ def test_chat_answer_with_credentials_verifies_and_keeps_the_visible_text(
 )
 def test_tampered_credited_text_fails_verification(tmp_path: Path, up: Any, tamper: Any) -> None:
     up[1].reply = ANSWER
-    srv = _start(tmp_path, up[0])
-    try:
-        r = _client(srv).chat.completions.create(
-            model="echo", messages=[{"role": "user", "content": "hi"}], extra_headers=ASK
-        )
-    finally:
-        srv.stop()
-    text = r.choices[0].message.content
+    srv = start_upstream_gateway(tmp_path, up[0])
+    text = _credited_chat(srv)
     verify_content_credentials(text, trust_anchors=_ca())  # the untouched text verifies
     with pytest.raises(TamperedError):
         verify_content_credentials(tamper(text, None), trust_anchors=_ca())
 
 
 def test_completions_every_choice_credited(tmp_path: Path, up: Any) -> None:
-    srv = _start(tmp_path, up[0])
+    srv = start_upstream_gateway(tmp_path, up[0])
     try:
         r = _client(srv).completions.create(
             model="echo",
@@ -132,42 +134,23 @@ def test_completions_every_choice_credited(tmp_path: Path, up: Any) -> None:
 
 
 def test_stream_asking_for_credentials_is_a_clear_400(tmp_path: Path, up: Any) -> None:
-    srv = _start(tmp_path, up[0])
-    try:
-        with pytest.raises(openai.BadRequestError) as ei:
-            _client(srv).chat.completions.create(
-                model="echo",
-                messages=[{"role": "user", "content": "hi"}],
-                stream=True,
-                extra_headers=ASK,
-            )
-    finally:
-        srv.stop()
-    err = ei.value.body
+    err = _refused(start_upstream_gateway(tmp_path, up[0]), stream=True, extra_headers=ASK)
     assert err["param"] == "stream"
     assert "content credentials" in err["message"].lower()
     assert not up[1].bodies  # refused before the upstream was called
 
 
 def test_bad_header_value_is_a_400(tmp_path: Path, up: Any) -> None:
-    srv = _start(tmp_path, up[0])
-    try:
-        with pytest.raises(openai.BadRequestError) as ei:
-            _client(srv).chat.completions.create(
-                model="echo",
-                messages=[{"role": "user", "content": "hi"}],
-                extra_headers={"X-Probity-C2PA": "maybe"},
-            )
-    finally:
-        srv.stop()
-    assert "X-Probity-C2PA" in ei.value.body["message"]
+    srv = start_upstream_gateway(tmp_path, up[0])
+    err = _refused(srv, extra_headers={"X-Probity-C2PA": "maybe"})
+    assert "X-Probity-C2PA" in err["message"]
 
 
 def test_config_always_attaches_without_asking_and_false_header_opts_out(
     tmp_path: Path, up: Any
 ) -> None:
     up[1].reply = ANSWER
-    srv = _start(tmp_path, up[0], content_credentials={"always": True})
+    srv = start_upstream_gateway(tmp_path, up[0], content_credentials={"always": True})
     try:
         c = _client(srv)
         msgs = [{"role": "user", "content": "hi"}]
@@ -184,14 +167,8 @@ def test_config_always_attaches_without_asking_and_false_header_opts_out(
 
 
 def test_config_disabled_refuses_requests_for_credentials(tmp_path: Path, up: Any) -> None:
-    srv = _start(tmp_path, up[0], content_credentials={"enabled": False})
-    try:
-        with pytest.raises(openai.BadRequestError):
-            _client(srv).chat.completions.create(
-                model="echo", messages=[{"role": "user", "content": "hi"}], extra_headers=ASK
-            )
-    finally:
-        srv.stop()
+    srv = start_upstream_gateway(tmp_path, up[0], content_credentials={"enabled": False})
+    assert "does not attach" in _refused(srv, extra_headers=ASK)["message"]
 
 
 def test_deployer_identity_files_sign_the_answers(tmp_path: Path, up: Any) -> None:
@@ -201,7 +178,7 @@ def test_deployer_identity_files_sign_the_answers(tmp_path: Path, up: Any) -> No
     (tmp_path / "chain.pem").write_text(ident.chain_pem)
     (tmp_path / "key.pem").write_text(ident.private_key_pem)
     up[1].reply = ANSWER
-    srv = _start(
+    srv = start_upstream_gateway(
         tmp_path,
         up[0],
         content_credentials={
@@ -209,13 +186,7 @@ def test_deployer_identity_files_sign_the_answers(tmp_path: Path, up: Any) -> No
             "private_key": str(tmp_path / "key.pem"),
         },
     )
-    try:
-        r = _client(srv).chat.completions.create(
-            model="echo", messages=[{"role": "user", "content": "hi"}], extra_headers=ASK
-        )
-    finally:
-        srv.stop()
-    text = r.choices[0].message.content
+    text = _credited_chat(srv)
     assert verify_content_credentials(text, trust_anchors=ident.ca_pem).trusted
     # the home's own local CA did not sign it
     with pytest.raises(TamperedError):
@@ -231,27 +202,7 @@ def test_local_watermarked_answer_carries_its_parameters_and_verifies_in_a_new_p
 
     threads = torch.get_num_threads()
     new_key("c2pa-gw")
-    policy = tmp_path / "secrets-only.yaml"
-    policy.write_text(
-        "name: secrets-only\ninput:\n  - scanner: secrets\n"
-        "output:\n  - scanner: secrets\n    action: redact\n"
-    )
-    cfg = GatewayConfig.model_validate(
-        {
-            "policy": str(policy),
-            "log_requests": False,
-            "append_disclaimers": False,
-            "backend": {
-                "kind": "local",
-                "model": str(tiny_model_dir),
-                "served_name": "tiny",
-                "threads": 1,
-            },
-            "watermark": {"key": "c2pa-gw", "gamma": 0.25, "delta": 4.0},
-            "limits": {"max_tokens": 32},
-            "audit": {"path": str(tmp_path / "audit.jsonl")},
-        }
-    )
+    cfg = local_watermarked_config(tiny_model_dir, tmp_path, "c2pa-gw", 32)
     try:
         with ServerThread(create_app(cfg)) as srv:
             r = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0).completions.create(

@@ -9,10 +9,10 @@ from typing import Any
 
 import openai
 import pytest
+from gateway_setups import start_upstream_gateway
 
 from probity.errors import ConfigError, InputError
-from probity.serve import ServerThread, create_app
-from probity.serve.config import ContentCredentialsConfig, GatewayConfig, load_gateway_config
+from probity.serve.config import ContentCredentialsConfig, load_gateway_config
 from probity.serve.credentials import CredentialSigner
 from probity.watermark.content_credentials import new_signing_identity
 
@@ -23,24 +23,11 @@ ASK = {"X-Probity-C2PA": "true"}
 BLOCK_SECRETS = "name: secrets-block\noutput:\n  - scanner: secrets\n    action: block\n"
 
 
-def _start(tmp_path: Path, base_url: str, **extra: Any) -> ServerThread:
-    cfg = GatewayConfig.model_validate(
-        {
-            "log_requests": False,
-            "append_disclaimers": False,
-            "backend": {"kind": "upstream", "base_url": base_url, "model": "echo"},
-            "audit": {"path": str(tmp_path / "audit.jsonl")},
-            **extra,
-        }
-    )
-    return ServerThread(create_app(cfg)).start()
-
-
 def test_blocked_answer_is_not_credited_and_the_audit_says_so(tmp_path: Path, up: Any) -> None:
     policy = tmp_path / "block.yaml"
     policy.write_text(BLOCK_SECRETS)
     up[1].reply = "The key is AKIAIOSFODNN7EXAMPLE, keep it."
-    srv = _start(tmp_path, up[0], policy=str(policy))
+    srv = start_upstream_gateway(tmp_path, up[0], policy=str(policy))
     try:
         r = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0)
         out = r.chat.completions.create(
@@ -57,7 +44,7 @@ def test_blocked_answer_is_not_credited_and_the_audit_says_so(tmp_path: Path, up
 
 def test_always_leaves_streams_unsigned_and_says_so_in_the_audit(tmp_path: Path, up: Any) -> None:
     up[1].reply = "A short streamed answer."
-    srv = _start(tmp_path, up[0], content_credentials={"always": True})
+    srv = start_upstream_gateway(tmp_path, up[0], content_credentials={"always": True})
     try:
         c = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0)
         text = "".join(
