@@ -93,6 +93,9 @@ def test_identity_paths_relative_to_the_config_file(tmp_path: Path) -> None:
     (conf / "bad.yaml").write_text("content_credentials:\n  private_key: key.pem\n")
     with pytest.raises(ConfigError):
         load_gateway_config(conf / "bad.yaml")
+    (conf / "key.pem").unlink()  # `probity serve --check` and start-up both load the file
+    with pytest.raises(ConfigError, match="no such file: private_key"):
+        load_gateway_config(conf / "gateway.yaml")
 
 
 def test_credentials_sign_the_final_text_restored_pii_and_disclaimer_included(

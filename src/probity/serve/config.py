@@ -300,5 +300,8 @@ def load_gateway_config(path: str | os.PathLike[str]) -> GatewayConfig:
             k: v if Path(v).is_absolute() else str(here / v)
             for k, v in (("chain", cc.chain), ("private_key", cc.private_key))
         }
+        missing = [f"{k} {v}" for k, v in files.items() if not Path(v).is_file()]
+        if missing:
+            raise ConfigError(f"{path}: content_credentials: no such file: {', '.join(missing)}")
         cfg = cfg.model_copy(update={"content_credentials": cc.model_copy(update=files)})
     return cfg
