@@ -51,17 +51,18 @@ def test_always_leaves_streams_unsigned_and_says_so_in_the_audit(tmp_path: Path,
     srv = start_upstream_gateway(tmp_path, up[0], content_credentials={"always": True})
     try:
         c = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=0)
-        text = "".join(
-            ch.choices[0].delta.content or ""
-            for ch in c.chat.completions.create(
+        chunks = list(
+            c.chat.completions.create(
                 model="echo", messages=[{"role": "user", "content": "hi"}], stream=True
             )
-            if ch.choices
         )
+        text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
     finally:
         srv.stop()
     assert text == "A short streamed answer."
     assert c2pa_text.find_wrapper_info(text) is None
+    last = [ch.model_extra["probity"] for ch in chunks if (ch.model_extra or {}).get("probity")]
+    assert last[-1]["content_credentials"]["attached"] == 0  # said, not silent
     rec = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
     assert rec["stream"] is True and rec["content_credentials"] is False
 

@@ -417,7 +417,8 @@ class Gateway:
             "watermark": self.watermark.public_params() if self.watermark else None,
             **(
                 {"content_credentials": {"attached": ex.credited, "format": "c2pa-text"}}
-                if ex.credentials
+                # under `always`, a stream's last event says none were attached
+                if ex.credentials or (ex.stream and self.cfg.content_credentials.always)
                 else {}
             ),
         }
