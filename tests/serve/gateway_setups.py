@@ -56,3 +56,15 @@ def local_watermarked_config(
             "audit": {"path": str(tmp_path / "audit.jsonl")},
         }
     )
+
+
+#: The header that asks the gateway for C2PA content credentials.
+ASK_C2PA = {"X-Probity-C2PA": "true"}
+
+
+def require_c2pa() -> Any:
+    """Skip the calling test module without the c2pa extra; returns ``c2pa_text``."""
+    import pytest
+
+    pytest.importorskip("c2pa", reason="the c2pa extra (c2pa-python) is not installed")
+    return pytest.importorskip("c2pa_text", reason="the c2pa extra (c2pa-text) is not installed")

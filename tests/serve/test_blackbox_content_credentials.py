@@ -17,7 +17,7 @@ from typing import Any
 
 import openai
 import pytest
-from gateway_setups import local_watermarked_config, start_upstream_gateway
+from gateway_setups import ASK_C2PA, local_watermarked_config, require_c2pa, start_upstream_gateway
 
 from probity.errors import TamperedError
 from probity.serve import ServerThread, create_app
@@ -26,10 +26,8 @@ from probity.watermark.content_credentials import (
     verify_content_credentials,
 )
 
-pytest.importorskip("c2pa", reason="the c2pa extra (c2pa-python) is not installed")
-c2pa_text = pytest.importorskip("c2pa_text", reason="the c2pa extra (c2pa-text) is not installed")
-
-ASK = {"X-Probity-C2PA": "true"}
+c2pa_text = require_c2pa()
+ASK = ASK_C2PA
 ANSWER = "The committee met on Tuesday and agreed the budget for next year."
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import openai
 import pytest
-from gateway_setups import start_upstream_gateway
+from gateway_setups import ASK_C2PA, require_c2pa, start_upstream_gateway
 
 from probity.errors import ConfigError, InputError
 from probity.serve.config import ContentCredentialsConfig, load_gateway_config
@@ -20,10 +20,8 @@ from probity.watermark.content_credentials import (
     verify_content_credentials,
 )
 
-pytest.importorskip("c2pa", reason="the c2pa extra (c2pa-python) is not installed")
-c2pa_text = pytest.importorskip("c2pa_text", reason="the c2pa extra (c2pa-text) is not installed")
-
-ASK = {"X-Probity-C2PA": "true"}
+c2pa_text = require_c2pa()
+ASK = ASK_C2PA
 BLOCK_SECRETS = "name: secrets-block\noutput:\n  - scanner: secrets\n    action: block\n"
 
 
