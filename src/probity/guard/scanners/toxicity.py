@@ -50,6 +50,7 @@ from probity.guard.scanners._abuse import (
     evidence,
     untargeted_profanity,
 )
+from probity.guard.scanners._harm import harm_evidence
 from probity.guard.scanners._obfuscation import deobfuscate
 from probity.types import Finding, Span
 
@@ -292,6 +293,14 @@ class ToxicityScanner:
             s = float(scores[n + k])
             if not direct[n + k] and not labelled[k] and len(texts[i][a:b].split()) < 4:
                 continue  # a bag-of-words score of two or three words is noise ("You are white.")
+            if "direct" not in direct[n + k]:
+                # Without rule evidence of direct abuse, a segment's score is pulled towards the
+                # whole text's by its share of the text (weight sqrt(len(segment)/len(text))):
+                # one crude sentence in a long, otherwise benign text is weak evidence, and
+                # scoring it alone was most of the policy's false positives on the moderation
+                # set's calibration half. Direct abuse is never diluted.
+                w = ((b - a) / max(1, len(texts[i]))) ** 0.5
+                s = w * s + (1.0 - w) * float(scores[i])
             if s >= self.min_score:
                 out[i].append(
                     Finding(
@@ -329,13 +338,17 @@ class ToxicityScanner:
         direct: list[dict[str, str]] = []
         for k, x in enumerate(norms):
             rule, kind = evidence(x)
+            extra: dict[str, str] = {"direct": kind} if kind else {}
             if kind is None:
                 if untargeted_profanity(x):
                     scores[k] = min(scores[k], 0.5)
                 if counter_speech(x):
                     scores[k] = min(scores[k], 0.4)
+                rule, category = harm_evidence(x)
+                if category:
+                    extra = {"category": category}
             scores[k] = max(scores[k], rule)
-            direct.append({"direct": kind} if kind else {})
+            direct.append(extra)
         return scores, direct
 
     def _judge(self, texts: Sequence[str], context: ScanContext | None) -> list[list[Finding]]:
