@@ -295,12 +295,12 @@ class ToxicityScanner:
                 continue  # a bag-of-words score of two or three words is noise ("You are white.")
             if "direct" not in direct[n + k]:
                 # Without rule evidence of direct abuse, a segment's score is pulled towards the
-                # whole text's by its share of the text (weight sqrt(len(segment)/len(text))):
-                # one crude sentence in a long, otherwise benign text is weak evidence, and
-                # scoring it alone was most of the policy's false positives on the moderation
-                # set's calibration half. Direct abuse is never diluted.
+                # whole text's by its share of the text (weight sqrt(len(segment)/len(text))),
+                # never up: one crude sentence in a long, otherwise benign text is weak
+                # evidence, and scoring it alone was most of the policy's false positives on
+                # the moderation set's calibration half. Direct abuse is never diluted.
                 w = ((b - a) / max(1, len(texts[i]))) ** 0.5
-                s = w * s + (1.0 - w) * float(scores[i])
+                s = min(s, w * s + (1.0 - w) * float(scores[i]))
             if s >= self.min_score:
                 out[i].append(
                     Finding(
