@@ -22,11 +22,16 @@ and checked by the rules of :mod:`._abuse`: a threat, a second-person insult or 
 dehumanised is *direct* abuse (score 0.92-0.95, ``details["direct"]`` names the kind, and no
 context label but a reported quotation or a benign sense may soften it); negated insults are
 removed before scoring (counter-speech), profanity with no target is capped at 0.5 and a
-condemnation of abuse at 0.4. The score is max(rule score, adjusted classifier score).
+condemnation of abuse at 0.4. Text without direct abuse is also checked by the harm rules
+of :mod:`._harm` (explicit sexual content 0.75, first-person self-harm, violent intent against
+a third person and eliminationist hate 0.8; ``details["category"]``), which a profanity model
+misses because the words are polite. The score is max(rule score, adjusted classifier score).
 
 Localisation: with the classifier back ends a text is scored whole and per segment (its
 sentences, cut at labelled regions; see :mod:`probity.guard.context`); a segment of fewer
-than four words counts only with rule evidence. A toxic
+than four words counts only with rule evidence, and a segment without direct abuse is scored
+between its own score and the whole text's, by its share of the text (never above its own).
+A toxic
 segment is a finding with that segment's span, so a policy's context rules can treat a toxic
 labelled quotation differently from a toxic sentence of the model's own. When the whole text
 scores at or above ``min_score`` but no segment does, the finding spans the whole text.
