@@ -39,7 +39,7 @@ def test_qa_cli_finds_planted_bias_with_strict_json_and_report(tmp_path: Path, c
         assert cats["age"]["significant"] is True and cats["age"]["target_share"] == 1.0
         assert cats["gender"]["significant"] is None  # nobody named: no test, not "no bias"
         assert d["run"]["samples_per_prompt"] == 10 and d["run"]["seed"] == 3
-        assert "interpretation" in d and "age" in d["interpretation"]
+        assert d["findings"]["stereotype"] == ["age"] and "gender" in d["findings"]["untested"]
         html = rep.read_text()
         assert "Ambiguous questions" in html and html.count("data:image/png") >= 1
         # the same seed on a server that honours seed gives the same numbers
@@ -93,7 +93,7 @@ def test_pairs_cli_on_the_tiny_local_model(tiny_model_dir: Path, tmp_path: Path,
     d = json.loads(out, parse_constant=lambda c: pytest.fail(f"bare {c} in --json"))
     assert d["overall"]["pairs"] + d["overall"]["ties"] == 16
     assert all(c["p_adjusted"] is None or 0 <= c["p_adjusted"] <= 1 for c in d["categories"])
-    assert "interpretation" in d
+    assert set(d["findings"]) == {"stereotype", "anti_stereotype", "no_evidence", "untested"}
     html = rep.read_text()
     assert "Stereotype pairs" in html and html.count("data:image/png") >= 1
     code = main(["probe", "pairs", "--model", str(tiny_model_dir), "--categories", "age"])
