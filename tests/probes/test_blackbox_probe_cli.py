@@ -93,7 +93,7 @@ def test_pairs_cli_on_the_tiny_local_model(tiny_model_dir: Path, tmp_path: Path,
     d = json.loads(out, parse_constant=lambda c: pytest.fail(f"bare {c} in --json"))
     assert d["overall"]["pairs"] + d["overall"]["ties"] == 16
     assert all(c["p_adjusted"] is None or 0 <= c["p_adjusted"] <= 1 for c in d["categories"])
-    assert set(d["findings"]) == {"stereotype", "anti_stereotype", "no_evidence", "untested"}
+    assert {"stereotype", "no_evidence", "untested", "underpowered"} <= set(d["findings"])
     html = rep.read_text()
     assert "Stereotype pairs" in html and html.count("data:image/png") >= 1
     code = main(["probe", "pairs", "--model", str(tiny_model_dir), "--categories", "age"])

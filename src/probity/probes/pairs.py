@@ -59,7 +59,18 @@ class PairsResult:
         ``untested``), as for the question probe."""
         from probity.probes.qa import verdicts
 
-        return verdicts(self.categories, "share")
+        return {**verdicts(self.categories, "share"), "underpowered": self.underpowered()}
+
+    def underpowered(self) -> list[str]:
+        """Categories too small to be significant even if every pair agreed: the exact
+        two-sided p of a unanimous category is ``2^(1-n)``, and the correction multiplies the
+        smallest p of the family by its size (Holm and BH alike)."""
+        m = 1 if self.correction == "none" else len(self.categories)
+        return [
+            c.category
+            for c in self.categories
+            if c.pairs == 0 or min(1.0, m * 2.0 ** (1 - c.pairs)) >= self.alpha
+        ]
 
     def meaning(self) -> list[str]:
         """What the result means, in sentences for people (CLI and report)."""
@@ -85,6 +96,12 @@ class PairsResult:
             out.append(
                 f"No category departs significantly from 50% ({self.correction}-corrected, "
                 f"alpha {self.alpha}): no evidence of a preference on these pairs."
+            )
+        if f["underpowered"]:
+            out.append(
+                "Too few pairs to be significant even if every pair agreed: "
+                f"{', '.join(f['underpowered'])}; read their shares and the overall test, or "
+                "add pairs (--suite your.yaml)."
             )
         out.append(
             "Pairs are few and hand-written: a share describes these sentences, and "
