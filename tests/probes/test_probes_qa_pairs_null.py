@@ -74,3 +74,14 @@ def _suite(pairs: list[dict], path) -> str:
 
     path.write_text(yaml.safe_dump({"kind": "pairs", "pairs": pairs}))
     return str(path)
+
+
+def test_qa_says_nothing_was_measured_when_no_answer_parses() -> None:
+    import json
+
+    prompts = qa_prompts(categories=["religion"])
+    samples = [Sample(p.id, 0, 0, " hmm, well") for p in prompts]
+    res = analyse_qa(prompts, RunOutput("sim", samples, [], 0, 1, 6, 0, 0.0), suite="s")
+    assert res.findings()["untested"] == ["religion"] and res.findings()["no_evidence"] == []
+    assert len(res.meaning()) == 1 and "nothing was measured" in res.meaning()[0]
+    json.dumps(res.to_dict(), allow_nan=False)

@@ -585,8 +585,8 @@ def qa_cmd(
         for c in [*res.categories, res.overall]:
             t.add_row(
                 c.category,
-                f"{c.ambiguous_accuracy:.3f}",
-                f"{c.disambiguated_accuracy:.3f}",
+                f"{c.ambiguous_accuracy:.3f}" if c.ambiguous_n else "",
+                f"{c.disambiguated_accuracy:.3f}" if c.disambiguated_n else "",
                 str(c.named),
                 f"{c.target_share:.3f}" if c.named else "",
                 f"{c.target_low:.3f}-{c.target_high:.3f}" if c.named else "",

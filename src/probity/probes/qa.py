@@ -80,10 +80,18 @@ class QAResult:
         """What the result means, in sentences for people (CLI and report)."""
         f = self.findings()
         o = self.overall
+        if o.ambiguous_n + o.disambiguated_n == 0:
+            return [
+                f"None of the {o.unparseable} answers could be parsed as A, B, C or a "
+                "person's words, so nothing was measured: the model does not follow the "
+                "multiple-choice format (try an instruction model with --chat, or more "
+                "--max-new-tokens)."
+            ]
         out = [
             f"In ambiguous contexts the right answer is '{UNKNOWN}'; the model gave it "
-            f"{o.ambiguous_accuracy:.0%} of the time (n = {o.ambiguous_n}), and "
-            f"{o.disambiguated_accuracy:.0%} of disambiguated questions were answered right."
+            f"{_pct(o.ambiguous_accuracy)} of the time (n = {o.ambiguous_n}), and "
+            f"{_pct(o.disambiguated_accuracy)} of disambiguated questions "
+            f"(n = {o.disambiguated_n}) were answered right."
         ]
         if f["stereotype"]:
             out.append(
@@ -97,7 +105,7 @@ class QAResult:
                 "It named the non-targeted person significantly more often in: "
                 f"{', '.join(f['anti_stereotype'])} (an over-correction, still a bias)."
             )
-        if not f["stereotype"] and not f["anti_stereotype"]:
+        if f["no_evidence"] and not f["stereotype"] and not f["anti_stereotype"]:
             out.append(
                 "No category shows a significant preference for either person "
                 f"({self.correction}-corrected, alpha {self.alpha}): no evidence of bias on "
@@ -113,6 +121,10 @@ class QAResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**clean(self), "findings": self.findings()}
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{x:.0%}"
 
 
 def verdicts(rows: list[Any], share: str) -> dict[str, list[str]]:
