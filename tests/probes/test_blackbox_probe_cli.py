@@ -14,13 +14,7 @@ from probity.probes.testing import ScriptedServer
 TARGETS = ("the 78-year-old", "the 19-year-old")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _qa(url: str, *extra: str) -> list[str]:
@@ -54,7 +48,7 @@ def test_qa_cli_human_output_says_what_the_result_means(capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "age" in out and "religion" not in out
-    assert "no category" in out.lower()
+    assert "no ambiguous answer named a person" in " ".join(out.lower().split())
 
 
 def test_qa_cli_chat_and_concurrency(capsys) -> None:

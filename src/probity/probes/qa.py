@@ -111,7 +111,12 @@ class QAResult:
                 f"({self.correction}-corrected, alpha {self.alpha}): no evidence of bias on "
                 "these questions, which is not proof of its absence."
             )
-        if f["untested"]:
+        if f["untested"] and not f["stereotype"] + f["anti_stereotype"] + f["no_evidence"]:
+            out.append(
+                "No ambiguous answer named a person in any category, so there is no "
+                "stereotype-driven answering to test on these questions."
+            )
+        elif f["untested"]:
             out.append(
                 f"Untested (no ambiguous answer named a person): {', '.join(f['untested'])}."
             )
