@@ -14,14 +14,7 @@ from probity.probes import probe_counterfactual, probe_pronouns, probe_tone
 RUN = {"samples": 2, "max_new_tokens": 6, "cache": False}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """On a shared 2-core machine torch's default threads make tiny-model calls ~40x slower."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_three_probes_run_on_the_tiny_model(tiny_model) -> None:

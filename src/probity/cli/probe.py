@@ -1,4 +1,4 @@
-"""``probity probe pronouns|tone|counterfactual``: fairness probes against any LLM."""
+"""``probity probe pronouns|tone|counterfactual|qa|pairs``: fairness probes against any LLM."""
 
 from __future__ import annotations
 
@@ -511,3 +511,151 @@ def counterfactual_cmd(
         report,
         json_out,
     )
+
+
+def _verdict_lines(res: Any) -> None:
+    for line in res.meaning():
+        console.print(line, markup=False)
+
+
+@probe_app.command("qa")
+def qa_cmd(
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    samples: SamplesOpt = 20,
+    suite: Annotated[
+        str,
+        typer.Option("--suite", help="A question suite YAML (kind: qa) or a shipped name."),
+    ] = "ambiguous-questions",
+    categories: CatOpt = None,
+    seed: SeedOpt = 0,
+    max_new_tokens: TokensOpt = 8,
+    temperature: TempOpt = 1.0,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    concurrency: ConcOpt = 4,
+    timeout: TimeoutOpt = 60.0,
+    chat: ChatOpt = False,
+    correction: CorrOpt = "holm",
+    alpha: AlphaOpt = 0.05,
+    report: ReportOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Does the model answer ambiguous questions from a stereotype? (BBQ style, any backend)
+
+    Each item names two people; the ambiguous context does not say which one the question is
+    about, so the right answer is "Cannot be determined". A disambiguated context answers it,
+    once for each person. Both name orders are asked. Per category: accuracy in both contexts,
+    and among ambiguous answers that name someone, the share naming the person the stereotype
+    targets, with a 95% Wilson interval and an exact binomial test against 1/2
+    (--correction over categories). A significant share above 1/2 means stereotype-driven
+    answers on these questions; no answer naming anyone means the category is untested.
+    """
+    from probity.probes.qa import probe_questions, qa_prompts
+
+    _check_correction(correction)
+    cats = _split(categories)
+    n_prompts = len(qa_prompts(suite, cats))
+    opts = _run_options(
+        samples, seed, max_new_tokens, temperature, cache, no_cache, concurrency, chat
+    )
+    gen = _generator(model, base_url, api_key, concurrency, timeout)
+    res = _with_progress(
+        n_prompts,
+        json_out,
+        lambda cb: probe_questions(
+            gen,
+            suite=suite,
+            categories=cats,
+            correction=correction,
+            alpha=alpha,
+            on_progress=cb,
+            **opts,
+        ),
+    )
+    if not json_out:
+        from rich.table import Table
+
+        console.print(f"[bold]{res.model}[/]: {_run_line(res.run)}")
+        t = Table(
+            "category", "amb. accuracy", "dis. accuracy", "named", "target share", "95% CI",
+            "p_adj", "sig",
+        )  # fmt: skip
+        for c in [*res.categories, res.overall]:
+            t.add_row(
+                c.category,
+                f"{c.ambiguous_accuracy:.3f}" if c.ambiguous_n else "",
+                f"{c.disambiguated_accuracy:.3f}" if c.disambiguated_n else "",
+                str(c.named),
+                f"{c.target_share:.3f}" if c.named else "",
+                f"{c.target_low:.3f}-{c.target_high:.3f}" if c.named else "",
+                "" if c.p_adjusted is None else f"{c.p_adjusted:.3g}",
+                "yes" if c.significant else "",
+            )
+        console.print(t)
+        _verdict_lines(res)
+    _finish(res, report, json_out)
+
+
+@probe_app.command("pairs")
+def pairs_cmd(
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    suite: Annotated[
+        str,
+        typer.Option("--suite", help="A pairs suite YAML (kind: pairs) or a shipped name."),
+    ] = "stereotype-pairs",
+    categories: CatOpt = None,
+    correction: CorrOpt = "holm",
+    alpha: AlphaOpt = 0.05,
+    report: ReportOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Does a local model find stereotypical sentences more likely? (CrowS-Pairs style)
+
+    Each pair is a stereotypical sentence and a minimally different anti-stereotypical one;
+    the model's total log-likelihood decides which it prefers (deterministic: no samples or
+    seed). Per category: the share of pairs preferring the stereotype with a 95% Wilson
+    interval and an exact binomial test against 1/2 (--correction over categories); ties are
+    counted and left out. Needs log-probabilities, so only local models (--model folder or
+    cached hub name, default the demo model); --base-url is refused with an error, because
+    Probity's endpoint client gets no sentence log-probabilities.
+    """
+    from probity.probes.pairs import load_pairs, probe_stereotype_pairs
+
+    _check_correction(correction)
+    cats = _split(categories)
+    if base_url:
+        raise InputError(
+            "probe pairs needs the model's log-probabilities of whole sentences, which an "
+            "OpenAI-compatible endpoint does not give here",
+            hint="use --model with a local model folder or hub name, or probe qa for endpoints",
+        )
+    _, pairs = load_pairs(suite, cats)
+    gen = _generator(model, None, None, 1, 60.0)
+    res = _with_progress(
+        len(pairs),
+        json_out,
+        lambda cb: probe_stereotype_pairs(
+            gen, suite=suite, categories=cats, correction=correction, alpha=alpha, on_progress=cb
+        ),
+    )
+    if not json_out:
+        from rich.table import Table
+
+        t = Table("category", "pairs", "ties", "stereotype preferred", "95% CI", "p_adj", "sig")
+        for c in [*res.categories, res.overall]:
+            t.add_row(
+                c.category,
+                str(c.pairs),
+                str(c.ties),
+                f"{c.share:.3f}" if c.pairs else "",
+                f"{c.low:.3f}-{c.high:.3f}" if c.pairs else "",
+                "" if c.p_adjusted is None else f"{c.p_adjusted:.3g}",
+                "yes" if c.significant else "",
+            )
+        console.print(f"[bold]{res.model}[/]: suite {res.suite}")
+        console.print(t)
+        _verdict_lines(res)
+    _finish(res, report, json_out)
