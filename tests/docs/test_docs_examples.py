@@ -18,20 +18,13 @@ from docs_runner import ROOT, page_run, pages, parse_blocks, warm_probity
 KNOWN_FAILING_PAGES: dict[str, str] = {
     "docs/watermark.md": "issue 22: synopsis placeholders (./my-model, story.txt) and the "
     "generation example need the watermark helper's rewrite",
-    "docs/guard.md": "issue 22: undefined names in the Python example (texts, chunks, send); "
-    "my-policy.yaml and prompts.jsonl are never created",
     "docs/overlap.md": "issue 22: synopsis brackets ([--ngram 50]) are not runnable; books.jsonl "
     "is never created; the policy fragment is rejected",
-    "docs/curate.md": "issue 22: job.yaml is never written; the user stage needs mypkg on "
-    "PYTHONPATH; --ray-address auto with no cluster",
     "docs/citations.md": "issue 22: example input files are never created",
     "docs/fairness.md": "issue 22: a comment after a line-continuation backslash splits the "
     "command; loans.csv is never created",
     "docs/focus-group.md": "issue 22: /models/chat-model does not exist; study.yaml is rejected",
-    "docs/gateway.md": "issue 22: gateway.yaml is never written; the client needs a running "
-    "gateway",
     "docs/privacy.md": "issue 22: example data is never created",
-    "docs/probes.md": "issue 22: ./my-model does not exist; the local probe is slow",
 }
 
 PAGES = pages()
