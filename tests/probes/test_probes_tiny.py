@@ -66,8 +66,11 @@ def test_cli_pronouns_on_tiny_model(tiny_model_dir: Path, tmp_path: Path, capsys
         ]
     )
     assert code == 0
-    d = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    d = json.loads(captured.out)
     assert d["run"]["completions"] == 2 * 9 * 2
+    # a local run says how long it will take before it starts (on stderr: stdout stays JSON)
+    assert "prompts x 2 samples on a local model: at least" in captured.err
     assert "Pronoun probe" in rep.read_text()
 
 

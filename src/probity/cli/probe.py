@@ -165,10 +165,30 @@ def _check_correction(correction: str) -> None:
         raise InputError(f"unknown correction {correction!r}", hint="use holm, bh or none")
 
 
-def _with_progress(total: int, json_out: bool, fn: Any) -> Any:
+def _with_progress(
+    total: int, json_out: bool, fn: Any, *, gen: Any = None, opts: dict[str, Any] | None = None
+) -> Any:
+    """Run ``fn(on_progress)`` under a progress bar. For a local model (which generates one
+    prompt's samples per batch), say before starting about how long the run will take, from
+    one timed batch (``HFModel.estimate_seconds``): a 20-sample probe of every occupation on a
+    CPU can take many minutes, and the user should know before waiting."""
+    if gen is not None and opts is not None and hasattr(gen, "estimate_seconds"):
+        samples = int(opts.get("samples", 1))
+        secs = gen.estimate_seconds(
+            total * samples, int(opts.get("max_new_tokens", 16)), batch_size=max(1, samples)
+        )
+        err_console.print(
+            f"{total} prompts x {samples} samples on a local model: at least "
+            f"{_duration(secs)} (from one timed batch; the bar's estimate refines it; "
+            "cached completions are not regenerated)"
+        )
     with progress() as bar:
         task = bar.add_task("probing", total=total)
         return fn(lambda k: bar.advance(task, k))
+
+
+def _duration(secs: float) -> str:
+    return f"{secs:.0f} s" if secs < 120 else f"{secs / 60:.0f} min"
 
 
 def _finish(result: Any, report: Path | None, json_out: bool) -> None:
@@ -267,6 +287,8 @@ def pronouns_cmd(
             on_progress=cb,
             **opts,
         ),
+        gen=gen,
+        opts=opts,
     )
     if not json_out:
         from rich.table import Table
@@ -355,6 +377,8 @@ def _tone_like(
             on_progress=cb,
             **opts,
         ),
+        gen=gen,
+        opts=opts,
     )
     if not json_out:
         from rich.table import Table
@@ -573,6 +597,8 @@ def qa_cmd(
             on_progress=cb,
             **opts,
         ),
+        gen=gen,
+        opts=opts,
     )
     if not json_out:
         from rich.table import Table
