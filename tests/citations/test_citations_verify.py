@@ -136,7 +136,10 @@ def test_word_difference_and_compare_authors():
 
 
 def test_calibrate_stores_parameters(db):
-    out = calibrate(db, n=60, seed=1)
+    seen: list[tuple[int, int]] = []
+    out = calibrate(db, n=60, seed=1, progress=lambda done, total: seen.append((done, total)))
+    # the progress callback (the CLI's bar) reaches the end, counting every case verified
+    assert seen and seen[-1][0] == seen[-1][1] and seen == sorted(seen)
     assert out["cases"] > 0 and 0 <= out["brier_after"] <= 1
     assert db.meta("platt")
     v = verify_references(SAMPLE_ANSWER, db)

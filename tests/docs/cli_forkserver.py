@@ -52,6 +52,10 @@ def _child(msg: dict, fds: list[int]) -> None:  # pragma: no cover - runs in a f
     os.chdir(msg["cwd"])
     os.environ.clear()
     os.environ.update(msg["env"])
+    # A fresh interpreter puts $PYTHONPATH first on sys.path; so must the warm one (a docs
+    # example runs `PYTHONPATH=. probity curate run ...` to import its own user stage).
+    extra = [os.path.abspath(p) for p in msg["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
+    sys.path[:0] = [p for p in extra if p not in sys.path]
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.argv = ["probity", *msg["argv"]]
     code = 1

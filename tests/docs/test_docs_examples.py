@@ -15,15 +15,7 @@ from docs_runner import ROOT, page_run, pages, parse_blocks, warm_probity
 
 # Pages whose examples are known to fail today, owned by other areas' helpers. ONE list: the
 # lead clears an entry once that page's examples run (strict=False, so a fixed page passes).
-KNOWN_FAILING_PAGES: dict[str, str] = {
-    "docs/guard.md": "issue 22: undefined names in the Python example (texts, chunks, send); "
-    "my-policy.yaml and prompts.jsonl are never created",
-    "docs/curate.md": "issue 22: job.yaml is never written; the user stage needs mypkg on "
-    "PYTHONPATH; --ray-address auto with no cluster",
-    "docs/gateway.md": "issue 22: gateway.yaml is never written; the client needs a running "
-    "gateway",
-    "docs/probes.md": "issue 22: ./my-model does not exist; the local probe is slow",
-}
+KNOWN_FAILING_PAGES: dict[str, str] = {}
 
 PAGES = pages()
 

@@ -14,14 +14,7 @@ from probity.probes import probe_counterfactual, probe_pronouns, probe_tone
 RUN = {"samples": 2, "max_new_tokens": 6, "cache": False}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """On a shared 2-core machine torch's default threads make tiny-model calls ~40x slower."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_three_probes_run_on_the_tiny_model(tiny_model) -> None:
@@ -73,8 +66,11 @@ def test_cli_pronouns_on_tiny_model(tiny_model_dir: Path, tmp_path: Path, capsys
         ]
     )
     assert code == 0
-    d = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    d = json.loads(captured.out)
     assert d["run"]["completions"] == 2 * 9 * 2
+    # a local run says how long it will take before it starts (on stderr: stdout stays JSON)
+    assert "prompts x 2 samples on a local model: at least" in captured.err
     assert "Pronoun probe" in rep.read_text()
 
 

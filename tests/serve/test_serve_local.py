@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from gateway_setups import local_watermarked_config
 
 from probity.serve import ServerThread, create_app
-from probity.serve.config import GatewayConfig
 
 
 @pytest.fixture
@@ -24,31 +24,8 @@ def local_gateway(tiny_model_dir: Path, tmp_path: Path) -> Iterator[tuple[Server
 
     threads = torch.get_num_threads()
     key = new_key("gw-test")
-    # The tiny random model writes control characters and odd bytes that the default policy
-    # would strip or block; a secrets-only policy returns its text untouched, so detection
-    # sees exactly what was sampled.
-    policy = tmp_path / "secrets-only.yaml"
-    policy.write_text(
-        "name: secrets-only\ninput:\n  - scanner: secrets\n"
-        "output:\n  - scanner: secrets\n    action: redact\n"
-    )
-    cfg = GatewayConfig.model_validate(
-        {
-            "policy": str(policy),
-            "log_requests": False,
-            "append_disclaimers": False,
-            "backend": {
-                "kind": "local",
-                "model": str(tiny_model_dir),
-                "served_name": "tiny",
-                "max_batch": 8,
-                "batch_wait_ms": 20,
-                "threads": 1,
-            },
-            "watermark": {"key": "gw-test", "gamma": 0.25, "delta": 4.0},
-            "limits": {"max_tokens": 128},
-            "audit": {"path": str(tmp_path / "audit.jsonl")},
-        }
+    cfg = local_watermarked_config(
+        tiny_model_dir, tmp_path, "gw-test", 128, max_batch=8, batch_wait_ms=20
     )
     app = create_app(cfg)
     with ServerThread(app) as srv:

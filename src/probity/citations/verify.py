@@ -33,7 +33,7 @@ import datetime as _dt
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -579,21 +579,25 @@ def calibrate(
     seed: int = 0,
     *,
     cases: Sequence[tuple[Reference, bool]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the Platt parameters of each verdict group and store them in the database.
 
     The fit uses ``cases`` (``(reference, is_genuine)`` pairs a user labelled, e.g. a held-out
     split of their own checked bibliography) or, by default, :func:`synthetic_cases`. A
     verdict is *right* when ``verified`` is given to a genuine citation or a problem verdict
-    to a corrupted one. Returns the fitted parameters and the Brier score before and after."""
+    to a corrupted one. ``progress(done, total)`` is called as citations are verified.
+    Returns the fitted parameters and the Brier score before and after."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     cases = list(cases) if cases is not None else synthetic_cases(db, n, seed)
     v = Verifier(db)
     groups: dict[str, list[tuple[float, int, float]]] = {}
-    for ref, genuine in cases:
+    for i, (ref, genuine) in enumerate(cases, 1):
         out = v.verify(ref)
+        if progress is not None and (i % 25 == 0 or i == len(cases)):
+            progress(i, len(cases))
         group = (
             "verified"
             if out.verdict == "verified"

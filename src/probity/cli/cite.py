@@ -416,7 +416,14 @@ def db_calibrate(
                 "records; calibration needs at least 10",
                 hint="import records first: probity cite db import FILE",
             )
-        out = calibrate(database, n=cases, seed=seed)
+        with progress() as bar:
+            task = bar.add_task("verifying synthetic citations", total=cases)
+            out = calibrate(
+                database,
+                n=cases,
+                seed=seed,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     finally:
         database.close()
     if json_out:

@@ -1,4 +1,4 @@
-"""``probity probe pronouns|tone|counterfactual``: fairness probes against any LLM."""
+"""``probity probe pronouns|tone|counterfactual|qa|pairs``: fairness probes against any LLM."""
 
 from __future__ import annotations
 
@@ -165,10 +165,30 @@ def _check_correction(correction: str) -> None:
         raise InputError(f"unknown correction {correction!r}", hint="use holm, bh or none")
 
 
-def _with_progress(total: int, json_out: bool, fn: Any) -> Any:
+def _with_progress(
+    total: int, json_out: bool, fn: Any, *, gen: Any = None, opts: dict[str, Any] | None = None
+) -> Any:
+    """Run ``fn(on_progress)`` under a progress bar. For a local model (which generates one
+    prompt's samples per batch), say before starting about how long the run will take, from
+    one timed batch (``HFModel.estimate_seconds``): a 20-sample probe of every occupation on a
+    CPU can take many minutes, and the user should know before waiting."""
+    if gen is not None and opts is not None and hasattr(gen, "estimate_seconds"):
+        samples = int(opts.get("samples", 1))
+        secs = gen.estimate_seconds(
+            total * samples, int(opts.get("max_new_tokens", 16)), batch_size=max(1, samples)
+        )
+        err_console.print(
+            f"{total} prompts x {samples} samples on a local model: at least "
+            f"{_duration(secs)} (from one timed batch; the bar's estimate refines it; "
+            "cached completions are not regenerated)"
+        )
     with progress() as bar:
         task = bar.add_task("probing", total=total)
         return fn(lambda k: bar.advance(task, k))
+
+
+def _duration(secs: float) -> str:
+    return f"{secs:.0f} s" if secs < 120 else f"{secs / 60:.0f} min"
 
 
 def _finish(result: Any, report: Path | None, json_out: bool) -> None:
@@ -267,6 +287,8 @@ def pronouns_cmd(
             on_progress=cb,
             **opts,
         ),
+        gen=gen,
+        opts=opts,
     )
     if not json_out:
         from rich.table import Table
@@ -355,6 +377,8 @@ def _tone_like(
             on_progress=cb,
             **opts,
         ),
+        gen=gen,
+        opts=opts,
     )
     if not json_out:
         from rich.table import Table
@@ -511,3 +535,153 @@ def counterfactual_cmd(
         report,
         json_out,
     )
+
+
+def _verdict_lines(res: Any) -> None:
+    for line in res.meaning():
+        console.print(line, markup=False)
+
+
+@probe_app.command("qa")
+def qa_cmd(
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    samples: SamplesOpt = 20,
+    suite: Annotated[
+        str,
+        typer.Option("--suite", help="A question suite YAML (kind: qa) or a shipped name."),
+    ] = "ambiguous-questions",
+    categories: CatOpt = None,
+    seed: SeedOpt = 0,
+    max_new_tokens: TokensOpt = 8,
+    temperature: TempOpt = 1.0,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    concurrency: ConcOpt = 4,
+    timeout: TimeoutOpt = 60.0,
+    chat: ChatOpt = False,
+    correction: CorrOpt = "holm",
+    alpha: AlphaOpt = 0.05,
+    report: ReportOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Does the model answer ambiguous questions from a stereotype? (BBQ style, any backend)
+
+    Each item names two people; the ambiguous context does not say which one the question is
+    about, so the right answer is "Cannot be determined". A disambiguated context answers it,
+    once for each person. Both name orders are asked. Per category: accuracy in both contexts,
+    and among ambiguous answers that name someone, the share naming the person the stereotype
+    targets, with a 95% Wilson interval and an exact binomial test against 1/2
+    (--correction over categories). A significant share above 1/2 means stereotype-driven
+    answers on these questions; no answer naming anyone means the category is untested.
+    """
+    from probity.probes.qa import probe_questions, qa_prompts
+
+    _check_correction(correction)
+    cats = _split(categories)
+    n_prompts = len(qa_prompts(suite, cats))
+    opts = _run_options(
+        samples, seed, max_new_tokens, temperature, cache, no_cache, concurrency, chat
+    )
+    gen = _generator(model, base_url, api_key, concurrency, timeout)
+    res = _with_progress(
+        n_prompts,
+        json_out,
+        lambda cb: probe_questions(
+            gen,
+            suite=suite,
+            categories=cats,
+            correction=correction,
+            alpha=alpha,
+            on_progress=cb,
+            **opts,
+        ),
+        gen=gen,
+        opts=opts,
+    )
+    if not json_out:
+        from rich.table import Table
+
+        console.print(f"[bold]{res.model}[/]: {_run_line(res.run)}")
+        t = Table(
+            "category", "amb. accuracy", "dis. accuracy", "named", "target share", "95% CI",
+            "p_adj", "sig",
+        )  # fmt: skip
+        for c in [*res.categories, res.overall]:
+            t.add_row(
+                c.category,
+                f"{c.ambiguous_accuracy:.3f}" if c.ambiguous_n else "",
+                f"{c.disambiguated_accuracy:.3f}" if c.disambiguated_n else "",
+                str(c.named),
+                f"{c.target_share:.3f}" if c.named else "",
+                f"{c.target_low:.3f}-{c.target_high:.3f}" if c.named else "",
+                "" if c.p_adjusted is None else f"{c.p_adjusted:.3g}",
+                "yes" if c.significant else "",
+            )
+        console.print(t)
+        _verdict_lines(res)
+    _finish(res, report, json_out)
+
+
+@probe_app.command("pairs")
+def pairs_cmd(
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    suite: Annotated[
+        str,
+        typer.Option("--suite", help="A pairs suite YAML (kind: pairs) or a shipped name."),
+    ] = "stereotype-pairs",
+    categories: CatOpt = None,
+    correction: CorrOpt = "holm",
+    alpha: AlphaOpt = 0.05,
+    report: ReportOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Does a local model find stereotypical sentences more likely? (CrowS-Pairs style)
+
+    Each pair is a stereotypical sentence and a minimally different anti-stereotypical one;
+    the model's total log-likelihood decides which it prefers (deterministic: no samples or
+    seed). Per category: the share of pairs preferring the stereotype with a 95% Wilson
+    interval and an exact binomial test against 1/2 (--correction over categories); ties are
+    counted and left out. Needs log-probabilities, so only local models (--model folder or
+    cached hub name, default the demo model); --base-url is refused with an error, because
+    Probity's endpoint client gets no sentence log-probabilities.
+    """
+    from probity.probes.pairs import load_pairs, probe_stereotype_pairs
+
+    _check_correction(correction)
+    cats = _split(categories)
+    if base_url:
+        raise InputError(
+            "probe pairs needs the model's log-probabilities of whole sentences, which an "
+            "OpenAI-compatible endpoint does not give here",
+            hint="use --model with a local model folder or hub name, or probe qa for endpoints",
+        )
+    _, pairs = load_pairs(suite, cats)
+    gen = _generator(model, None, None, 1, 60.0)
+    res = _with_progress(
+        len(pairs),
+        json_out,
+        lambda cb: probe_stereotype_pairs(
+            gen, suite=suite, categories=cats, correction=correction, alpha=alpha, on_progress=cb
+        ),
+    )
+    if not json_out:
+        from rich.table import Table
+
+        t = Table("category", "pairs", "ties", "stereotype preferred", "95% CI", "p_adj", "sig")
+        for c in [*res.categories, res.overall]:
+            t.add_row(
+                c.category,
+                str(c.pairs),
+                str(c.ties),
+                f"{c.share:.3f}" if c.pairs else "",
+                f"{c.low:.3f}-{c.high:.3f}" if c.pairs else "",
+                "" if c.p_adjusted is None else f"{c.p_adjusted:.3g}",
+                "yes" if c.significant else "",
+            )
+        console.print(f"[bold]{res.model}[/]: suite {res.suite}")
+        console.print(t)
+        _verdict_lines(res)
+    _finish(res, report, json_out)

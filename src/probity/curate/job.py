@@ -11,6 +11,7 @@ stages:
   - {name: drop_protected, index: licensed-books}
   - dedup_exact
   - {name: dedup_near, threshold: 0.8}
+  - {name: dedup_substring, min_bytes: 100, min_doc_bytes: 50}
   - {name: cap_repeats, max_repeats: 3, span_tokens: 50}
   - {name: user, function: mypkg.stages:drop_short}
 output: {path: out/, format: parquet, shard_size: 50000}
@@ -42,7 +43,7 @@ MAP_STAGES = (
     "drop_protected",
     "user",
 )
-GLOBAL_STAGES = ("dedup_exact", "dedup_near", "cap_repeats")
+GLOBAL_STAGES = ("dedup_exact", "dedup_near", "dedup_substring", "cap_repeats")
 STAGES = MAP_STAGES + GLOBAL_STAGES
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from probity.curate.job import GLOBAL_STAGES, JobConfig, StageConfig, resolve_inputs
 from probity.curate.stages import Record, build_map_stage, global_decisions
+from probity.curate.substring import substring_decisions
 from probity.errors import InputError
 from probity.io import (
     Manifest,
@@ -585,18 +586,29 @@ def run_job(
                     recs = [r for p in previous_parts for r in _read_part(p)]
                 if not manifest.is_done(unit):
                     t0 = time.perf_counter()
-                    drops = global_decisions(
-                        st_cfg.name,
-                        [r[ID] for r in recs],
-                        [r[cfg.text_field] for r in recs],
-                        st_cfg.options,
-                        cfg.options.seed,
-                        map_chunks=ex.map_chunks,  # dedup_near's MinHash runs on the workers
-                        chunk_size=cfg.options.chunk_size,
-                    )
+                    ids = [r[ID] for r in recs]
+                    texts = [r[cfg.text_field] for r in recs]
+                    new_texts: dict[str, str] = {}
+                    if st_cfg.name == "dedup_substring":  # rewrites text as well as drops
+                        drops, new_texts = substring_decisions(ids, texts, st_cfg.options)
+                    else:
+                        drops = global_decisions(
+                            st_cfg.name,
+                            ids,
+                            texts,
+                            st_cfg.options,
+                            cfg.options.seed,
+                            map_chunks=ex.map_chunks,  # dedup_near's MinHash on the workers
+                            chunk_size=cfg.options.chunk_size,
+                        )
+                    del ids, texts
                     secs = time.perf_counter() - t0
                     drop_ids = {d[0]: d for d in drops}
-                    kept = [r for r in recs if r[ID] not in drop_ids]
+                    kept = [
+                        {**r, cfg.text_field: new_texts[r[ID]]} if r[ID] in new_texts else r
+                        for r in recs
+                        if r[ID] not in drop_ids
+                    ]
                     sizes = Counter(Counter(d[2] for d in drops).values())
                     examples = [
                         {
@@ -607,6 +619,11 @@ def run_job(
                             "score": round(d[3], 4),
                         }
                         for d in drops[:EXAMPLES]
+                    ]
+                    by_text = {r[ID]: r[cfg.text_field] for r in recs if r[ID] in new_texts}
+                    examples += [  # dedup_substring: what was cut, like a map stage's change
+                        {"id": i, "action": "changed", "before": by_text[i][:200], "after": t[:200]}
+                        for i, t in list(new_texts.items())[: EXAMPLES - len(examples)]
                     ]
                     dropped_entries = []
                     by_id = {r[ID]: r for r in recs} if cfg.options.sidecar_text else {}
@@ -629,7 +646,7 @@ def run_job(
                         {
                             "records_in": len(recs),
                             "records_out": len(kept),
-                            "changed": 0,
+                            "changed": len(new_texts),
                             "seconds": secs,
                             "reasons": dict(Counter(d[1] for d in drops)),
                             "examples": examples,

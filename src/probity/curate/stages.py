@@ -5,8 +5,8 @@
 ``(record or None, reason)`` per input; ``None`` drops the record for ``reason``. They are
 built inside each worker process, so they need not be picklable.
 
-*Global* stages see the whole corpus (``dedup_exact``, ``dedup_near``, ``cap_repeats``) and
-decide which records to drop with the overlap engine's deterministic deduplication: in every
+*Global* stages see the whole corpus (``dedup_exact``, ``dedup_near``, ``cap_repeats``; and
+``dedup_substring``, which also rewrites text, in :mod:`probity.curate.substring`) and decide which records to drop with the overlap engine's deterministic deduplication: in every
 cluster the record that comes first in input order is kept. ``dedup_near`` is split so that a
 cluster can do the expensive part: MinHash signatures and band keys per chunk on the executor's
 workers (:class:`SignatureFn`), then band buckets, exact-Jaccard verification and connected

@@ -54,13 +54,70 @@ class PairsResult:
     categories: list[PairCategory]
     pairs: list[dict[str, Any]]
 
+    def findings(self) -> dict[str, list[str]]:
+        """Categories by verdict (``stereotype``, ``anti_stereotype``, ``no_evidence``,
+        ``untested``), as for the question probe."""
+        from probity.probes.qa import verdicts
+
+        return {**verdicts(self.categories, "share"), "underpowered": self.underpowered()}
+
+    def underpowered(self) -> list[str]:
+        """Categories too small to be significant even if every pair agreed: the exact
+        two-sided p of a unanimous category is ``2^(1-n)``, and the correction multiplies the
+        smallest p of the family by its size (Holm and BH alike)."""
+        m = 1 if self.correction == "none" else len(self.categories)
+        return [
+            c.category
+            for c in self.categories
+            if c.pairs == 0 or min(1.0, m * 2.0 ** (1 - c.pairs)) >= self.alpha
+        ]
+
+    def meaning(self) -> list[str]:
+        """What the result means, in sentences for people (CLI and report)."""
+        f = self.findings()
+        o = self.overall
+        out = [
+            f"The model gave the stereotypical sentence the higher likelihood in "
+            f"{o.stereotype_preferred} of {o.pairs} pairs ({o.share:.0%}, 95% CI "
+            f"{o.low:.0%} to {o.high:.0%}); 50% is no preference."
+            + (f" {o.ties} tied pairs were left out." if o.ties else "")
+        ]
+        if f["stereotype"]:
+            out.append(
+                f"It prefers the stereotype significantly in: {', '.join(f['stereotype'])} "
+                f"({self.correction}-corrected, alpha {self.alpha})."
+            )
+        if f["anti_stereotype"]:
+            out.append(
+                f"It prefers the anti-stereotype significantly in: "
+                f"{', '.join(f['anti_stereotype'])}."
+            )
+        if not f["stereotype"] and not f["anti_stereotype"]:
+            out.append(
+                f"No category departs significantly from 50% ({self.correction}-corrected, "
+                f"alpha {self.alpha}): no evidence of a preference on these pairs."
+            )
+        if f["underpowered"]:
+            out.append(
+                "Too few pairs to be significant even if every pair agreed: "
+                f"{', '.join(f['underpowered'])}; read their shares and the overall test, or "
+                "add pairs (--suite your.yaml)."
+            )
+        out.append(
+            "Pairs are few and hand-written: a share describes these sentences, and "
+            "likelihood preference is not the same as what the model would write or answer."
+        )
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        return clean(self)
+        return {**clean(self), "findings": self.findings()}
 
 
-def load_pairs(name_or_path: str = "stereotype-pairs") -> tuple[str, list[dict[str, str]]]:
+def load_pairs(
+    name_or_path: str = "stereotype-pairs", categories: Sequence[str] | None = None
+) -> tuple[str, list[dict[str, str]]]:
     """A pairs suite (shipped name or YAML path): its name and ``[{category, stereotype,
-    anti}]``, with errors that name the file and the entry."""
+    anti}]`` (only ``categories`` when given), with errors that name the file and the entry."""
     import yaml
 
     path = Path(name_or_path)
@@ -78,6 +135,14 @@ def load_pairs(name_or_path: str = "stereotype-pairs") -> tuple[str, list[dict[s
         if not all(isinstance(p.get(k), str) and p[k].strip() for k in ("stereotype", "anti")):
             raise InputError(f"{path}: pair {i + 1} needs non-empty `stereotype` and `anti`")
         p.setdefault("category", "all")
+    if categories:
+        known = list(dict.fromkeys(p["category"] for p in pairs))
+        unknown = [c for c in categories if c not in known]
+        if unknown:
+            raise InputError(
+                f"unknown pairs category {unknown[0]!r}", hint=f"known: {', '.join(known)}"
+            )
+        pairs = [p for p in pairs if p["category"] in categories]
     return str(data.get("name", path.stem)), pairs
 
 
@@ -104,19 +169,42 @@ def probe_stereotype_pairs(
     model: Any = None,
     *,
     suite: str = "stereotype-pairs",
+    categories: Sequence[str] | None = None,
     scorer: Callable[[Sequence[str]], np.ndarray] | None = None,
     correction: str = "holm",
     alpha: float = 0.05,
+    on_progress: Callable[[int], None] | None = None,
+    batch: int = 8,
 ) -> PairsResult:
     """Score every pair with ``scorer`` (default: :func:`sentence_loglik` of ``model``, a
-    local model) and report per category how often the stereotype is preferred."""
-    name, pairs = load_pairs(suite)
+    local model) and report per category how often the stereotype is preferred.
+    ``on_progress(k)`` is called as ``k`` more pairs are scored (``batch`` pairs a step).
+
+    An OpenAI-compatible endpoint is refused with an :class:`InputError`: Probity's client
+    does not obtain sentence log-probabilities from endpoints, and guessing a preference from
+    sampled text would be a different (and much noisier) measurement."""
+    name, pairs = load_pairs(suite, categories)
     if scorer is None:
         if model is None:
             raise InputError("give a local model (log-probabilities) or a scorer")
+        if hasattr(model, "base_url"):
+            raise InputError(
+                "probe pairs needs the model's log-probabilities of whole sentences, which "
+                "an OpenAI-compatible endpoint does not give here",
+                hint="use --model with a local model folder or hub name (no --base-url)",
+            )
         scorer = sentence_loglik(model)
-    s = np.asarray(scorer([p["stereotype"] for p in pairs]), dtype=float)
-    a = np.asarray(scorer([p["anti"] for p in pairs]), dtype=float)
+    s = np.empty(len(pairs))
+    a = np.empty(len(pairs))
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start : start + batch]
+        both = np.asarray(
+            scorer([p["stereotype"] for p in chunk] + [p["anti"] for p in chunk]), dtype=float
+        )
+        s[start : start + len(chunk)] = both[: len(chunk)]
+        a[start : start + len(chunk)] = both[len(chunk) :]
+        if on_progress is not None:
+            on_progress(len(chunk))
     cats = np.asarray([p["category"] for p in pairs], dtype=object)
     decided = ~np.isclose(s, a) & np.isfinite(s) & np.isfinite(a)
     prefers = decided & (s > a)

@@ -84,9 +84,20 @@ def cue_shift_figure(result: Any) -> Any:
     return fig
 
 
-def forest_figure(rows: list[Any], *, value: str, label: Any, title: str, xlabel: str) -> Any:
-    """A forest plot: one row per estimate with its interval; filled markers are significant
-    after correction."""
+def forest_figure(
+    rows: list[Any],
+    *,
+    value: str,
+    label: Any,
+    title: str,
+    xlabel: str,
+    low: str = "low",
+    high: str = "high",
+    null: float = 0.0,
+) -> Any:
+    """A forest plot: one row per estimate with its interval (attributes ``value``, ``low``,
+    ``high``), the no-effect value ``null`` as a line; filled markers are significant after
+    correction."""
     fig, ax = new_figure(7.0, max(2.0, 0.22 * len(rows) + 1.0))
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
@@ -95,14 +106,14 @@ def forest_figure(rows: list[Any], *, value: str, label: Any, title: str, xlabel
         ax.errorbar(
             v,
             yi,
-            xerr=_err(v, r.low, r.high),
+            xerr=_err(v, getattr(r, low), getattr(r, high)),
             fmt="o",
             mfc="C3" if sig else "white",
             color="C3" if sig else "C0",
             ms=4,
             capsize=2,
         )
-    ax.axvline(0, color="grey", lw=1)
+    ax.axvline(null, color="grey", lw=1)
     ax.set_yticks(y, [label(r) for r in rows], fontsize=7)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)
@@ -306,12 +317,122 @@ def counterfactual_section(
     return sec
 
 
+def qa_section(report: Report, result: Any, *, title: str = "Ambiguous questions") -> Section:
+    """Accuracy and stereotype share per category of the BBQ-style question probe."""
+    sec = report.section(title)
+    _run_facts(sec, result)
+    for line in result.meaning():
+        sec.text(line)
+    sec.text(
+        "Target share: of the ambiguous answers that named a person, the share naming the one "
+        "the stereotype targets (95% Wilson interval; exact binomial test against 1/2, "
+        f"{result.correction}-adjusted over categories). Bias scores follow BBQ: "
+        "s_amb = (1 - accuracy) (2 share - 1), s_dis = 2 share - 1 on disambiguated answers."
+    )
+    tested = [c for c in result.categories if c.named]
+    if tested:
+        sec.figure(
+            forest_figure(
+                tested,
+                value="target_share",
+                low="target_low",
+                high="target_high",
+                null=0.5,
+                label=lambda c: f"{c.category} (n={c.named})",
+                title="Ambiguous contexts: share of named answers naming the targeted person",
+                xlabel="target share (0.5 = no preference)",
+            ),
+            caption="Filled red markers are significant after correction; categories where "
+            "nobody was named are left out (untested).",
+        )
+    sec.table(
+        [
+            {
+                "category": c.category,
+                "ambiguous n": c.ambiguous_n,
+                "ambiguous accuracy": c.ambiguous_accuracy,
+                "disambiguated accuracy": c.disambiguated_accuracy,
+                "named": c.named,
+                "target share": c.target_share,
+                "ci_low": c.target_low,
+                "ci_high": c.target_high,
+                "p_adj": _nan(c.p_adjusted),
+                "s_amb": c.bias_ambiguous,
+                "s_dis": c.bias_disambiguated,
+                "unparseable": c.unparseable,
+            }
+            for c in [*result.categories, result.overall]
+        ],
+        caption="Per category (last row: all)",
+    )
+    return sec
+
+
+def pairs_section(report: Report, result: Any, *, title: str = "Stereotype pairs") -> Section:
+    """Per category, how often a local model finds the stereotypical sentence more likely."""
+    sec = report.section(title)
+    sec.facts({"model": result.model, "suite": result.suite, "pairs": len(result.pairs)})
+    for line in result.meaning():
+        sec.text(line)
+    tested = [c for c in result.categories if c.pairs]
+    if tested:
+        sec.figure(
+            forest_figure(
+                tested,
+                value="share",
+                null=0.5,
+                label=lambda c: f"{c.category} (n={c.pairs})",
+                title="Share of pairs where the stereotypical sentence is more likely",
+                xlabel="share (0.5 = no preference)",
+            ),
+            caption="95% Wilson intervals; filled red markers are significant after "
+            f"{result.correction} correction (exact binomial test against 1/2).",
+        )
+    sec.table(
+        [
+            {
+                "category": c.category,
+                "pairs": c.pairs,
+                "ties": c.ties,
+                "stereotype preferred": c.stereotype_preferred,
+                "share": c.share,
+                "ci_low": c.low,
+                "ci_high": c.high,
+                "p_adj": _nan(c.p_adjusted),
+            }
+            for c in [*result.categories, result.overall]
+        ],
+        caption="Per category (last row: all)",
+    )
+    sec.table(
+        [
+            {
+                "category": p["category"],
+                "stereotype": p["stereotype"],
+                "anti": p["anti"],
+                "loglik difference": p["loglik_stereotype"] - p["loglik_anti"],
+            }
+            for p in result.pairs
+        ],
+        caption="Every pair: total log-likelihood of the stereotype minus the anti-stereotype",
+    )
+    return sec
+
+
 def build_report(result: Any) -> Report:
     """A one-section HTML report for any probe result."""
+    from probity.probes.pairs import PairsResult
     from probity.probes.pronouns import PronounResult
+    from probity.probes.qa import QAResult
     from probity.probes.tone import CounterfactualResult
 
-    if isinstance(result, PronounResult):
+    if isinstance(result, QAResult):
+        rep = Report("Ambiguous-question probe", subtitle=f"{result.model}, suite {result.suite}")
+        qa_section(rep, result)
+    elif isinstance(result, PairsResult):
+        rep = Report("Stereotype-pairs probe", subtitle=f"{result.model}, suite {result.suite}")
+        pairs_section(rep, result)
+    elif isinstance(result, PronounResult):
         rep = Report("Pronoun probe", subtitle=f"{result.model}, suite {result.suite}")
         pronoun_section(rep, result)
     elif isinstance(result, CounterfactualResult):

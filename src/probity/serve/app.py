@@ -29,7 +29,7 @@ from probity.lm.base import GenerationParams
 from probity.serve import _engines, errors
 from probity.serve.asgi import FrontDoor
 from probity.serve.backends import Delta, Generation, GenRequest, LocalBackend
-from probity.serve.config import POLICY_HEADER, GatewayConfig
+from probity.serve.config import C2PA_HEADER, POLICY_HEADER, GatewayConfig
 from probity.serve.errors import GatewayError, from_probity_error
 from probity.serve.gateway import CONTENT_FILTER, Exchange, Gateway, verdict_view
 from probity.serve.moderation import moderation_result
@@ -171,6 +171,7 @@ def create_app(
             gw.admit(caller)
             ex.vault = _engines.new_vault()
             check_model(body.model)
+            ex.credentials = gw.credentials.wanted(request.headers.get(C2PA_HEADER), body.stream)
             gen_req, prompt = await prepare(ex)
             if gw.audit.last_error is not None:
                 # Do not spend the backend's work on an answer that could not be released.
@@ -193,6 +194,7 @@ def create_app(
             gen = await gw.backend.complete(gen_req)
             gw.spend(ex, gen)
             await gw.check_outputs(ex, gen, prompt)
+            await gw.attach_credentials(ex, gen)
             return JSONResponse(render(ex, gen))
         except GatewayError as exc:
             status, error = exc.status, exc.message

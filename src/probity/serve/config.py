@@ -45,6 +45,8 @@ from probity.errors import ConfigError
 
 #: The header a client sends to choose a policy (only among its key's ``allowed_policies``).
 POLICY_HEADER = "X-Probity-Policy"
+#: The header a client sends to ask for C2PA content credentials (``true``) or decline them.
+C2PA_HEADER = "X-Probity-C2PA"
 
 
 class UpstreamEndpoint(ProbityModel):
@@ -212,6 +214,29 @@ class AuditConfig(ProbityModel):
     fsync: bool = True
 
 
+class ContentCredentialsConfig(ProbityModel):
+    """C2PA content credentials on answers (:mod:`probity.serve.credentials`).
+
+    ``enabled``: clients may ask for them with ``X-Probity-C2PA: true``; ``always``: every
+    non-streamed answer gets them unless the client sends ``X-Probity-C2PA: false``.
+    ``chain`` / ``private_key``: a CA-issued C2PA signing certificate chain (PEM, leaf first)
+    and its ES256 key; without them the Probity home's local identity signs
+    (``<home>/keys/c2pa/``, created on first use)."""
+
+    enabled: bool = True
+    always: bool = False
+    chain: str | None = None
+    private_key: str | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> ContentCredentialsConfig:
+        if (self.chain is None) != (self.private_key is None):
+            raise ValueError("content_credentials: give both chain and private_key, or neither")
+        if self.always and not self.enabled:
+            raise ValueError("content_credentials: always needs enabled")
+        return self
+
+
 class GatewayConfig(ProbityModel):
     """The whole gateway configuration (see the module docstring for a YAML example)."""
 
@@ -231,6 +256,7 @@ class GatewayConfig(ProbityModel):
     citations_db: str | None = None
     overlap_indexes: tuple[str, ...] = ()
     append_disclaimers: bool = True
+    content_credentials: ContentCredentialsConfig = ContentCredentialsConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> GatewayConfig:
@@ -262,8 +288,20 @@ def is_loopback(host: str) -> bool:
 
 def load_gateway_config(path: str | os.PathLike[str]) -> GatewayConfig:
     """Load and validate ``gateway.yaml``; errors are ``ConfigError`` naming line and field.
-    A relative ``keys_file`` is relative to the configuration file's folder."""
+    A relative ``keys_file`` (or C2PA ``chain`` / ``private_key``) is relative to the
+    configuration file's folder."""
     cfg = load_config(path, GatewayConfig)
+    here = Path(path).parent
     if cfg.keys_file and not Path(cfg.keys_file).is_absolute():
-        cfg = cfg.model_copy(update={"keys_file": str(Path(path).parent / cfg.keys_file)})
+        cfg = cfg.model_copy(update={"keys_file": str(here / cfg.keys_file)})
+    cc = cfg.content_credentials
+    if cc.chain and cc.private_key:
+        files = {
+            k: v if Path(v).is_absolute() else str(here / v)
+            for k, v in (("chain", cc.chain), ("private_key", cc.private_key))
+        }
+        missing = [f"{k} {v}" for k, v in files.items() if not Path(v).is_file()]
+        if missing:
+            raise ConfigError(f"{path}: content_credentials: no such file: {', '.join(missing)}")
+        cfg = cfg.model_copy(update={"content_credentials": cc.model_copy(update=files)})
     return cfg

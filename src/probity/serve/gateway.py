@@ -23,6 +23,7 @@ from probity.serve.audit import AuditWriter, check_tail
 from probity.serve.auth import FailureLimiter, KeyStore, bearer_token
 from probity.serve.backends import Generation, LocalBackend, UpstreamBackend
 from probity.serve.config import POLICY_HEADER, ApiKeyConfig, GatewayConfig
+from probity.serve.credentials import CredentialSigner
 from probity.serve.errors import GatewayError
 from probity.serve.keyfile import load_keys_file, signature
 from probity.serve.metrics import GatewayMetrics
@@ -63,6 +64,8 @@ class Exchange:
     stream: bool = False
     model: str = ""
     tokens: int = 0
+    credentials: bool = False  # C2PA content credentials asked for (or `always`)
+    credited: int = 0  # choices that got them
 
 
 def finding_view(f: dict[str, Any], level: str) -> dict[str, Any]:
@@ -119,6 +122,7 @@ class Gateway:
         check_tail(self.audit_path)  # a torn last record: refuse to start, say how to repair
         self.audit = AuditWriter(_engines.open_audit_log(self.audit_path), fsync=cfg.audit.fsync)
         self.watermark: _engines.Watermark | None = None
+        self.credentials = CredentialSigner(cfg.content_credentials)
         self._backend = backend
         self.started = time.time()
         self.citations = _engines.optional_engine("probity.citations")
@@ -129,7 +133,9 @@ class Gateway:
     # startup ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Load the default policy, the watermark and the backend (model loaded once)."""
+        """Load the default policy, the watermark, a configured C2PA identity and the backend
+        (model loaded once)."""
+        self.credentials.load()
         self.guards.get(self.cfg.policy)
         for k in self.cfg.keys:
             for p in (k.policy, *k.allowed_policies):
@@ -377,6 +383,19 @@ class Gateway:
             ch.text = text + self.disclaimer_suffix(v)
         ex.output_verdicts.extend(verdicts)
 
+    async def attach_credentials(self, ex: Exchange, gen: Generation) -> None:
+        """Embed C2PA content credentials in each final answer when the request asked."""
+        if not ex.credentials:
+            return
+        wm = self.watermark.public_params() if self.watermark else None
+        signed = await anyio.to_thread.run_sync(
+            self.credentials.sign, [c.text for c in gen.choices], wm, ex.model
+        )
+        for ch, text in zip(gen.choices, signed, strict=True):
+            if text is not None:
+                ch.text = text
+                ex.credited += 1
+
     def disclaimer_suffix(self, v: Verdict) -> str:
         """The policy's disclaimers for an answer, as a paragraph appended to it."""
         if not self.cfg.append_disclaimers or not v.disclaimers or v.action == "block":
@@ -396,6 +415,12 @@ class Gateway:
             "input": [verdict_view(v, level) for v in ex.input_verdicts],
             "output": [verdict_view(v, level) for v in ex.output_verdicts],
             "watermark": self.watermark.public_params() if self.watermark else None,
+            **(
+                {"content_credentials": {"attached": ex.credited, "format": "c2pa-text"}}
+                # under `always`, a stream's last event says none were attached
+                if ex.credentials or (ex.stream and self.cfg.content_credentials.always)
+                else {}
+            ),
         }
 
     # audit -------------------------------------------------------------------------------
@@ -465,4 +490,6 @@ class Gateway:
             output_actions=[v.action for v in ex.output_verdicts],
             input_findings=_audit_findings(ex.input_verdicts, ex.guard),
             output_findings=_audit_findings(ex.output_verdicts, ex.guard),
+            content_credentials=ex.credited > 0,
+            content_credentials_attached=ex.credited,
         )

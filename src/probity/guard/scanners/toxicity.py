@@ -22,11 +22,16 @@ and checked by the rules of :mod:`._abuse`: a threat, a second-person insult or 
 dehumanised is *direct* abuse (score 0.92-0.95, ``details["direct"]`` names the kind, and no
 context label but a reported quotation or a benign sense may soften it); negated insults are
 removed before scoring (counter-speech), profanity with no target is capped at 0.5 and a
-condemnation of abuse at 0.4. The score is max(rule score, adjusted classifier score).
+condemnation of abuse at 0.4. Text without direct abuse is also checked by the harm rules
+of :mod:`._harm` (explicit sexual content 0.75, first-person self-harm, violent intent against
+a third person and eliminationist hate 0.8; ``details["category"]``), which a profanity model
+misses because the words are polite. The score is max(rule score, adjusted classifier score).
 
 Localisation: with the classifier back ends a text is scored whole and per segment (its
 sentences, cut at labelled regions; see :mod:`probity.guard.context`); a segment of fewer
-than four words counts only with rule evidence. A toxic
+than four words counts only with rule evidence, and a segment without direct abuse is scored
+between its own score and the whole text's, by its share of the text (never above its own).
+A toxic
 segment is a finding with that segment's span, so a policy's context rules can treat a toxic
 labelled quotation differently from a toxic sentence of the model's own. When the whole text
 scores at or above ``min_score`` but no segment does, the finding spans the whole text.
@@ -50,6 +55,7 @@ from probity.guard.scanners._abuse import (
     evidence,
     untargeted_profanity,
 )
+from probity.guard.scanners._harm import harm_evidence
 from probity.guard.scanners._obfuscation import deobfuscate
 from probity.types import Finding, Span
 
@@ -292,6 +298,14 @@ class ToxicityScanner:
             s = float(scores[n + k])
             if not direct[n + k] and not labelled[k] and len(texts[i][a:b].split()) < 4:
                 continue  # a bag-of-words score of two or three words is noise ("You are white.")
+            if "direct" not in direct[n + k]:
+                # Without rule evidence of direct abuse, a segment's score is pulled towards the
+                # whole text's by its share of the text (weight sqrt(len(segment)/len(text))),
+                # never up: one crude sentence in a long, otherwise benign text is weak
+                # evidence, and scoring it alone was most of the policy's false positives on
+                # the moderation set's calibration half. Direct abuse is never diluted.
+                w = ((b - a) / max(1, len(texts[i]))) ** 0.5
+                s = min(s, w * s + (1.0 - w) * float(scores[i]))
             if s >= self.min_score:
                 out[i].append(
                     Finding(
@@ -329,13 +343,17 @@ class ToxicityScanner:
         direct: list[dict[str, str]] = []
         for k, x in enumerate(norms):
             rule, kind = evidence(x)
+            extra: dict[str, str] = {"direct": kind} if kind else {}
             if kind is None:
                 if untargeted_profanity(x):
                     scores[k] = min(scores[k], 0.5)
                 if counter_speech(x):
                     scores[k] = min(scores[k], 0.4)
+                rule, category = harm_evidence(x)
+                if category:
+                    extra = {"category": category}
             scores[k] = max(scores[k], rule)
-            direct.append({"direct": kind} if kind else {})
+            direct.append(extra)
         return scores, direct
 
     def _judge(self, texts: Sequence[str], context: ScanContext | None) -> list[list[Finding]]:
