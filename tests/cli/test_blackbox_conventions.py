@@ -12,7 +12,6 @@ import stat
 import subprocess
 import sys
 
-import pytest
 import yaml
 
 PROBITY = [sys.executable, "-m", "probity"]
