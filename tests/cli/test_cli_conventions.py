@@ -31,12 +31,7 @@ CREATED = {"out", "output", "report", "certificate", "save", "cache", "db"}
 
 # Verbs with a known convention bug in another area's file (lead: clear after merging the
 # area's fix). verb -> reason.
-KNOWN_BAD_INPUT: dict[str, str] = {
-    "serve keys list": "issue 22 (gateway helper): --file pointing nowhere prints 'no keys' and "
-    "exits 0 instead of an error naming the path",
-    "watermark c2pa-verify": "issue 22 (watermark helper): --file pointing nowhere gives "
-    "'unexpected FileNotFoundError'",
-}
+KNOWN_BAD_INPUT: dict[str, str] = {}
 
 
 def _verbs() -> list[tuple[tuple[str, ...], Any]]:

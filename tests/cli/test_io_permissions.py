@@ -46,3 +46,18 @@ def test_the_keys_folder_is_private(umask, probity_home):
     from probity.home import keys_dir
 
     assert _mode(keys_dir()) == 0o700
+
+
+def test_every_private_key_file_is_0600_under_a_permissive_umask(umask, probity_home):
+    # issue 22: the signing keystore, the C2PA identity's key.pem and the demo gateway key go
+    # through atomic_write(permissions=0o600): never readable by others, not even mid-write.
+    umask(0o000)
+    from probity.home import keys_dir
+    from probity.signing.keystore import PURPOSE_FILES, load_purpose_key
+    from probity.watermark.content_credentials import load_or_create_identity
+
+    load_purpose_key("audit")
+    assert _mode(keys_dir() / PURPOSE_FILES["audit"]) == 0o600
+    load_or_create_identity()
+    assert _mode(keys_dir() / "c2pa" / "key.pem") == 0o600
+    assert _mode(keys_dir() / "c2pa" / "ca.pem") == 0o666  # public: follows the umask

@@ -15,17 +15,7 @@ from docs_runner import ROOT, page_run, pages, parse_blocks, warm_probity
 
 # Pages whose examples are known to fail today, owned by other areas' helpers. ONE list: the
 # lead clears an entry once that page's examples run (strict=False, so a fixed page passes).
-KNOWN_FAILING_PAGES: dict[str, str] = {
-    "docs/watermark.md": "issue 22: synopsis placeholders (./my-model, story.txt) and the "
-    "generation example need the watermark helper's rewrite",
-    "docs/overlap.md": "issue 22: synopsis brackets ([--ngram 50]) are not runnable; books.jsonl "
-    "is never created; the policy fragment is rejected",
-    "docs/citations.md": "issue 22: example input files are never created",
-    "docs/fairness.md": "issue 22: a comment after a line-continuation backslash splits the "
-    "command; loans.csv is never created",
-    "docs/focus-group.md": "issue 22: /models/chat-model does not exist; study.yaml is rejected",
-    "docs/privacy.md": "issue 22: example data is never created",
-}
+KNOWN_FAILING_PAGES: dict[str, str] = {}
 
 PAGES = pages()
 

@@ -250,6 +250,17 @@ def batch(
             flush(chunk, n_chunks)
             n_chunks += 1
             bar.advance(task, len(chunk))
+    missing = f"no field {field!r}"
+    if n_chunks == 0 and sink.rejects and all(r.reason.startswith(missing) for r in sink.rejects):
+        # a wrong --field must not pass as "every record rejected" with exit 0
+        import shutil
+
+        shutil.rmtree(parts, ignore_errors=True)
+        first = sink.rejects[0]
+        raise InputError(
+            f"{input}: no record has the field {field!r} (line {first.line}: "
+            f"{first.reason.removeprefix(missing).strip(' ()')}); choose it with --field"
+        )
     with atomic_write(output) as fh:
         for k in range(n_chunks):
             with open(parts / f"chunk-{k:06d}.jsonl", encoding="utf-8") as part:

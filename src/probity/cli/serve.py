@@ -305,6 +305,9 @@ def keys_list(
     from probity.serve.keyfile import load_keys_file
 
     path = _keys_path(config, file)
+    if file is not None and not Path(path).is_file():
+        # a keys file the user named must exist; only the default one may not exist yet
+        raise InputError(f"keys file not found: {str(path)!r}")
     rows = [
         {**k.model_dump(exclude_none=True, exclude={"hash"}), "algo": k.hash.split(":")[0]}
         for k in load_keys_file(path)

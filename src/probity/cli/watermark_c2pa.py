@@ -29,11 +29,14 @@ def c2pa_verify_cmd(
 
     Exit 1 if the text or manifest was altered or the signer is not trusted.
     """
+    from probity.errors import InputError
     from probity.home import keys_dir
     from probity.io import read_text
     from probity.watermark.content_credentials import verify_content_credentials
 
     if file is not None and text is None:
+        if not file.is_file():
+            raise InputError(f"file not found: {str(file)!r}")
         with open(file, encoding="utf-8", newline="") as fh:  # keep the bytes as written
             body = fh.read()
     else:

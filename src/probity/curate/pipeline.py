@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -341,7 +342,14 @@ class RayExecutor:
                 kw["address"] = address
             else:
                 kw["num_cpus"] = workers
-            self.ray.init(**kw)
+            try:
+                self.ray.init(**kw)
+            except ConnectionError as exc:  # --ray-address auto with no cluster running
+                raise InputError(
+                    f"no Ray cluster at --ray-address {address!r}: {exc}".split(". ")[0],
+                    hint="start one with `ray start --head`, or use `--executor ray` to run Ray "
+                    "on this machine only",
+                ) from exc
         cpus = int(self.ray.cluster_resources().get("CPU", workers))
         self.window = max(8, 4 * cpus)
         self._task: Any = None
@@ -471,6 +479,17 @@ def _read_part(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _user_stages_importable(cfg: JobConfig, base_dir: Path) -> str | None:
+    """Put the job file's folder first on ``sys.path`` while the job runs when it has a
+    ``user`` stage, so ``function: mypkg.stages:fn`` finds ``mypkg/`` beside the job file
+    (local worker processes get the parent's ``sys.path``). Returns what to remove after."""
+    if not any(s.name == "user" for s in cfg.stages):
+        return None
+    folder = str(Path(base_dir).resolve())
+    sys.path.insert(0, folder)
+    return folder
+
+
 def run_job(
     cfg: JobConfig,
     base_dir: Path,
@@ -497,6 +516,7 @@ def run_job(
     segs = _segments(cfg.stages)
     previous_parts: list[Path] | None = None
     records_read = 0
+    job_folder = _user_stages_importable(cfg, base_dir)
     try:
         for si, (kind, stages) in enumerate(segs):
             parts: list[Path] = []
@@ -643,6 +663,8 @@ def run_job(
             previous_parts = parts
     finally:
         ex.close()
+        if job_folder is not None:
+            sys.path.remove(job_folder)
     return _finish(
         cfg,
         files,

@@ -12,7 +12,6 @@ first 16 hex digits of SHA-256 over the raw public key, as unlearning certificat
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -84,8 +83,7 @@ def load_purpose_key(purpose: str, *, create: bool = True) -> Any:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    write_bytes_atomic(path, pem)
-    os.chmod(path, 0o600)
+    write_bytes_atomic(path, pem, permissions=0o600)  # 0600 before any byte is written
     return key
 
 

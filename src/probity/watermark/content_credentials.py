@@ -137,8 +137,7 @@ def load_or_create_identity() -> SigningIdentity:
     d.mkdir(parents=True, exist_ok=True)
     write_text_atomic(files["chain"], ident.chain_pem)
     write_text_atomic(files["ca"], ident.ca_pem)
-    write_text_atomic(files["key"], ident.private_key_pem)
-    files["key"].chmod(0o600)
+    write_text_atomic(files["key"], ident.private_key_pem, permissions=0o600)
     return ident
 
 
