@@ -191,14 +191,20 @@ def test_many_labelled_toxic_sentences_scan_in_linear_time(guard):
 
     unit = 'In my opinion you are a stupid idiot, she said "what a jerk". '
     guard.check(unit * 50, direction="output")  # warm up
-    t0 = time.perf_counter()
-    guard.check(unit * 400, direction="output")
-    t1 = time.perf_counter()
-    guard.check(unit * 1600, direction="output")
-    t2 = time.perf_counter()
+
+    def cost(n: int) -> float:
+        # this process's CPU time, best of two: other jobs on a shared machine do not count
+        best = float("inf")
+        for _ in range(2):
+            t0 = time.process_time()
+            guard.check(unit * n, direction="output")
+            best = min(best, time.process_time() - t0)
+        return best
+
+    small, large = cost(400), cost(1600)
     # 4x the sentences, regions and findings costs ~4x; the per-finding region scans this
     # replaced measured 7.4x here (and 16x asymptotically)
-    assert (t2 - t1) < 6 * (t1 - t0), (t1 - t0, t2 - t1)
+    assert large < 6 * small, (small, large)
 
 
 def test_region_index_agrees_with_region_of():
